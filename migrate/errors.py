@@ -1,0 +1,87 @@
+"""The MigrateError tree: every failure a user can see, each with an exit code and a hint.
+
+Errors are translated at the boundary (config loading, Graph adapter, Slack adapter, store) and
+printed by the single handler in `migrate.cli` as one line; tracebacks only with --traceback.
+Exit codes are the contract of DESIGN §4.3.
+"""
+
+from __future__ import annotations
+
+# DESIGN §4.3
+EXIT_OK = 0
+EXIT_ITEMS_FAILED = 1
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_LOCKED = 4
+EXIT_TIME_BUDGET = 75
+
+
+class MigrateError(Exception):
+    """Base of every error `migrate` reports to a user."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+    def one_line(self) -> str:
+        """The message and its hint on one line, as the CLI prints it."""
+        text = self.message.replace("\n", " ")
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class UsageError(MigrateError):
+    """The command line is wrong."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(MigrateError):
+    """migrate.toml, the environment or an override file holds something invalid."""
+
+    exit_code = EXIT_USAGE
+
+
+class AuthError(MigrateError):
+    """Credentials are missing, rejected, or lack a permission/scope."""
+
+    exit_code = EXIT_AUTH
+
+
+class PermissionMissing(AuthError):
+    """A Graph application permission or Slack scope is not granted."""
+
+
+class LockedError(MigrateError):
+    """Another `migrate` process holds the run lock of this working directory."""
+
+    exit_code = EXIT_LOCKED
+
+
+class StoreError(MigrateError):
+    """The state store cannot be opened or is from a newer version of migrate."""
+
+    exit_code = EXIT_USAGE
+
+
+class TransientError(MigrateError):
+    """A failure that a later run is expected to get past (network, 5xx, throttling)."""
+
+    exit_code = EXIT_ITEMS_FAILED
+
+
+class ItemsFailed(MigrateError):
+    """Some items failed; the next run retries them."""
+
+    exit_code = EXIT_ITEMS_FAILED
+
+
+class TimeBudgetExhausted(MigrateError):
+    """--max-duration was reached with work left; the next run resumes."""
+
+    exit_code = EXIT_TIME_BUDGET
