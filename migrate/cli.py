@@ -1,0 +1,225 @@
+"""The command line: each command parses its options, calls one core function, renders.
+
+Errors raised anywhere below are MigrateError subclasses; `main` is the single place that turns
+them into one line on stderr and the exit code of DESIGN §4.3 (tracebacks with --traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+try:  # typer ≥ 0.24 vendors click; older releases depend on it
+    from typer import _click as click
+except ImportError:  # pragma: no cover - depends on the installed typer
+    import click
+
+from migrate import __version__
+from migrate.config import Settings, load_settings
+from migrate.console import Output, print_error, setup_logging
+from migrate.errors import EXIT_ITEMS_FAILED, EXIT_USAGE, MigrateError
+
+app = typer.Typer(
+    name="migrate",
+    help="Move an enterprise from Microsoft Teams to Slack: export (Graph) → plan → run "
+    "(Slack) → verify, and scheduled syncs until cut-over.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass
+class AppState:
+    """Global options, shared by every command through the click context."""
+
+    config: Path | None = None
+    workdir: Path | None = None
+    out: Output = field(default_factory=Output)
+    _settings: Settings | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            flags = {"workdir": str(self.workdir) if self.workdir else None}
+            self._settings = load_settings(self.config, flags=flags)
+        return self._settings
+
+
+# Read by `main` when an unexpected exception escapes, to decide whether to show it.
+_TRACEBACK = {"on": bool(os.environ.get("MIGRATE_TRACEBACK"))}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"migrate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", metavar="FILE", help="Settings file (default: ./migrate.toml, or $MIGRATE_CONFIG).")] = None,
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", metavar="DIR", help="State database, files and reports (default: $MIGRATE_WORKDIR or ./migration).")] = None,
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON document on stdout; human output goes to stderr.")] = False,
+    verbose: Annotated[int, typer.Option(
+        "-v", "--verbose", count=True, help="More detail: -v progress, -vv debug.")] = 0,
+    traceback: Annotated[bool, typer.Option(
+        "--traceback", help="Show the Python traceback of an error.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    _TRACEBACK["on"] = _TRACEBACK["on"] or traceback
+    setup_logging(verbose)
+    ctx.obj = AppState(config=config, workdir=workdir,
+                       out=Output(json_mode=json_output, verbose=verbose, traceback=traceback))
+
+
+def _state(ctx: typer.Context) -> AppState:
+    return ctx.find_root().obj
+
+
+@app.command(help="Write a commented migrate.toml (every setting, its default and its environment "
+             "variable) and empty override files for user and channel mappings.")
+def init(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Where to write migrate.toml.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing migrate.toml.")] = False,
+) -> None:
+    from migrate.starter_files import write_starter_files
+
+    state = _state(ctx)
+    written = write_starter_files(directory, force=force)
+    # Prove the file we wrote loads back, so a broken template never reaches an admin.
+    load_settings(written[0], environ={})
+    if state.out.json_mode:
+        state.out.emit_json({"written": [str(p) for p in written]})
+    else:
+        for path in written:
+            state.out.info(f"wrote {path}")
+        state.out.info("Next: set MIGRATE_TENANT_ID, MIGRATE_CLIENT_ID and a credential, "
+                       "MIGRATE_SLACK_TOKEN, then run `migrate doctor`.")
+
+
+@app.command("config", help="Show the effective settings and where each one comes from "
+             "(command line, environment, migrate.toml or default). Secrets are shown only as "
+             "set or not set. Exits 2 when the configuration is invalid.")
+def show_config(ctx: typer.Context) -> None:
+    from migrate.config import ALL_SETTINGS
+
+    state = _state(ctx)
+    settings = state.settings()
+    rows = []
+    for info in ALL_SETTINGS:
+        value = settings.value(info.key)
+        shown = ("set" if value else "not set") if info.secret else value
+        rows.append({"key": info.key, "value": shown, "env": info.env,
+                     "source": settings.sources.get(info.key, "default")})
+    if state.out.json_mode:
+        state.out.emit_json({"config_file": None if settings.source == "defaults" else settings.source,
+                             "settings": rows})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Settings (file: {settings.source})", show_lines=False)
+    for column in ("setting", "value", "from", "environment variable"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["key"], repr(row["value"]) if isinstance(row["value"], str) else str(row["value"]),
+                      row["source"], row["env"] or "")
+    state.out.err.print(table)
+
+
+@app.command(help="Serve local emulators of Microsoft Graph and the Slack Web API on 127.0.0.1 "
+             "with the demo tenant, and print the environment that points `migrate` (or your own "
+             "scripts) at them. Runs until Ctrl-C.")
+def sandbox(
+    ctx: typer.Context,
+    tenant: Annotated[Path | None, typer.Option(
+        "--tenant", metavar="DIR", help="Sandbox folder to serve (default: the demo tenant in examples/demo-tenant).")] = None,
+    rate_scale: Annotated[float, typer.Option(
+        "--rate-scale", min=0.001, help="Multiply every emulated rate limit (1 = the real services' limits).")] = 1.0,
+    graph_port: Annotated[int, typer.Option("--graph-port", min=0, max=65535, help="Port of the Graph emulator (0 = any free port).")] = 0,
+    slack_port: Annotated[int, typer.Option("--slack-port", min=0, max=65535, help="Port of the Slack emulator (0 = any free port).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the emulators' fault injection.")] = 0,
+    no_throttle: Annotated[bool, typer.Option("--no-throttle", help="Never answer 429.")] = False,
+) -> None:
+    from migrate.sandbox.runner import start_sandbox
+
+    state = _state(ctx)
+    running = start_sandbox(tenant, rate_scale=rate_scale, graph_port=graph_port,
+                            slack_port=slack_port, seed=seed, throttle=not no_throttle)
+    env = running.env()
+    try:
+        if state.out.json_mode:
+            state.out.emit_json({"graph": {"url": running.graph.url, "control": running.graph.origin + "/_control/"},
+                                 "slack": {"url": running.slack.url, "control": running.slack.origin + "/_control/"},
+                                 "env": env})
+        else:
+            out = state.out
+            out.info(f"Graph emulator:  {running.graph.url}   (control: {running.graph.origin}/_control/)")
+            out.info(f"Slack emulator:  {running.slack.url}   (control: {running.slack.origin}/_control/)")
+            counts = running.data.graph
+            messages = sum(len(c.messages) for t in counts.teams for c in t.channels)
+            out.info(f"Tenant: {len(counts.users)} users, {len(counts.teams)} teams, "
+                     f"{sum(len(t.channels) for t in counts.teams)} channels, {messages} messages; "
+                     f"rate scale {rate_scale:g}")
+            out.info("\nExport these to point migrate at the sandbox:\n")
+            # The only stdout lines: copy-pasteable, and `eval "$(migrate sandbox)"`-able.
+            for name, value in env.items():
+                sys.stdout.write(f"export {name}={value}\n")
+            sys.stdout.flush()
+            out.info("\nServing until Ctrl-C.")
+        _wait_for_interrupt()
+    finally:
+        running.stop()
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `migrate` script: run the app, map errors to exit codes."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="migrate", standalone_mode=False)
+    except MigrateError as exc:
+        if _TRACEBACK["on"]:
+            raise
+        print_error(exc.one_line())
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print_error("aborted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        print_error("interrupted; the next run resumes where this one stopped")
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line, keep the traceback behind a flag
+        if _TRACEBACK["on"]:
+            raise
+        print_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
+                    "and report it)")
+        sys.exit(EXIT_ITEMS_FAILED)
+    sys.exit(0)

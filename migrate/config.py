@@ -1,0 +1,424 @@
+"""Settings: `migrate.toml` + environment + flags, with precedence flag > env > file > default.
+
+Every setting is declared once, as a dataclass field whose metadata names its environment
+variable and says what it is for; the loader, the validator, `migrate init`'s commented file
+and the README's table all come from these declarations. Secrets are only read from the
+environment (DESIGN §4.2): a secret written into migrate.toml is refused, not silently used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import ConfigError
+
+CONFIG_FILENAME = "migrate.toml"
+
+# Cloud → (Graph base URL, login host). reference/graph.md §8.4.
+CLOUDS: dict[str, tuple[str, str]] = {
+    "global": ("https://graph.microsoft.com/v1.0", "https://login.microsoftonline.com"),
+    "gcc-high": ("https://graph.microsoft.us/v1.0", "https://login.microsoftonline.us"),
+    "dod": ("https://dod-graph.microsoft.us/v1.0", "https://login.microsoftonline.us"),
+    "china": ("https://microsoftgraph.chinacloudapi.cn/v1.0", "https://login.chinacloudapi.cn"),
+}
+
+
+def setting(default: Any, help: str, env: str | None = None, *, choices: tuple[str, ...] = (),
+            secret: bool = False, kind: str | None = None) -> Any:  # noqa: A002
+    """Declare one setting. `kind` overrides the type inferred from the default."""
+    meta = {"help": help, "env": env, "choices": choices, "secret": secret, "kind": kind}
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    cloud: str = setting("global", "National cloud; sets the Graph and login hosts together.",
+                         "MIGRATE_CLOUD", choices=tuple(CLOUDS))
+    url: str = setting("", "Graph base URL; overrides the cloud's (emulators, proxies).",
+                       "MIGRATE_GRAPH_URL", kind="str")
+    authority_url: str = setting("", "Login host for tokens; overrides the cloud's.",
+                                 "MIGRATE_AUTHORITY_URL", kind="str")
+    tenant_id: str = setting("", "Entra tenant id (GUID) of the Teams tenant.",
+                             "MIGRATE_TENANT_ID", kind="str")
+    client_id: str = setting("", "Application (client) id of the Entra app registration.",
+                             "MIGRATE_CLIENT_ID", kind="str")
+    client_secret: str = setting("", "Client secret of the Entra app (environment only).",
+                                 "MIGRATE_CLIENT_SECRET", secret=True, kind="str")
+    client_cert: str = setting("", "Path to a PEM file holding the app's private key and certificate.",
+                               "MIGRATE_CLIENT_CERT", kind="path")
+    token: str = setting("", "A pre-acquired Graph access token; when set, MSAL is not used "
+                         "(environment only).", "MIGRATE_GRAPH_TOKEN", secret=True, kind="str")
+    rate_scale: float = setting(1.0, "Multiplies every Graph rate the tool assumes "
+                                "(tests against emulators).", "MIGRATE_GRAPH_RATE_SCALE")
+    timeout: float = setting(60.0, "Seconds to wait for one Graph response.", "MIGRATE_GRAPH_TIMEOUT")
+
+    @property
+    def base_url(self) -> str:
+        return (self.url or CLOUDS[self.cloud][0]).rstrip("/")
+
+    @property
+    def authority_host(self) -> str:
+        return (self.authority_url or CLOUDS[self.cloud][1]).rstrip("/")
+
+
+@dataclass(frozen=True)
+class SlackSettings:
+    url: str = setting("https://slack.com/api/", "Slack Web API base URL.", "MIGRATE_SLACK_URL")
+    token: str = setting("", "Slack bot token xoxb-… (environment only).", "MIGRATE_SLACK_TOKEN",
+                         secret=True, kind="str")
+    rate_scale: float = setting(1.0, "Multiplies every Slack rate the tool assumes (tests, or "
+                                "workspaces with raised limits).", "MIGRATE_SLACK_RATE_SCALE")
+    post_cap_per_minute: float = setting(300.0, "Workspace-wide cap on posted messages per minute "
+                                         "(Slack publishes only 'several hundred').",
+                                         "MIGRATE_SLACK_POST_CAP")
+    timeout: float = setting(30.0, "Seconds to wait for one Slack response.", "MIGRATE_SLACK_TIMEOUT")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    method: str = setting("getAllMessages", "How messages are read: the team-wide export API, "
+                          "or per channel where it is unavailable.", "MIGRATE_EXPORT_METHOD",
+                          choices=("getAllMessages", "per-channel"))
+    include_teams: list = setting([], "Only these teams (name globs or ids); empty = all.",
+                                  "MIGRATE_INCLUDE_TEAMS", kind="list")
+    exclude_teams: list = setting([], "Skip these teams (name globs or ids).",
+                                  "MIGRATE_EXCLUDE_TEAMS", kind="list")
+    since: str = setting("", "Only messages created on or after this date (YYYY-MM-DD).",
+                         "MIGRATE_SINCE", kind="date")
+    max_file_mb: float = setting(1024.0, "Files larger than this are skipped with a warning.",
+                                 "MIGRATE_MAX_FILE_MB")
+    overlap_hours: float = setting(48.0, "Incremental exports re-read this much before the last "
+                                   "one (export data can surface up to a day late).",
+                                   "MIGRATE_OVERLAP_HOURS")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    timezone: str = setting("UTC", "Time zone of the original dates shown in migrated messages.",
+                            "MIGRATE_TIMEZONE")
+    user_map: str = setting("", "CSV overriding user matches (Teams id or email → Slack id, "
+                            "email, or 'skip').", "MIGRATE_USER_MAP", kind="path")
+    channel_map: str = setting("", "CSV renaming, merging or skipping channels.",
+                               "MIGRATE_CHANNEL_MAP", kind="path")
+    guests: str = setting("map", "Guests: map them like members, or treat them as unmapped.",
+                          "MIGRATE_GUESTS", choices=("map", "unmapped"))
+    unicode_channel_names: bool = setting(False, "Keep Unicode letters in channel names instead of "
+                                          "folding them to ASCII.", "MIGRATE_UNICODE_CHANNEL_NAMES")
+    reactions_file: str = setting("", "Override file for mappings/reactions.toml.",
+                                  "MIGRATE_REACTIONS_FILE", kind="path")
+    emoji_file: str = setting("", "Override file for mappings/emoji.toml.",
+                              "MIGRATE_EMOJI_FILE", kind="path")
+    system_events_file: str = setting("", "Override file for mappings/system_events.toml.",
+                                      "MIGRATE_SYSTEM_EVENTS_FILE", kind="path")
+
+
+@dataclass(frozen=True)
+class Settings:
+    workdir: str = setting("./migration", "State database, downloaded files and reports.",
+                           "MIGRATE_WORKDIR", kind="path")
+    graph: GraphSettings = field(default_factory=GraphSettings)
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
+    plan: PlanSettings = field(default_factory=PlanSettings)
+    # Where the values came from, for error messages and `migrate config` (not settings).
+    source: str = field(default="defaults", compare=False, metadata={"internal": True})
+    sources: dict = field(default_factory=dict, compare=False, metadata={"internal": True})
+
+    def value(self, key: str) -> Any:
+        """A setting by its dotted key, e.g. "slack.rate_scale"."""
+        obj: Any = self
+        for part in key.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+    @property
+    def workdir_path(self) -> Path:
+        return Path(self.workdir).expanduser()
+
+
+SECTIONS: dict[str, type] = {
+    "graph": GraphSettings,
+    "slack": SlackSettings,
+    "export": ExportSettings,
+    "plan": PlanSettings,
+}
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    """One declared setting, flattened: `key` is "section.name" (or "name" at the top level)."""
+
+    key: str
+    section: str | None
+    name: str
+    default: Any
+    kind: str
+    help: str
+    env: str | None
+    choices: tuple[str, ...]
+    secret: bool
+
+
+def _kind_of(f: dataclasses.Field) -> str:
+    if f.metadata.get("kind"):
+        return f.metadata["kind"]
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, float):
+        return "float"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, list):
+        return "list"
+    return "choice" if f.metadata.get("choices") else "str"
+
+
+def _infos(cls: type, section: str | None) -> list[SettingInfo]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("internal") or f.name in SECTIONS:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        key = f"{section}.{f.name}" if section else f.name
+        out.append(SettingInfo(key, section, f.name, default, _kind_of(f), f.metadata["help"],
+                               f.metadata["env"], tuple(f.metadata["choices"]),
+                               bool(f.metadata["secret"])))
+    return out
+
+
+ALL_SETTINGS: list[SettingInfo] = _infos(Settings, None) + [
+    info for name, cls in SECTIONS.items() for info in _infos(cls, name)
+]
+BY_KEY: dict[str, SettingInfo] = {s.key: s for s in ALL_SETTINGS}
+
+_EXPECTED = {
+    "str": "a string",
+    "path": "a path (string)",
+    "choice": "one of {choices}",
+    "bool": "true or false",
+    "int": "an integer",
+    "float": "a number",
+    "list": "a list of strings",
+    "date": "a date like 2021-01-31",
+}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _expected(info: SettingInfo) -> str:
+    return _EXPECTED[info.kind].format(choices=", ".join(repr(c) for c in info.choices))
+
+
+def _coerce(info: SettingInfo, value: Any, from_env: bool) -> Any:
+    """Check (file) or parse (environment/flag strings) one value; None when it is invalid."""
+    kind = info.kind
+    if from_env and isinstance(value, str):
+        text = value.strip()
+        if kind == "bool":
+            low = text.lower()
+            return True if low in _TRUE else False if low in _FALSE else None
+        if kind in ("int", "float"):
+            try:
+                return int(text) if kind == "int" else float(text)
+            except ValueError:
+                return None
+        if kind == "list":
+            return [part.strip() for part in text.split(",") if part.strip()]
+        value = text
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if kind == "int":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if kind == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok else None
+    if kind == "list":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return list(value) if ok else None
+    if kind == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()
+        if isinstance(value, str):
+            if value == "":
+                return ""
+            try:
+                return dt.date.fromisoformat(value).isoformat()
+            except ValueError:
+                return None
+        return None
+    if not isinstance(value, str):
+        return None
+    if kind == "choice" and value not in info.choices:
+        return None
+    return value
+
+
+def _key_line(text: str, section: str | None, name: str) -> int | None:
+    """The line where `name =` is set inside [section], for pointing at it in an error."""
+    current: str | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = re.match(r"^\[([^\[\]]+)\]", stripped)
+        if header:
+            current = header.group(1).strip()
+            continue
+        if current == section and re.match(rf"^\"?{re.escape(name)}\"?\s*=", stripped):
+            return number
+    return None
+
+
+def _where(path: Path, text: str, section: str | None, name: str) -> str:
+    line = _key_line(text, section, name)
+    return f"{path}:{line}" if line else str(path)
+
+
+def _read_file(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file",
+                          hint="run `migrate init` to write one, or fix --config") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc})") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}",
+                          hint="fix the line it names; `migrate init --force` rewrites a fresh file") from None
+
+
+def _values_from_file(path: Path) -> dict[str, Any]:
+    data, text = _read_file(path)
+    values: dict[str, Any] = {}
+
+    def take(section: str | None, name: str, raw: Any) -> None:
+        key = f"{section}.{name}" if section else name
+        info = BY_KEY.get(key)
+        where = _where(path, text, section, name)
+        if info is None:
+            known = ", ".join(s.name for s in ALL_SETTINGS if s.section == section)
+            scope = f"[{section}]" if section else "the top level"
+            raise ConfigError(f"{where}: unknown setting {key!r}",
+                              hint=f"settings of {scope}: {known}")
+        if info.secret:
+            raise ConfigError(f"{where}: {key} is a secret and is never read from a file",
+                              hint=f"remove it and set {info.env} in the environment")
+        value = _coerce(info, raw, from_env=False)
+        if value is None:
+            raise ConfigError(f"{where}: {key} must be {_expected(info)}, got {raw!r}")
+        values[key] = value
+
+    for name, raw in data.items():
+        if name in SECTIONS:
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{_where(path, text, None, name)}: {name} must be a table "
+                                  f"([{name}]), got {raw!r}")
+            for sub, sub_raw in raw.items():
+                take(name, sub, sub_raw)
+        else:
+            take(None, name, raw)
+    return values
+
+
+def _values_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for info in ALL_SETTINGS:
+        if not info.env or info.env not in environ:
+            continue
+        raw = environ[info.env]
+        value = _coerce(info, raw, from_env=True)
+        if value is None:
+            shown = "***" if info.secret else repr(raw)
+            raise ConfigError(f"environment variable {info.env} ({info.key}) must be "
+                              f"{_expected(info)}, got {shown}")
+        values[info.key] = value
+    return values
+
+
+def find_config(explicit: str | os.PathLike | None, environ: Mapping[str, str]) -> Path | None:
+    """--config, else $MIGRATE_CONFIG, else ./migrate.toml when it exists."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("MIGRATE_CONFIG"):
+        return Path(environ["MIGRATE_CONFIG"])
+    candidate = Path.cwd() / CONFIG_FILENAME
+    return candidate if candidate.exists() else None
+
+
+def load_settings(
+    config: str | os.PathLike | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings: defaults, then the file, then the environment, then flags (by key)."""
+    environ = os.environ if environ is None else environ
+    path = find_config(config, environ)
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    source = "defaults"
+    if path is not None:
+        from_file = _values_from_file(path)
+        merged.update(from_file)
+        sources.update(dict.fromkeys(from_file, str(path)))
+        source = str(path)
+    from_env = _values_from_env(environ)
+    merged.update(from_env)
+    sources.update({key: f"${BY_KEY[key].env}" for key in from_env})
+    for key, raw in (flags or {}).items():
+        if raw is None:
+            continue
+        info = BY_KEY[key]
+        value = _coerce(info, raw, from_env=isinstance(raw, str))
+        if value is None:
+            raise ConfigError(f"option for {key} must be {_expected(info)}, got {raw!r}")
+        merged[key] = value
+        sources[key] = "command line"
+    return _build(merged, source, sources)
+
+
+def _build(values: Mapping[str, Any], source: str, sources: dict[str, str] | None = None) -> Settings:
+    sections = {
+        name: cls(**{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(name + ".")})
+        for name, cls in SECTIONS.items()
+    }
+    top = {k: v for k, v in values.items() if "." not in k}
+    settings = Settings(**top, **sections, source=source, sources=dict(sources or {}))
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    """Cross-field rules that a single value's type cannot express."""
+    for key, value in (("graph.rate_scale", settings.graph.rate_scale),
+                       ("slack.rate_scale", settings.slack.rate_scale),
+                       ("slack.post_cap_per_minute", settings.slack.post_cap_per_minute),
+                       ("graph.timeout", settings.graph.timeout),
+                       ("slack.timeout", settings.slack.timeout),
+                       ("export.max_file_mb", settings.export.max_file_mb)):
+        if value <= 0:
+            raise ConfigError(f"{key} must be greater than 0, got {value} (from {settings.source} "
+                              f"or {BY_KEY[key].env})")
+    try:
+        zoneinfo.ZoneInfo(settings.plan.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"plan.timezone: unknown time zone {settings.plan.timezone!r}",
+                          hint="use an IANA name such as 'Europe/Paris' or 'UTC'") from None
+    if settings.export.overlap_hours < 0:
+        raise ConfigError(f"export.overlap_hours must be 0 or more, got {settings.export.overlap_hours}")
+    for key, url in (("graph.url", settings.graph.url), ("slack.url", settings.slack.url),
+                     ("graph.authority_url", settings.graph.authority_url)):
+        if url and not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{key} must be an http(s) URL, got {url!r}")

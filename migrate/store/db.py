@@ -1,0 +1,218 @@
+"""The state store: `$MIGRATE_WORKDIR/state.db`, SQLite in WAL mode, readable by its owner only.
+
+One `Store` per process. It is shared by worker threads, so every statement goes through one
+connection under a lock; writes are short transactions (`with store.transaction():`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from migrate.errors import StoreError
+from migrate.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+DB_FILENAME = "state.db"
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self.lock = threading.RLock()
+        self._depth = 0
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, workdir: str | os.PathLike) -> Store:
+        workdir = Path(workdir)
+        try:
+            workdir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{workdir}: cannot create the working directory ({exc.strerror})",
+                             hint="set MIGRATE_WORKDIR or --workdir to a writable folder") from None
+        path = workdir / DB_FILENAME
+        # Create the file ourselves so it is 0600 from its first byte (it holds tenant data);
+        # SQLite gives the -wal and -shm files the database file's permissions.
+        if not path.exists():
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        os.chmod(path, 0o600)
+        try:
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable state database ({exc})",
+                             hint="point --workdir elsewhere, or move the damaged file away") from None
+        store = cls(conn, path)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order, each in its own transaction; returns their names."""
+        applied = []
+        with self.lock:
+            current = self.schema_version
+            if current > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: schema version {current} was written by a newer migrate "
+                    f"(this one knows up to {SCHEMA_VERSION})",
+                    hint="upgrade migrate, or use another --workdir")
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                name, sql = MIGRATIONS[version - 1]
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    for statement in _split_sql(sql):
+                        self.conn.execute(statement)
+                    self.conn.execute(f"PRAGMA user_version = {version}")
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    self.conn.execute("ROLLBACK")
+                    raise StoreError(f"{self.path}: migration {version} ({name}) failed: {exc}") from None
+                applied.append(name)
+        return applied
+
+    # -- statements ----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested uses join the outer one."""
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.conn
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        with self.lock:
+            row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # -- runs ----------------------------------------------------------------------------
+
+    def start_run(self, command: str) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (command, started_at, pid, host) VALUES (?, ?, ?, ?)",
+                (command, utcnow(), os.getpid(), socket.gethostname()))
+            return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str, exit_code: int,
+                   summary: dict[str, Any] | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, summary = ? WHERE id = ?",
+                (utcnow(), status, exit_code, json.dumps(summary, sort_keys=True) if summary else None,
+                 run_id))
+
+    def mark_abandoned_runs(self) -> int:
+        """Runs still 'running' when the lock is free were killed; say so in the history."""
+        with self.transaction() as conn:
+            return conn.execute(
+                "UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?) "
+                "WHERE status = 'running'", (utcnow(),)).rowcount
+
+    def last_runs(self, limit: int = 10) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+
+    # -- warnings ------------------------------------------------------------------------
+
+    def add_warning(self, stage: str, kind: str, message: str, subject: str | None = None,
+                    run_id: int | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO warnings (run_id, stage, kind, subject, message, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (run_id, stage, kind, subject, message, utcnow()))
+
+    def warning_counts(self, stage: str | None = None) -> dict[str, int]:
+        sql = "SELECT kind, COUNT(*) FROM warnings"
+        params: tuple = ()
+        if stage:
+            sql += " WHERE stage = ?"
+            params = (stage,)
+        return dict(self.execute(sql + " GROUP BY kind ORDER BY kind", params).fetchall())
+
+    # -- export checkpoints --------------------------------------------------------------
+
+    def checkpoint(self, scope: str) -> sqlite3.Row | None:
+        rows = self.query("SELECT * FROM export_checkpoints WHERE scope = ?", (scope,))
+        return rows[0] if rows else None
+
+    def save_checkpoint(self, scope: str, *, next_link: str | None, watermark: str | None,
+                        status: str, run_id: int | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO export_checkpoints (scope, next_link, watermark, status, run_id, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET next_link = excluded.next_link, "
+                "watermark = excluded.watermark, status = excluded.status, run_id = excluded.run_id, "
+                "updated_at = excluded.updated_at",
+                (scope, next_link, watermark, status, run_id, utcnow()))
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, buf = [], []
+    for line in script.splitlines():
+        code = line.split("--", 1)[0]
+        buf.append(code)
+        if code.rstrip().endswith(";"):
+            statement = "\n".join(buf).strip()
+            if statement.strip(";").strip():
+                statements.append(statement)
+            buf = []
+    tail = "\n".join(buf).strip()
+    if tail:
+        statements.append(tail)
+    return statements

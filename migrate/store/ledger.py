@@ -1,0 +1,89 @@
+"""The import ledger: exactly-once bookkeeping of every Slack side effect (DESIGN §4.5).
+
+States: `intent` (recorded just before the call), `done` (the call answered; its ts/id is
+kept), `in_doubt` (the call may or may not have landed: timeout, reset, crash), `failed`
+(transient; retried next run), `skipped` (permanent; never retried, reason reported).
+An `intent` found at start-up was interrupted mid-call, so it is in doubt too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from migrate.store.db import Store, utcnow
+
+STATES = ("intent", "in_doubt", "done", "failed", "skipped")
+
+
+def get(store: Store, key: str) -> sqlite3.Row | None:
+    rows = store.query("SELECT * FROM ledger WHERE key = ?", (key,))
+    return rows[0] if rows else None
+
+
+def _set(store: Store, key: str, state: str, *, kind: str | None = None, teams_id: str | None = None,
+         slack_channel: str | None = None, slack_ts: str | None = None, reason: str | None = None,
+         run_id: int | None = None, attempt: bool = False) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO ledger (key, kind, teams_id, slack_channel, slack_ts, state, reason, attempts, "
+            "run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+            "kind = COALESCE(excluded.kind, kind), teams_id = COALESCE(excluded.teams_id, teams_id), "
+            "slack_channel = COALESCE(excluded.slack_channel, slack_channel), "
+            "slack_ts = COALESCE(excluded.slack_ts, slack_ts), reason = excluded.reason, "
+            "attempts = attempts + excluded.attempts, run_id = COALESCE(excluded.run_id, run_id), "
+            "updated_at = excluded.updated_at",
+            (key, kind or key.split(":", 1)[0], teams_id, slack_channel, slack_ts, state, reason,
+             1 if attempt else 0, run_id, utcnow()))
+
+
+def intent(store: Store, key: str, kind: str, *, teams_id: str | None = None,
+           slack_channel: str | None = None, run_id: int | None = None) -> None:
+    """Record that the call for `key` is about to be made (counts an attempt)."""
+    _set(store, key, "intent", kind=kind, teams_id=teams_id, slack_channel=slack_channel,
+         run_id=run_id, attempt=True)
+
+
+def done(store: Store, key: str, *, slack_channel: str | None = None, slack_ts: str | None = None,
+         reason: str | None = None) -> None:
+    _set(store, key, "done", slack_channel=slack_channel, slack_ts=slack_ts, reason=reason)
+
+
+def in_doubt(store: Store, key: str, reason: str) -> None:
+    _set(store, key, "in_doubt", reason=reason)
+
+
+def failed(store: Store, key: str, reason: str) -> None:
+    _set(store, key, "failed", reason=reason)
+
+
+def skipped(store: Store, key: str, kind: str, reason: str, *, teams_id: str | None = None,
+            run_id: int | None = None) -> None:
+    _set(store, key, "skipped", kind=kind, teams_id=teams_id, reason=reason, run_id=run_id)
+
+
+def recover_interrupted(store: Store) -> int:
+    """Intents left by a process that died mid-call become in doubt; returns how many."""
+    with store.transaction() as conn:
+        return conn.execute(
+            "UPDATE ledger SET state = 'in_doubt', reason = 'interrupted during the call', "
+            "updated_at = ? WHERE state = 'intent'", (utcnow(),)).rowcount
+
+
+def counts(store: Store, kinds: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
+    """{kind: {state: n}} for a status report."""
+    out: dict[str, dict[str, int]] = {}
+    wanted = set(kinds) if kinds else None
+    for kind, state, n in store.execute(
+            "SELECT kind, state, COUNT(*) FROM ledger GROUP BY kind, state ORDER BY kind, state"):
+        if wanted is None or kind in wanted:
+            out.setdefault(kind, {})[state] = n
+    return out
+
+
+def reasons(store: Store, state: str) -> dict[str, int]:
+    """How many items are in `state`, by reason."""
+    return dict(store.execute(
+        "SELECT COALESCE(reason, ''), COUNT(*) FROM ledger WHERE state = ? GROUP BY reason "
+        "ORDER BY COUNT(*) DESC", (state,)).fetchall())

@@ -1,0 +1,166 @@
+"""The state store's schema as an ordered list of migrations.
+
+Each migration runs in its own transaction and bumps `PRAGMA user_version`; a database newer
+than this code is refused rather than misread. Add a migration at the end; never edit one that
+has shipped.
+
+Tables are named by the side they describe: `teams_*` hold raw Graph objects exactly as read
+(the `raw` JSON column) plus the columns later stages query; `slack_*` hold what we learned of
+the Slack workspace; `ledger` is the import's exactly-once record (DESIGN §4.5).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "initial schema: raw Teams objects, checkpoints, ledger, warnings, runs",
+        """
+        CREATE TABLE runs (
+            id            INTEGER PRIMARY KEY,
+            command       TEXT NOT NULL,
+            started_at    TEXT NOT NULL,
+            ended_at      TEXT,
+            status        TEXT NOT NULL DEFAULT 'running'
+                          CHECK (status IN ('running', 'ok', 'partial', 'failed', 'interrupted',
+                                            'stopped')),
+            exit_code     INTEGER,
+            pid           INTEGER NOT NULL,
+            host          TEXT NOT NULL,
+            summary       TEXT           -- JSON written at the end of the run
+        );
+
+        CREATE TABLE teams_users (
+            id              TEXT PRIMARY KEY,
+            display_name    TEXT,
+            mail            TEXT,
+            user_principal_name TEXT,
+            user_type       TEXT,
+            account_enabled INTEGER,
+            raw             TEXT NOT NULL,
+            fetched_at      TEXT NOT NULL
+        );
+
+        CREATE TABLE teams_teams (
+            id            TEXT PRIMARY KEY,
+            display_name  TEXT,
+            visibility    TEXT,
+            is_archived   INTEGER NOT NULL DEFAULT 0,
+            created_at    TEXT,
+            raw           TEXT NOT NULL,
+            fetched_at    TEXT NOT NULL
+        );
+
+        CREATE TABLE teams_team_members (
+            team_id       TEXT NOT NULL,
+            membership_id TEXT NOT NULL,
+            user_id       TEXT,
+            roles         TEXT NOT NULL DEFAULT '[]',   -- JSON list
+            raw           TEXT NOT NULL,
+            fetched_at    TEXT NOT NULL,
+            PRIMARY KEY (team_id, membership_id)
+        );
+        CREATE INDEX teams_team_members_user ON teams_team_members (user_id);
+
+        CREATE TABLE teams_channels (
+            id              TEXT PRIMARY KEY,
+            team_id         TEXT NOT NULL,
+            display_name    TEXT,
+            membership_type TEXT,
+            description     TEXT,
+            created_at      TEXT,
+            raw             TEXT NOT NULL,
+            fetched_at      TEXT NOT NULL
+        );
+        CREATE INDEX teams_channels_team ON teams_channels (team_id);
+
+        CREATE TABLE teams_channel_members (
+            channel_id    TEXT NOT NULL,
+            membership_id TEXT NOT NULL,
+            user_id       TEXT,
+            roles         TEXT NOT NULL DEFAULT '[]',
+            raw           TEXT NOT NULL,
+            fetched_at    TEXT NOT NULL,
+            PRIMARY KEY (channel_id, membership_id)
+        );
+
+        -- Message ids are unique only within a channel or reply thread (reference/graph.md §5.1),
+        -- so the key includes the thread: thread_id = replyToId for a reply, the id for a root.
+        CREATE TABLE teams_messages (
+            channel_id        TEXT NOT NULL,
+            thread_id         TEXT NOT NULL,
+            id                TEXT NOT NULL,
+            team_id           TEXT NOT NULL,
+            reply_to_id       TEXT,
+            message_type      TEXT,
+            from_user_id      TEXT,
+            created_at        TEXT,
+            last_modified_at  TEXT,
+            last_edited_at    TEXT,
+            deleted           INTEGER NOT NULL DEFAULT 0,  -- deletedDateTime set, or body emptied
+            raw               TEXT NOT NULL,
+            version           INTEGER NOT NULL DEFAULT 1,  -- bumped when a newer copy replaces it
+            fetched_at        TEXT NOT NULL,
+            PRIMARY KEY (channel_id, thread_id, id)
+        );
+        CREATE INDEX teams_messages_order ON teams_messages (channel_id, created_at, id);
+        CREATE INDEX teams_messages_modified ON teams_messages (team_id, last_modified_at);
+
+        -- Inline images (hostedContents) and referenced files, downloaded content-addressed.
+        CREATE TABLE teams_files (
+            channel_id    TEXT NOT NULL,
+            message_id    TEXT NOT NULL,
+            source        TEXT NOT NULL CHECK (source IN ('hosted', 'reference')),
+            source_id     TEXT NOT NULL,    -- hostedContent id or attachment id
+            name          TEXT,
+            url           TEXT,
+            size          INTEGER,
+            mime_type     TEXT,
+            sha256        TEXT,             -- NULL until downloaded
+            status        TEXT NOT NULL DEFAULT 'pending'
+                          CHECK (status IN ('pending', 'downloaded', 'missing', 'too_large',
+                                            'forbidden')),
+            fetched_at    TEXT NOT NULL,
+            PRIMARY KEY (channel_id, message_id, source, source_id)
+        );
+
+        CREATE TABLE export_checkpoints (
+            scope       TEXT PRIMARY KEY,   -- e.g. 'users', 'team:<id>', 'channel:<id>'
+            next_link   TEXT,               -- @odata.nextLink to resume from, exactly as given
+            watermark   TEXT,               -- newest lastModifiedDateTime fully read
+            status      TEXT NOT NULL CHECK (status IN ('in_progress', 'complete')),
+            run_id      INTEGER REFERENCES runs (id),
+            updated_at  TEXT NOT NULL
+        );
+
+        -- One row per Slack side effect the import intends (create channel, post part N of a
+        -- message, upload a file, ...). DESIGN §4.5: intent before the call, ts after it.
+        CREATE TABLE ledger (
+            key           TEXT PRIMARY KEY,
+            kind          TEXT NOT NULL,
+            teams_id      TEXT,
+            slack_channel TEXT,
+            slack_ts      TEXT,
+            state         TEXT NOT NULL
+                          CHECK (state IN ('intent', 'in_doubt', 'done', 'failed', 'skipped')),
+            reason        TEXT,
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            run_id        INTEGER REFERENCES runs (id),
+            updated_at    TEXT NOT NULL
+        );
+        CREATE INDEX ledger_state ON ledger (state, kind);
+
+        CREATE TABLE warnings (
+            id          INTEGER PRIMARY KEY,
+            run_id      INTEGER REFERENCES runs (id),
+            stage       TEXT NOT NULL,      -- export | plan | run | verify
+            kind        TEXT NOT NULL,      -- short machine-readable category
+            subject     TEXT,               -- the Teams/Slack id it concerns
+            message     TEXT NOT NULL,
+            created_at  TEXT NOT NULL
+        );
+        CREATE INDEX warnings_kind ON warnings (stage, kind);
+        """,
+    ),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

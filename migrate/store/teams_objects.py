@@ -1,0 +1,139 @@
+"""Recording raw Microsoft Graph objects in the store, exactly as read, plus query columns.
+
+The export stage calls these with Graph's dicts; later stages read the columns (and the raw
+JSON when they need more). A message read twice keeps its newest version (by
+lastModifiedDateTime), so an overlapping incremental export never moves a message backwards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from migrate.store.db import Store, utcnow
+
+Json = dict[str, Any]
+
+
+def _raw(obj: Json) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
+def is_deleted_message(message: Json) -> bool:
+    """Deleted per Teams: deletedDateTime set, or an emptied body even when it is not
+    (reference/graph.md §10: deletions often arrive with deletedDateTime null)."""
+    if message.get("deletedDateTime"):
+        return True
+    if message.get("messageType") not in (None, "message"):
+        return False  # system events have their own empty-looking bodies
+    body = message.get("body") or {}
+    has_attachments = bool(message.get("attachments"))
+    return not (body.get("content") or "").strip() and not has_attachments
+
+
+def upsert_users(store: Store, users: Iterable[Json]) -> int:
+    now = utcnow()
+    rows = [(u["id"], u.get("displayName"), u.get("mail"), u.get("userPrincipalName"),
+             u.get("userType"), None if u.get("accountEnabled") is None else int(u["accountEnabled"]),
+             _raw(u), now) for u in users]
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO teams_users VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "display_name = excluded.display_name, mail = excluded.mail, "
+            "user_principal_name = excluded.user_principal_name, user_type = excluded.user_type, "
+            "account_enabled = excluded.account_enabled, raw = excluded.raw, "
+            "fetched_at = excluded.fetched_at", rows)
+    return len(rows)
+
+
+def upsert_team(store: Store, team: Json) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO teams_teams VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "display_name = excluded.display_name, visibility = excluded.visibility, "
+            "is_archived = excluded.is_archived, created_at = excluded.created_at, "
+            "raw = excluded.raw, fetched_at = excluded.fetched_at",
+            (team["id"], team.get("displayName"), team.get("visibility"),
+             int(bool(team.get("isArchived"))), team.get("createdDateTime"), _raw(team), utcnow()))
+
+
+def replace_team_members(store: Store, team_id: str, members: Iterable[Json]) -> int:
+    """The full member list of a team, as read now (members who left are dropped)."""
+    now = utcnow()
+    rows = [(team_id, m["id"], m.get("userId"), json.dumps(m.get("roles") or []), _raw(m), now)
+            for m in members]
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM teams_team_members WHERE team_id = ?", (team_id,))
+        conn.executemany("INSERT INTO teams_team_members VALUES (?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def upsert_channel(store: Store, team_id: str, channel: Json) -> None:
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO teams_channels VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "team_id = excluded.team_id, display_name = excluded.display_name, "
+            "membership_type = excluded.membership_type, description = excluded.description, "
+            "created_at = excluded.created_at, raw = excluded.raw, fetched_at = excluded.fetched_at",
+            (channel["id"], team_id, channel.get("displayName"), channel.get("membershipType"),
+             channel.get("description"), channel.get("createdDateTime"), _raw(channel), utcnow()))
+
+
+def replace_channel_members(store: Store, channel_id: str, members: Iterable[Json]) -> int:
+    now = utcnow()
+    rows = [(channel_id, m["id"], m.get("userId"), json.dumps(m.get("roles") or []), _raw(m), now)
+            for m in members]
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM teams_channel_members WHERE channel_id = ?", (channel_id,))
+        conn.executemany("INSERT INTO teams_channel_members VALUES (?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tuple[int, int]:
+    """Record messages (roots and replies); returns (new, updated).
+
+    A copy older than the stored one (by lastModifiedDateTime) is ignored, so re-reading an
+    overlapping window is harmless; a newer copy replaces it and bumps `version`.
+    """
+    new = updated = 0
+    now = utcnow()
+    with store.transaction() as conn:
+        for m in messages:
+            channel_id = (m.get("channelIdentity") or {}).get("channelId")
+            if not channel_id:
+                raise ValueError(f"message {m.get('id')} has no channelIdentity.channelId")
+            thread_id = m.get("replyToId") or m["id"]
+            modified = m.get("lastModifiedDateTime") or m.get("createdDateTime")
+            row = conn.execute(
+                "SELECT last_modified_at, raw FROM teams_messages "
+                "WHERE channel_id = ? AND thread_id = ? AND id = ?",
+                (channel_id, thread_id, m["id"])).fetchone()
+            raw = _raw(m)
+            values = (team_id, m.get("replyToId"), m.get("messageType"),
+                      ((m.get("from") or {}).get("user") or {}).get("id"),
+                      m.get("createdDateTime"), modified, m.get("lastEditedDateTime"),
+                      int(is_deleted_message(m)), raw, now)
+            if row is None:
+                conn.execute(
+                    "INSERT INTO teams_messages (team_id, reply_to_id, message_type, from_user_id, "
+                    "created_at, last_modified_at, last_edited_at, deleted, raw, fetched_at, "
+                    "channel_id, thread_id, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (*values, channel_id, thread_id, m["id"]))
+                new += 1
+            elif (modified or "") >= (row[0] or "") and raw != row[1]:
+                conn.execute(
+                    "UPDATE teams_messages SET team_id = ?, reply_to_id = ?, message_type = ?, "
+                    "from_user_id = ?, created_at = ?, last_modified_at = ?, last_edited_at = ?, "
+                    "deleted = ?, raw = ?, fetched_at = ?, version = version + 1 "
+                    "WHERE channel_id = ? AND thread_id = ? AND id = ?",
+                    (*values, channel_id, thread_id, m["id"]))
+                updated += 1
+    return new, updated
+
+
+def count(store: Store, table: str) -> int:
+    if table not in {"teams_users", "teams_teams", "teams_team_members", "teams_channels",
+                     "teams_channel_members", "teams_messages", "teams_files"}:
+        raise ValueError(f"not a teams_* table: {table}")
+    return int(store.scalar(f"SELECT COUNT(*) FROM {table}"))
