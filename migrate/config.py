@@ -90,7 +90,7 @@ class ExportSettings:
     method: str = setting("getAllMessages", "How messages are read: the team-wide export API, "
                           "or per channel where it is unavailable.", "MIGRATE_EXPORT_METHOD",
                           choices=("getAllMessages", "per-channel"))
-    include_teams: list = setting([], "Only these teams (name globs or ids); empty = all.",
+    include_teams: list = setting([], "Only these teams (name globs or ids); empty means every team.",
                                   "MIGRATE_INCLUDE_TEAMS", kind="list")
     exclude_teams: list = setting([], "Skip these teams (name globs or ids).",
                                   "MIGRATE_EXCLUDE_TEAMS", kind="list")
@@ -402,23 +402,23 @@ def _build(values: Mapping[str, Any], source: str, sources: dict[str, str] | Non
 
 def _check(settings: Settings) -> None:
     """Cross-field rules that a single value's type cannot express."""
-    for key, value in (("graph.rate_scale", settings.graph.rate_scale),
-                       ("slack.rate_scale", settings.slack.rate_scale),
-                       ("slack.post_cap_per_minute", settings.slack.post_cap_per_minute),
-                       ("graph.timeout", settings.graph.timeout),
-                       ("slack.timeout", settings.slack.timeout),
-                       ("export.max_file_mb", settings.export.max_file_mb)):
-        if value <= 0:
-            raise ConfigError(f"{key} must be greater than 0, got {value} (from {settings.source} "
-                              f"or {BY_KEY[key].env})")
+
+    def fail(key: str, message: str, hint: str | None = None) -> None:
+        origin = settings.sources.get(key, "default")
+        raise ConfigError(f"{origin}: {key} {message}", hint=hint)
+
+    for key in ("graph.rate_scale", "slack.rate_scale", "slack.post_cap_per_minute",
+                "graph.timeout", "slack.timeout", "export.max_file_mb"):
+        if settings.value(key) <= 0:
+            fail(key, f"must be greater than 0, got {settings.value(key)}")
+    if settings.export.overlap_hours < 0:
+        fail("export.overlap_hours", f"must be 0 or more, got {settings.export.overlap_hours}")
     try:
         zoneinfo.ZoneInfo(settings.plan.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"plan.timezone: unknown time zone {settings.plan.timezone!r}",
-                          hint="use an IANA name such as 'Europe/Paris' or 'UTC'") from None
-    if settings.export.overlap_hours < 0:
-        raise ConfigError(f"export.overlap_hours must be 0 or more, got {settings.export.overlap_hours}")
-    for key, url in (("graph.url", settings.graph.url), ("slack.url", settings.slack.url),
-                     ("graph.authority_url", settings.graph.authority_url)):
+        fail("plan.timezone", f"is an unknown time zone {settings.plan.timezone!r}",
+             "use an IANA name such as 'Europe/Paris' or 'UTC'")
+    for key in ("graph.url", "slack.url", "graph.authority_url"):
+        url = settings.value(key)
         if url and not re.match(r"^https?://[^/\s]+", url):
-            raise ConfigError(f"{key} must be an http(s) URL, got {url!r}")
+            fail(key, f"must be an http(s) URL, got {url!r}")

@@ -1,0 +1,96 @@
+"""The command line as an admin meets it: help, init, config errors, --json, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from migrate.cli import app
+
+from .conftest import run_migrate
+
+
+def test_help_lists_commands_and_global_options():
+    result = run_migrate("--help")
+    assert result.returncode == 0
+    for word in ("init", "config", "sandbox", "--config", "--workdir", "--json", "--verbose",
+                 "--traceback"):
+        assert word in result.stdout
+
+
+@pytest.mark.parametrize("command", [c.name or c.callback.__name__ for c in app.registered_commands])
+def test_every_command_has_help(command):
+    result = run_migrate(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_init_writes_a_config_that_loads_back(tmp_path):
+    result = run_migrate("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    config = tmp_path / "migrate.toml"
+    assert "MIGRATE_SLACK_RATE_SCALE" in config.read_text()
+    assert (tmp_path / "mappings" / "users.csv").read_text().startswith("teams_user,slack_user")
+    shown = run_migrate("--json", "config", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    doc = json.loads(shown.stdout)
+    assert doc["config_file"].endswith("migrate.toml")
+    settings = {row["key"]: row for row in doc["settings"]}
+    assert settings["plan.user_map"]["value"] == "mappings/users.csv"
+    assert settings["plan.user_map"]["source"].endswith("migrate.toml")
+    # A second init refuses to clobber the admin's file.
+    again = run_migrate("init", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
+
+
+def test_init_json_reports_written_files(tmp_path):
+    result = run_migrate("--json", "init", str(tmp_path / "site"))
+    assert result.returncode == 0
+    assert [p.split("/")[-1] for p in json.loads(result.stdout)["written"]] == [
+        "migrate.toml", "users.csv", "channels.csv"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("[slack]\nrate_scale = \"fast\"\n", "bad.toml:2: slack.rate_scale must be a number"),
+        ("[export]\nmethod = \"delta\"\n", "bad.toml:2: export.method must be one of"),
+        ("unknown_key = 1\n", "bad.toml:1: unknown setting 'unknown_key'"),
+        ("[graph\n", "bad.toml: not valid TOML"),
+    ],
+)
+def test_malformed_config_is_one_line_and_exit_2(tmp_path, text, expected):
+    (tmp_path / "bad.toml").write_text(text)
+    result = run_migrate("--config", "bad.toml", "config", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("migrate: error: ") and expected in lines[0]
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_traceback_flag_shows_the_traceback(tmp_path):
+    (tmp_path / "bad.toml").write_text("[graph\n")
+    result = run_migrate("--traceback", "--config", "bad.toml", "config", cwd=tmp_path)
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_secrets_are_shown_only_as_set(tmp_path):
+    result = run_migrate("--json", "config", cwd=tmp_path,
+                         env={"MIGRATE_SLACK_TOKEN": "xoxb-very-secret", "MIGRATE_CLIENT_SECRET": "pw"})
+    assert "xoxb-very-secret" not in result.stdout + result.stderr
+    assert "pw\"" not in result.stdout
+    rows = {r["key"]: r for r in json.loads(result.stdout)["settings"]}
+    assert rows["slack.token"]["value"] == "set" and rows["graph.client_secret"]["value"] == "set"
+    assert rows["graph.token"]["value"] == "not set"
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run_migrate("no-such-command", cwd=tmp_path).returncode == 2
+    assert run_migrate("init", "--no-such-flag", cwd=tmp_path).returncode == 2
+
+
+def test_version():
+    result = run_migrate("--version")
+    assert result.returncode == 0 and result.stdout.startswith("migrate ")
