@@ -14,8 +14,7 @@ import pytest
 from migrate.config import load_settings
 from migrate.errors import EXIT_LOCKED, LockedError, MigrateError
 from migrate.runtime import writer_run
-from migrate.store import RunLock, Store
-from migrate.store import ledger
+from migrate.store import RunLock, Store, ledger
 
 from .conftest import ROOT
 
@@ -44,9 +43,8 @@ def test_second_writer_is_refused_naming_the_holder_then_dead_holder_is_taken_ov
     proc = hold_lock(tmp_path)
     try:
         settings = load_settings(None, environ={}, flags={"workdir": str(tmp_path)})
-        with pytest.raises(LockedError) as info:
-            with writer_run(settings, "run"):
-                pass
+        with pytest.raises(LockedError) as info, writer_run(settings, "run"):
+            pass
         line = info.value.one_line()
         assert info.value.exit_code == EXIT_LOCKED == 4
         assert f"pid {proc.pid}" in line and "`migrate sync`" in line and "since 20" in line
@@ -77,9 +75,8 @@ def test_clean_release_leaves_no_holder_behind(tmp_path):
 
 def test_failed_run_is_recorded_with_its_error(tmp_path):
     settings = load_settings(None, environ={}, flags={"workdir": str(tmp_path)})
-    with pytest.raises(MigrateError):
-        with writer_run(settings, "run"):
-            raise MigrateError("Slack token revoked")
+    with pytest.raises(MigrateError), writer_run(settings, "run"):
+        raise MigrateError("Slack token revoked")
     last = Store.open(tmp_path).last_runs(1)[0]
     assert last["status"] == "failed" and "Slack token revoked" in last["summary"]
 

@@ -10,8 +10,7 @@ import stat
 import pytest
 
 from migrate.errors import StoreError
-from migrate.store import Store
-from migrate.store import ledger
+from migrate.store import Store, ledger
 from migrate.store import teams_objects as teams
 from migrate.store.schema import SCHEMA_VERSION
 
@@ -152,8 +151,7 @@ def test_runs_warnings_checkpoints(tmp_path):
 
 def test_nested_transactions_roll_back_together(tmp_path):
     store = Store.open(tmp_path)
-    with pytest.raises(RuntimeError):
-        with store.transaction():
-            store.add_warning("plan", "x", "inner")  # joins the outer transaction
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_warning("plan", "x", "inner")  # joins the outer transaction
+        raise RuntimeError("boom")
     assert store.warning_counts() == {}

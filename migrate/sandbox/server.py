@@ -6,6 +6,7 @@ reuse connections as they would against the real services.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -61,10 +62,8 @@ class JsonHandler(BaseHTTPRequestHandler):
     def reset_connection(self) -> None:
         """Drop the connection with a TCP RST and no answer (a 'connection reset by peer')."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.wfile.flush()
-        except OSError:
-            pass
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
