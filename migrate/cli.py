@@ -153,6 +153,8 @@ def sandbox(
     slack_port: Annotated[int, typer.Option("--slack-port", min=0, max=65535, help="Port of the Slack emulator (0 = any free port).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the emulators' fault injection.")] = 0,
     no_throttle: Annotated[bool, typer.Option("--no-throttle", help="Never answer 429.")] = False,
+    env_file: Annotated[Path | None, typer.Option(
+        "--env-file", metavar="FILE", help="Also write the `export` lines to FILE once both emulators listen (for scripts: start in the background, wait for FILE, source it).")] = None,
 ) -> None:
     from migrate.sandbox.runner import start_sandbox
 
@@ -160,7 +162,12 @@ def sandbox(
     running = start_sandbox(tenant, rate_scale=rate_scale, graph_port=graph_port,
                             slack_port=slack_port, seed=seed, throttle=not no_throttle)
     env = running.env()
+    exports = "".join(f"export {name}={value}\n" for name, value in env.items())
     try:
+        if env_file:
+            tmp = env_file.with_name(env_file.name + ".tmp")
+            tmp.write_text(exports, encoding="utf-8")
+            tmp.replace(env_file)  # appears whole, so a waiting script never reads half of it
         if state.out.json_mode:
             state.out.emit_json({"graph": {"url": running.graph.url, "control": running.graph.origin + "/_control/"},
                                  "slack": {"url": running.slack.url, "control": running.slack.origin + "/_control/"},
@@ -176,8 +183,7 @@ def sandbox(
                      f"rate scale {rate_scale:g}")
             out.info("\nExport these to point migrate at the sandbox:\n")
             # The only stdout lines: copy-pasteable, and `eval "$(migrate sandbox)"`-able.
-            for name, value in env.items():
-                sys.stdout.write(f"export {name}={value}\n")
+            sys.stdout.write(exports)
             sys.stdout.flush()
             out.info("\nServing until Ctrl-C.")
         _wait_for_interrupt()
