@@ -57,6 +57,12 @@ class GraphSettings:
                                  "MIGRATE_CLIENT_SECRET", secret=True, kind="str")
     client_cert: str = setting("", "Path to a PEM file holding the app's private key and certificate.",
                                "MIGRATE_CLIENT_CERT", kind="path")
+    client_assertion: str = setting("", "A signed JWT client assertion, e.g. a CI job's OIDC token "
+                                    "(environment only; GitHub Actions' is fetched automatically).",
+                                    "MIGRATE_CLIENT_ASSERTION", secret=True, kind="str")
+    client_assertion_file: str = setting("", "File holding a client assertion JWT, re-read at each "
+                                         "token request (e.g. Kubernetes workload identity).",
+                                         "MIGRATE_CLIENT_ASSERTION_FILE", kind="path")
     token: str = setting("", "A pre-acquired Graph access token; when set, MSAL is not used "
                          "(environment only).", "MIGRATE_GRAPH_TOKEN", secret=True, kind="str")
     rate_scale: float = setting(1.0, "Multiplies every Graph rate the tool assumes "
