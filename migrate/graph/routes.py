@@ -1,0 +1,90 @@
+"""What a Graph request is: its kind, the team/channel it touches, the limits that apply to it
+and the application permission it needs. Used by the client's pacer and by its 403 messages.
+
+Limits are per app per tenant (reference/graph.md §7.1): message reads ≤ 1 rps per channel,
+≤ 4 rps per team (the "given team" cap, applied to every team-scoped call), 20 rps per tenant;
+getAllMessages 200 rps per tenant. Permissions are the least privileged application
+permissions of §8.3.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    team_id: str | None
+    channel_id: str | None
+    permission: str           # least privileged application permission (reference §8.3)
+    tenant_rate: float        # requests/s per app per tenant for this kind of call
+    channel_rate: float = 0   # requests/s on one channel (0 = no per-channel cap)
+
+    def scopes(self) -> list[tuple[str, float]]:
+        """(bucket key, rate) pairs this request consumes, unscaled."""
+        out = [(f"tenant:{self.kind_family}", self.tenant_rate)]
+        if self.team_id:
+            out.append((f"team:{self.team_id}", TEAM_RATE))
+        if self.channel_id and self.channel_rate:
+            out.append((f"channel:{self.channel_id}", self.channel_rate))
+        return out
+
+    @property
+    def kind_family(self) -> str:
+        return "messages" if self.kind in MESSAGE_READS else self.kind
+
+
+TEAM_RATE = 4.0
+MESSAGE_READS = {"channel_messages", "message", "replies", "hosted_content"}
+
+# (pattern on the path after the version segment, kind, permission, tenant rps, channel rps)
+_TABLE: list[tuple[str, str, str, float, float]] = [
+    (r"^/users(/[^/]+)?$", "users", "User.Read.All", 30, 0),
+    (r"^/groups$", "groups", "GroupMember.Read.All", 30, 0),
+    (r"^/teams$", "teams", "Team.ReadBasic.All", 30, 0),
+    (r"^/teams/(?P<team>[^/]+)$", "team", "Team.ReadBasic.All", 30, 0),
+    (r"^/teams/(?P<team>[^/]+)/members$", "team_members", "TeamMember.Read.All", 60, 0),
+    (r"^/teams/(?P<team>[^/]+)/(channels|allChannels|primaryChannel)$", "channels",
+     "Channel.ReadBasic.All", 60, 0),
+    (r"^/teams/(?P<team>[^/]+)/channels/getAllMessages$", "all_messages", "ChannelMessage.Read.All",
+     200, 0),
+    (r"^/teams/(?P<team>[^/]+)/channels/(?P<channel>[^/]+)$", "channel", "Channel.ReadBasic.All", 30, 1),
+    (r"^/teams/(?P<team>[^/]+)/channels/(?P<channel>[^/]+)/(members|allMembers)$", "channel_members",
+     "ChannelMember.Read.All", 60, 1),
+    (r"^/teams/(?P<team>[^/]+)/channels/(?P<channel>[^/]+)/messages$", "channel_messages",
+     "ChannelMessage.Read.All", 20, 1),
+    (r"^/teams/(?P<team>[^/]+)/channels/(?P<channel>[^/]+)/messages/[^/]+(/replies/[^/]+)?$",
+     "message", "ChannelMessage.Read.All", 20, 1),
+    (r"^/teams/(?P<team>[^/]+)/channels/(?P<channel>[^/]+)/messages/[^/]+/replies$", "replies",
+     "ChannelMessage.Read.All", 20, 1),
+    (r"^/teams/(?P<team>[^/]+)/channels/(?P<channel>[^/]+)/messages/[^/]+(/replies/[^/]+)?"
+     r"/hostedContents(/[^/]+(/\$value)?)?$", "hosted_content", "ChannelMessage.Read.All", 20, 1),
+    (r"^/teams/(?P<team>[^/]+)/channels/(?P<channel>[^/]+)/filesFolder$", "files_folder",
+     "Files.Read.All", 30, 1),
+    (r"^/shares/[^/]+/driveItem(/content)?$", "shares", "Files.ReadWrite.All", 30, 0),
+    (r"^/drives/[^/]+/(items/[^/]+|root:.*:)(/content)?$", "drive_items", "Files.Read.All", 30, 0),
+    (r"^/\$batch$", "batch", "", 0, 0),
+]
+_COMPILED = [(re.compile(p), kind, perm, rate, ch) for p, kind, perm, rate, ch in _TABLE]
+
+
+def _path_after_version(url: str) -> str:
+    path = unquote(urlsplit(url).path)
+    # Drop everything up to the version segment: /v1.0/..., /beta/..., or a proxy prefix.
+    match = re.search(r"/(v1\.0|beta)(/.*)$", path)
+    return match.group(2) if match else path
+
+
+def classify(url: str) -> Route:
+    path = _path_after_version(url).rstrip("/") or "/"
+    for pattern, kind, permission, rate, channel_rate in _COMPILED:
+        match = pattern.match(path)
+        if match:
+            groups = match.groupdict()
+            return Route(kind, groups.get("team"), groups.get("channel"), permission, rate,
+                         channel_rate)
+    # Any other Teams GET: "Other GET Teams calls" 30 rps per tenant (§7.1).
+    return Route("other", None, None, "", 30, 0)
