@@ -191,14 +191,15 @@ class Store:
         return rows[0] if rows else None
 
     def save_checkpoint(self, scope: str, *, next_link: str | None, watermark: str | None,
-                        status: str, run_id: int | None = None) -> None:
+                        status: str, window_end: str | None = None, run_id: int | None = None) -> None:
         with self.transaction() as conn:
             conn.execute(
-                "INSERT INTO export_checkpoints (scope, next_link, watermark, status, run_id, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET next_link = excluded.next_link, "
-                "watermark = excluded.watermark, status = excluded.status, run_id = excluded.run_id, "
-                "updated_at = excluded.updated_at",
-                (scope, next_link, watermark, status, run_id, utcnow()))
+                "INSERT INTO export_checkpoints (scope, next_link, watermark, window_end, status, "
+                "run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope) DO UPDATE SET "
+                "next_link = excluded.next_link, watermark = excluded.watermark, "
+                "window_end = excluded.window_end, status = excluded.status, "
+                "run_id = excluded.run_id, updated_at = excluded.updated_at",
+                (scope, next_link, watermark, window_end, status, run_id, utcnow()))
 
 
 def _split_sql(script: str) -> list[str]:

@@ -126,7 +126,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE export_checkpoints (
             scope       TEXT PRIMARY KEY,   -- e.g. 'users', 'team:<id>', 'channel:<id>'
             next_link   TEXT,               -- @odata.nextLink to resume from, exactly as given
-            watermark   TEXT,               -- newest lastModifiedDateTime fully read
+            watermark   TEXT,               -- end of the last window read completely
+            window_end  TEXT,               -- end of the window being read (while in progress)
             status      TEXT NOT NULL CHECK (status IN ('in_progress', 'complete')),
             run_id      INTEGER REFERENCES runs (id),
             updated_at  TEXT NOT NULL
