@@ -1,0 +1,234 @@
+"""A local Microsoft Graph v1.0 for the Teams side of `migrate`: real HTTP on 127.0.0.1.
+
+What it emulates (section numbers are those of ../shared/reference/graph.md):
+
+* Auth: `Authorization: Bearer <token>` from a fixed set; otherwise 401
+  `InvalidAuthenticationToken` (§1 "Errors"). Every answer has `request-id` and
+  `client-request-id` headers (the client's value echoed when it sent one).
+* Users (§2.1): `/users` with `$select`, the default property set without it, `$top` 1..999
+  (default 100); `/users/{id | userPrincipalName}`.
+* Teams (§3.1): `/teams` (only id, displayName, description, visibility set, the rest null),
+  `/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')` (groups derived from teams),
+  `/teams/{id}` (full team with isArchived), `/teams/{id}/members` (§3.2), channels and
+  `primaryChannel` (§3.3), channel members (§3.4).
+* Evolvable enums (§1): without `Prefer: include-unknown-enum-members` a shared channel's
+  `membershipType` and a system event's `messageType` read `unknownFutureValue`.
+* Messages (§4.1, §4.2): roots (`$top` ≤ 50, default 20, `$expand=replies` with ≤ 1000 replies
+  inline then `replies@odata.nextLink`), one message, replies, one reply; hosted contents
+  metadata (contentBytes null) and `$value` bytes (§5.8).
+* `channels/getAllMessages` (§4.5): roots and replies of every channel of the team, with the
+  `lastModifiedDateTime` gt/ge/lt/le filter.
+* Files (§6): `/shares/{u!…}/driveItem[/content]`, `/drives/{d}/items/{i}[/content]`; content
+  answers 302 to an unauthenticated short-lived `/_download/…` URL that honours `Range` (206).
+* Throttling (§7.1, §7.2) and `$batch` (§7.4), see graph_routes.py; seeded faults (§7.3).
+* Soft deletion (§5.1, §10): a deleted message stays listed with an empty body and
+  `deletedDateTime` set.
+
+What it simplifies (choices where the reference leaves things open are marked so):
+
+* Read-only Graph: only GET (plus POST /$batch). Changes come from the control operations
+  below (Python methods, or HTTP under /_control/), which stand in for users posting in Teams.
+* Order: roots and replies newest first by createdDateTime (chat messages are documented as
+  "latest first", §10 docs#12646; channel order is undocumented, §4.1); getAllMessages oldest
+  modification first (undocumented, emulator choice). Pages are keyset cursors signed into
+  an opaque `$skiptoken`, so new or edited messages never shift or repeat an unchanged one.
+* `GET …/messages/{id}` finds roots only; replies are read under `/replies/{id}`.
+* No `$filter`/`$orderby`/`$search`/`$count` on users, teams or members; message endpoints
+  refuse every option except `$top`/`$expand` as the docs say they are unsupported (§4.1).
+* Directory throttling uses a flat 30 rps instead of resource units (§7.1); files are not
+  throttled (SharePoint limits are separate and not quantified in the reference, §6).
+* No delta, chats, allChannels/incomingChannels, filesFolder or drive path addressing.
+
+Counters (`counters()`): "requests" = HTTP requests received on /v1.0 and /_download;
+"byRoute" = Graph calls by route name, inner $batch items included (the envelope counts as
+"batch"); "batchItems"; "throttled" = 429s from rate limits (inner items included);
+"byStatus"; "faults" = injected faults by kind; "bytesDownloaded".
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from migrate.sandbox.faults import FaultInjector, FaultPlan
+from migrate.sandbox.graph_odata import Signer
+from migrate.sandbox.graph_routes import GraphHandler
+from migrate.sandbox.graph_store import GraphStore
+from migrate.sandbox.ratelimit import RateLimiter
+from migrate.sandbox.server import EmulatorServer
+from migrate.sandbox.tenant import SANDBOX_GRAPH_TOKEN, GraphTenant
+
+Json = dict[str, Any]
+
+# Requests per second per app per tenant by route class (reference §7.1), and whether the
+# class is also capped per channel (1 rps) and per team (4 rps). The 4 rps cap is the
+# emulator's reading of "≤4 rps per app on a given team": every request scoped to one team
+# (getAllMessages included) counts against it. All channel-scoped classes share one 1 rps
+# bucket per channel ("≤1 rps per app per tenant on a given channel").
+LIMITS: dict[str, tuple[float, bool, bool]] = {
+    "users": (30, False, False),          # directory: resource units in reality, see above
+    "teams": (30, False, False),          # GET /teams, /groups ("GET team")
+    "team": (30, False, True),            # GET /teams/{id}
+    "members": (60, False, True),         # GET /teams/{id}/members
+    "channels": (60, False, True),        # GET /teams/{id}/channels (+1 rps on the list)
+    "channel": (30, True, True),          # GET channel, primaryChannel
+    "channelMembers": (60, True, True),   # GET /teams/{id}/channels/{id}/members
+    "messages": (20, True, True),         # list/get messages, replies, hosted contents
+    "getAllMessages": (200, False, True),
+}
+TEAM_RPS = 4.0
+CHANNEL_RPS = 1.0
+
+
+class GraphEmulator:
+    def __init__(
+        self,
+        tenant: GraphTenant,
+        *,
+        rate_scale: float = 1.0,
+        tokens: Iterable[str] = (SANDBOX_GRAPH_TOKEN,),
+        seed: int = 0,
+        faults: FaultPlan | None = None,
+        port: int = 0,
+        throttle: bool = True,
+    ) -> None:
+        if rate_scale <= 0:
+            raise ValueError("rate_scale must be positive")
+        self.store = GraphStore(tenant)
+        self.rate_scale = rate_scale
+        self.tokens = frozenset(tokens)
+        self.throttle = throttle
+        self.limiter = RateLimiter()
+        self.injector = FaultInjector(seed, faults)
+        self.signer = Signer(tenant.tenant_id)
+        self._counter_lock = threading.Lock()
+        self.reset_counters()
+        # Bound here, not in start(): a busy port fails at construction (OSError), and
+        # origin/url are known before the server runs.
+        self._server = EmulatorServer(GraphHandler, self, port=port)
+        self._running = False
+        self._stopped = False
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> GraphEmulator:
+        if self._stopped:
+            raise RuntimeError("a stopped Graph emulator cannot be started again")
+        if not self._running:
+            self._server.start()
+            self._running = True
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port (an emulator is not restarted after this)."""
+        if self._stopped:
+            return
+        if not self._running:
+            self._server.start()  # EmulatorServer.stop() waits for a running serve loop
+        self._running, self._stopped = False, True
+        self._server.stop()
+
+    def __enter__(self) -> GraphEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        return self._server.origin
+
+    @property
+    def url(self) -> str:
+        """The MIGRATE_GRAPH_URL of this emulator."""
+        return self.origin + "/v1.0"
+
+    # ---- counters -------------------------------------------------------------------------
+
+    def counters(self) -> Json:
+        with self._counter_lock:
+            return {
+                "requests": self._counts["requests"],
+                "throttled": self._counts["throttled"],
+                "batchItems": self._counts["batchItems"],
+                "bytesDownloaded": self._counts["bytesDownloaded"],
+                "byRoute": dict(self._by_route),
+                "byStatus": dict(self._by_status),
+                "faults": dict(self._faults),
+            }
+
+    def reset_counters(self) -> None:
+        with self._counter_lock:
+            self._counts = {"requests": 0, "throttled": 0, "batchItems": 0, "bytesDownloaded": 0}
+            self._by_route: dict[str, int] = {}
+            self._by_status: dict[str, int] = {}
+            self._faults: dict[str, int] = {}
+
+    def count(self, name: str, amount: int = 1) -> None:
+        with self._counter_lock:
+            self._counts[name] += amount
+
+    def count_route(self, route: str) -> None:
+        with self._counter_lock:
+            self._by_route[route] = self._by_route.get(route, 0) + 1
+
+    def count_status(self, status: int) -> None:
+        with self._counter_lock:
+            key = str(status)
+            self._by_status[key] = self._by_status.get(key, 0) + 1
+
+    # ---- faults and throttling ----------------------------------------------------------------
+
+    def configure_faults(self, seed: int, plan: FaultPlan) -> None:
+        self.injector.configure(seed, plan)
+
+    def draw_fault(self, target: str) -> str | None:
+        kind = self.injector.draw(target)
+        if kind is not None:
+            with self._counter_lock:
+                self._faults[kind] = self._faults.get(kind, 0) + 1
+        return kind
+
+    def throttle_wait(self, route_class: str, team_id: str | None = None,
+                      channel_id: str | None = None) -> float:
+        """0 when the request is admitted, else the seconds before a retry can succeed."""
+        if not self.throttle or route_class not in LIMITS:
+            return 0.0
+        rate, per_channel, per_team = LIMITS[route_class]
+        scopes = [self._scope(("tenant", route_class), rate)]
+        if per_team and team_id is not None:
+            scopes.append(self._scope(("team", team_id), TEAM_RPS))
+        if per_channel and team_id is not None and channel_id is not None:
+            scopes.append(self._scope(("channel", team_id, channel_id), CHANNEL_RPS))
+        if route_class == "channels" and team_id is not None:
+            # the table's per-channel column for listing channels: 1 rps on the team's list
+            scopes.append(self._scope(("channel-list", team_id), CHANNEL_RPS))
+        wait = self.limiter.check(scopes)
+        if wait > 0:
+            self.count("throttled")
+        return wait
+
+    def _scope(self, key: tuple, rate: float) -> tuple[tuple, float, float]:
+        scaled = rate * self.rate_scale
+        return key, scaled, max(1.0, scaled)  # burst: one second's worth
+
+    # ---- control operations (stand-ins for people using Teams) ------------------------------
+
+    def add_message(self, team_id: str, channel_id: str, message: Json) -> Json:
+        """Post a message (a reply when it has replyToId); id, dates, etag and defaults filled."""
+        return dict(self.store.add_message(team_id, channel_id, message))
+
+    def edit_message(self, team_id: str, channel_id: str, message_id: str, changes: Json) -> Json:
+        """Merge `changes`; lastModifiedDateTime and etag move, lastEditedDateTime if body did."""
+        return dict(self.store.edit_message(team_id, channel_id, message_id, changes))
+
+    def delete_message(self, team_id: str, channel_id: str, message_id: str) -> Json:
+        """Soft delete: deletedDateTime set, body emptied, still listed."""
+        return dict(self.store.delete_message(team_id, channel_id, message_id))
+
+    def add_channel(self, team_id: str, channel: Json, members: Iterable[Json] = ()) -> Json:
+        return dict(self.store.add_channel(team_id, channel, list(members)))
+
+    def add_member(self, team_id: str, member: Json, channel_id: str | None = None) -> Json:
+        return dict(self.store.add_member(team_id, member, channel_id))
