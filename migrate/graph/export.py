@@ -63,6 +63,9 @@ class ExportSummary:
 class ExportProgress:
     """Callbacks the CLI turns into progress bars; the default does nothing."""
 
+    def attach(self, stats: Any) -> None:
+        """The client's live counters (requests, throttling), for display."""
+
     def teams_found(self, total: int) -> None: ...
     def team_done(self, name: str) -> None: ...
     def channels_found(self, count: int) -> None: ...
@@ -81,6 +84,7 @@ class TeamsExporter:
         self.options = settings.export
         self.run_id = run_id
         self.progress = progress or ExportProgress()
+        self.progress.attach(client.stats)
         self.workers = workers
         self.now = now
         self._lock = threading.Lock()
