@@ -1,0 +1,331 @@
+"""A local emulator of the Slack Web API, for tests, `migrate demo` and benchmarks.
+
+What it emulates (sections of ../shared/reference/slack.md):
+- the methods the importer uses — auth.test, team.info, users.list/info/lookupByEmail,
+  conversations.list/create/info/invite/join/setTopic/setPurpose/archive/members/history/
+  replies, chat.postMessage/update/delete, files.getUploadURLExternal + the upload POST +
+  files.completeUploadExternal, reactions.add, pins.add, bookmarks.add — with their arguments
+  as slack_sdk sends them (form, JSON or multipart bodies; POST or GET), their error codes
+  (§2.6, §4, §5, §6.1; per method in the tables of slack_methods.py / slack_messages.py,
+  checked against ../shared/contracts/slack-web-methods.json) and answer shapes;
+- auth (Bearer header or `token` field: not_authed, invalid_auth) and bot scopes
+  (missing_scope with `needed`/`provided`; a method passes with any one of its scopes);
+- rate limits (§1.1–§1.4, §1.7): a token bucket per method per workspace at its tier (Tier 1
+  1/min, 2 20/min, 3 50/min, 4 100/min, auth.test 600/min); chat.postMessage 1/s per channel
+  plus a workspace cap (`post_cap_per_minute`, "several hundred per minute" is all Slack says);
+  files.completeUploadExternal shares count against the same posting buckets. Everything is
+  multiplied by `rate_scale`. A refused call gets HTTP 429 + Retry-After + `ratelimited`.
+  Burst allowances are unpublished (§1.1): each bucket holds one second's worth of tokens
+  (at least one);
+- channel rules: names (§4.1), archived names stay taken, bots removed on archive (§4.5),
+  private channels invisible unless the bot is a member, all-or-nothing invites (§4.3);
+- messages: ts strictly increasing per channel ("%d.%06d"), threads with reply_count/
+  latest_reply on roots, broadcasts, metadata returned only with include_all_metadata (§2.5),
+  text over 40,000 chars truncated (§2.2), msg_too_long for chat.update over 4,000;
+- seeded faults (faults.py): http_500 (JSON internal_error or an HTML page), reset (no answer,
+  nothing done) and drop_after_processing (done and stored, then no answer — §9 #1).
+
+What it simplifies: one workspace and one app; no DMs/MPIMs, Enterprise Grid, user tokens or
+Events API; messages are never rendered (no mrkdwn parsing, no auto-generated rich_text
+blocks, no unfurls — the unfurl/parse flags are only recorded for state()); file processing is
+synchronous; the 2025 history limits for distributed non-Marketplace apps (§1.5) are not
+applied (internal apps keep Tier 3, DESIGN §4.5). Assumptions where Slack is silent are
+commented where they are made.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrate.sandbox import slack_messages, slack_methods
+from migrate.sandbox.faults import FaultInjector, FaultPlan
+from migrate.sandbox.ratelimit import RateLimiter, format_retry_after
+from migrate.sandbox.server import EmulatorServer
+from migrate.sandbox.slack_routes import SlackHandler
+from migrate.sandbox.slack_state import Ctx, Json, MethodSpec, SlackError, Store
+from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN, SlackWorkspace
+
+METHODS: dict[str, MethodSpec] = {**slack_methods.METHODS, **slack_messages.METHODS}
+GENERIC_ERRORS = slack_methods.GENERIC_ERRORS | {"service_unavailable", "request_timeout"}
+NON_CONTRACT_METHODS = slack_methods.NON_CONTRACT_METHODS
+
+# Every bot scope the tool needs (`scopes=None`). chat:write.public is left out on purpose:
+# the importer posts only where its bot is a member, so not_in_channel stays observable.
+DEFAULT_SCOPES = frozenset({
+    "chat:write", "chat:write.customize", "channels:read", "groups:read", "channels:manage",
+    "groups:write", "channels:write.invites", "groups:write.invites", "channels:write.topic",
+    "groups:write.topic", "channels:history", "groups:history", "channels:join", "users:read",
+    "users:read.email", "team:read", "files:write", "reactions:write", "pins:write",
+    "bookmarks:write",
+})
+
+TIER_PER_MINUTE = {"Tier 1": 1.0, "Tier 2": 20.0, "Tier 3": 50.0, "Tier 4": 100.0}
+SPECIAL_PER_MINUTE = {"auth.test": 600.0}  # chat.postMessage is limited per channel instead
+POST_PER_CHANNEL_PER_S = 1.0
+
+
+@dataclass
+class Reply:
+    """What the HTTP handler sends. action: "answer", "reset" (no answer, nothing done) or
+    "drop" (done, then the connection is closed without an answer)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    action: str = "answer"
+
+
+def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+                 headers=headers or {})
+
+
+class SlackEmulator:
+    def __init__(
+        self,
+        workspace: SlackWorkspace,
+        *,
+        rate_scale: float = 1.0,
+        tokens: Iterable[str] = (SANDBOX_SLACK_TOKEN,),
+        scopes: Iterable[str] | None = None,
+        seed: int = 0,
+        faults: FaultPlan | None = None,
+        port: int = 0,
+        throttle: bool = True,
+        post_cap_per_minute: float = 300.0,
+    ) -> None:
+        if rate_scale <= 0:
+            raise ValueError(f"rate_scale must be positive, got {rate_scale}")
+        self.rate_scale = rate_scale
+        self.tokens = frozenset(tokens)
+        self.scopes = DEFAULT_SCOPES if scopes is None else frozenset(scopes)
+        self.throttle = throttle
+        self.post_cap_per_minute = post_cap_per_minute
+        self.store = Store(workspace, seed)
+        self.limiter = RateLimiter()
+        self._faults = FaultInjector(seed, faults)
+        self._fault_bodies = random.Random(seed)  # picks the http_500 body variant
+        self._counter_lock = threading.Lock()
+        self.reset_counters()
+        self._port = port
+        self._server: EmulatorServer | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> SlackEmulator:
+        if self._server is not None:
+            raise RuntimeError("the Slack emulator is already started")
+        self._server = EmulatorServer(SlackHandler, self, port=self._port).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> SlackEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def origin(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the Slack emulator is not started: call start() first")
+        return self._server.origin
+
+    @property
+    def url(self) -> str:
+        return self.origin + "/api/"
+
+    # ------------------------------------------------------------ control
+
+    def configure_faults(self, seed: int, plan: FaultPlan) -> None:
+        self._faults.configure(seed, plan)
+        self._fault_bodies = random.Random(seed)
+
+    def counters(self) -> dict:
+        with self._counter_lock:
+            return {"calls": dict(self._calls), "ratelimited": dict(self._ratelimited),
+                    "faults": dict(self._fault_counts), "writes": self._writes}
+
+    def reset_counters(self) -> None:
+        with self._counter_lock:
+            self._calls: dict[str, int] = {}
+            self._ratelimited: dict[str, int] = {}
+            self._fault_counts: dict[str, int] = {}
+            self._writes = 0
+
+    def _count(self, table: dict[str, int], key: str) -> None:
+        with self._counter_lock:
+            table[key] = table.get(key, 0) + 1
+
+    def state(self) -> dict:
+        """A JSON-able snapshot. Messages per channel id include thread replies and system
+        messages, in ts order, with metadata and the options the poster sent."""
+        s = self.store
+        with s.lock:
+            channels, messages, reactions, pins, bookmarks = [], {}, [], [], []
+            for c in s.channels.values():
+                d = c.data
+                channels.append({
+                    "id": d["id"], "name": d["name"], "is_private": c.private,
+                    "is_archived": c.archived, "is_general": bool(d.get("is_general")),
+                    "topic": dict(d["topic"]), "purpose": dict(d["purpose"]),
+                    "members": list(c.members), "created": d["created"], "creator": d["creator"],
+                })
+                rendered = []
+                for m in c.by_key.values():
+                    out = m.render(True)
+                    out.update(m.extra)
+                    rendered.append(out)
+                    for r in out.get("reactions", ()):
+                        reactions.append({"channel": c.id, "ts": out["ts"], **r})
+                messages[c.id] = rendered
+                pins += [{"channel": c.id, "ts": c.by_key[k].data["ts"]} for k in c.pins]
+                bookmarks += [dict(b) for b in c.bookmarks]
+            files = [
+                {**json.loads(json.dumps(f.data)), "uploaded": f.content is not None}
+                for f in s.files.values()
+            ]
+            return {"team": dict(s.team), "bot": dict(s.bot),
+                    "users": [dict(u) for u in s.users.values()], "channels": channels,
+                    "messages": messages, "files": files, "reactions": reactions, "pins": pins,
+                    "bookmarks": bookmarks}
+
+    def file_bytes(self, file_id: str) -> bytes | None:
+        """The uploaded bytes of a file (None if unknown or not uploaded yet)."""
+        with self.store.lock:
+            rec = self.store.files.get(file_id)
+            return rec.content if rec else None
+
+    # ------------------------------------------------------------ requests
+
+    def _retry_after(self, wait: float) -> str:
+        # Real Slack sends whole seconds, and slack_sdk's RateLimitErrorRetryHandler int()s
+        # the header; decimals only when a rate scale makes waits short (DESIGN §5).
+        return str(max(1, math.ceil(wait))) if self.rate_scale <= 1 else format_retry_after(wait)
+
+    def _limits(self, spec: MethodSpec, args: Json) -> list[tuple[Any, float, float]]:
+        scale = self.rate_scale
+
+        def bucket(key: Any, per_second: float) -> tuple[Any, float, float]:
+            rate = per_second * scale
+            return key, rate, max(1.0, rate)  # burst: one second's worth (Slack's is unpublished)
+
+        scopes = []
+        per_minute = SPECIAL_PER_MINUTE.get(spec.name) or TIER_PER_MINUTE.get(spec.tier)
+        if per_minute:
+            scopes.append(bucket(("method", spec.name), per_minute / 60))
+        if spec.name == "chat.postMessage":
+            raw = str(args.get("channel") or "")
+            found = self.store.find(raw)
+            channels = [found.id if found else raw]
+        elif spec.name == "files.completeUploadExternal":
+            channels = slack_messages.share_targets(self.store, args)  # §1.7: shares are posts
+        else:
+            channels = []
+        for cid in channels:
+            scopes.append(bucket(("post", cid), POST_PER_CHANNEL_PER_S))
+        if channels:
+            scopes.append(bucket(("post-workspace",), self.post_cap_per_minute / 60))
+        return scopes
+
+    def _fault_reply(self, kind: str) -> Reply:
+        if kind == "reset":
+            return Reply(0, b"", action="reset")
+        if kind == "429_no_retry_after":
+            return json_reply(429, {"ok": False, "error": "ratelimited"})
+        status = int(kind.removeprefix("http_"))
+        if self._fault_bodies.random() < 0.5:
+            error = {500: "internal_error", 503: "service_unavailable"}.get(status, "request_timeout")
+            return json_reply(status, {"ok": False, "error": error})
+        page = f"<html><body><h1>{status}</h1>Slack is having trouble.</body></html>"
+        return Reply(status, page.encode(), "text/html; charset=utf-8")
+
+    def call(self, name: str, args: Json, token: str | None) -> Reply:
+        """One Web API call: auth, scopes, rate limits, faults, then the method itself."""
+        self._count(self._calls, name)
+        spec = METHODS.get(name)
+        if spec is None:
+            return json_reply(404, {"ok": False, "error": "unknown_method"})
+        if not token:
+            return json_reply(200, {"ok": False, "error": "not_authed"})
+        if token not in self.tokens:
+            return json_reply(200, {"ok": False, "error": "invalid_auth"})
+        if spec.scopes and self.scopes.isdisjoint(spec.scopes):
+            return json_reply(200, {"ok": False, "error": "missing_scope",
+                                    "needed": ",".join(spec.scopes),
+                                    "provided": ",".join(sorted(self.scopes))})
+        if self.throttle:
+            wait = self.limiter.check(self._limits(spec, args))
+            if wait > 0:
+                self._count(self._ratelimited, name)
+                return json_reply(429, {"ok": False, "error": "ratelimited"},
+                                  {"Retry-After": self._retry_after(wait)})
+        fault = self._faults.draw(name)
+        if fault == "drop_after_processing" and not spec.writes:
+            fault = None  # only writes leave the "did it land?" question
+        if fault is not None:
+            self._count(self._fault_counts, fault)
+            if fault != "drop_after_processing":
+                return self._fault_reply(fault)
+        reply = self._run(spec, args)
+        if fault == "drop_after_processing":
+            reply.action = "drop"
+        return reply
+
+    def _run(self, spec: MethodSpec, args: Json) -> Reply:
+        store = self.store
+        ctx = Ctx(store, self.scopes, self.origin)
+        with store.lock:
+            if spec.writes:
+                with self._counter_lock:
+                    self._writes += 1
+            try:
+                payload = {"ok": True, **spec.fn(ctx, args)}
+            except SlackError as exc:
+                if exc.code not in spec.errors and exc.code not in GENERIC_ERRORS:
+                    # The per-method tables are the contract; an undeclared code is our bug.
+                    message = f"emulator bug: {spec.name} raised undeclared error {exc.code!r}"
+                    return Reply(500, message.encode(), "text/plain; charset=utf-8")
+                payload = {"ok": False, "error": exc.code, **exc.extra}
+            except Exception:  # any other failure is an emulator bug: show it to the test
+                return Reply(500, traceback.format_exc().encode(), "text/plain; charset=utf-8")
+            # Encoded under the lock: later calls may change objects the answer shares.
+            return json_reply(200, payload)
+
+    def upload(self, token: str, body: bytes) -> Reply:
+        """The POST of a file's bytes to its upload URL (no auth: the URL is the credential)."""
+        self._count(self._calls, "upload")
+        fault = self._faults.draw("upload")
+        if fault is not None:
+            self._count(self._fault_counts, fault)
+            if fault != "drop_after_processing":
+                return self._fault_reply(fault)
+        with self.store.lock:
+            status, text = slack_messages.receive_upload(self.store, token, body)
+        reply = Reply(status, text.encode(), "text/plain; charset=utf-8")
+        if fault == "drop_after_processing":
+            reply.action = "drop"
+        return reply
+
+    def download(self, file_id: str, token: str | None) -> Reply:
+        """GET of a file's url_private (needs the token, as Slack's does)."""
+        if token not in self.tokens:
+            return Reply(403, b"Forbidden", "text/plain")
+        content = self.file_bytes(file_id)
+        if content is None:
+            return Reply(404, b"Not Found", "text/plain")
+        with self.store.lock:
+            mimetype = self.store.files[file_id].data["mimetype"]
+        return Reply(200, content, mimetype)
