@@ -21,6 +21,10 @@ What it emulates (section numbers are those of ../shared/reference/graph.md):
 * Files (§6): `/shares/{u!…}/driveItem[/content]`, `/drives/{d}/items/{i}[/content]`; content
   answers 302 to an unauthenticated short-lived `/_download/…` URL that honours `Range` (206).
 * Throttling (§7.1, §7.2) and `$batch` (§7.4), see graph_routes.py; seeded faults (§7.3).
+* Errors (§1): unknown ids → 404 `NotFound` (users `Request_ResourceNotFound`, files
+  `itemNotFound`); an unknown path segment → 400 "Resource not found for the segment '…'"
+  (Graph's answer, not quoted in the reference); bad query options → 400 `BadRequest`; a
+  `$skiptoken` not issued for that same request → 400.
 * Soft deletion (§5.1, §10): a deleted message stays listed with an empty body and
   `deletedDateTime` set.
 
@@ -37,7 +41,17 @@ What it simplifies (choices where the reference leaves things open are marked so
   refuse every option except `$top`/`$expand` as the docs say they are unsupported (§4.1).
 * Directory throttling uses a flat 30 rps instead of resource units (§7.1); files are not
   throttled (SharePoint limits are separate and not quantified in the reference, §6).
-* No delta, chats, allChannels/incomingChannels, filesFolder or drive path addressing.
+* No channel is shared into another team: `allChannels` = `channels`, `allMembers` = `members`.
+* No delta, chats, incomingChannels, filesFolder, `root:/path:` drive addressing, or
+  `/teamwork/deletedTeams`.
+* Faults (FaultInjector kinds http_500/503/504, reset, 429_no_retry_after,
+  drop_after_processing) hit whole HTTP requests (a $batch envelope, not its items).
+
+Control API (no auth): GET /_control/counters, POST /_control/counters/reset,
+POST /_control/faults {"seed", "rates", "only"}, POST /_control/messages {"teamId", "channelId",
+"message"}, PATCH|DELETE /_control/messages/{teamId}/{channelId}/{messageId} (PATCH body =
+changes), POST /_control/channels {"teamId", "channel", "members"}, POST /_control/members
+{"teamId", "channelId"?, "member"}. Unknown ids → 404, bad bodies → 400.
 
 Counters (`counters()`): "requests" = HTTP requests received on /v1.0 and /_download;
 "byRoute" = Graph calls by route name, inner $batch items included (the envelope counts as

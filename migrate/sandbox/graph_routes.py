@@ -42,10 +42,14 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
         (_T, "team", "team", res.get_team),
         (f"{_T}/members", "teamMembers", "members", res.list_team_members),
         (f"{_T}/channels", "channels", "channels", res.list_channels),
+        # no channel is shared into a team here, so allChannels = channels (§3.3)
+        (f"{_T}/allChannels", "allChannels", "channels", res.list_channels),
         (f"{_T}/channels/getAllMessages", "getAllMessages", "getAllMessages", res.get_all_messages),
         (f"{_T}/primaryChannel", "primaryChannel", "channel", res.get_channel),
         (f"{_T}/{_C}", "channel", "channel", res.get_channel),
         (f"{_T}/{_C}/members", "channelMembers", "channelMembers", res.list_channel_members),
+        # no team is a member of a shared channel here, so allMembers = members (§3.4)
+        (f"{_T}/{_C}/allMembers", "channelAllMembers", "channelMembers", res.list_channel_members),
         (f"{_T}/{_C}/messages", "messages", "messages", res.list_messages),
         (f"{_T}/{_C}/{_M}", "message", "messages", res.get_message),
         (f"{_T}/{_C}/{_M}/replies", "replies", "messages", res.list_replies),
@@ -134,8 +138,7 @@ def make_call(app: GraphEmulator, method: str, target: str, headers: dict[str, s
 
 # ---- $batch (§7.4) -------------------------------------------------------------------------
 
-def run_batch(app: GraphEmulator, payload: Any, headers: dict[str, str], client_request_id: str
-              ) -> Json:
+def run_batch(app: GraphEmulator, payload: Any, client_request_id: str) -> Json:
     requests = payload.get("requests") if isinstance(payload, dict) else None
     if not isinstance(requests, list) or not requests:
         raise bad_request("Invalid batch payload format.")
@@ -162,14 +165,14 @@ def run_batch(app: GraphEmulator, payload: Any, headers: dict[str, str], client_
         for item in ready:
             pending.remove(item)
             app.count("batchItems")
-            statuses[item["id"]], response = _batch_item(app, item, headers, client_request_id, statuses)
+            statuses[item["id"]], response = _batch_item(app, item, client_request_id, statuses)
             responses.append(response)
     order = {rid: i for i, rid in enumerate(ids)}
     responses.sort(key=lambda r: order[r["id"]])
     return {"responses": responses}
 
 
-def _batch_item(app: GraphEmulator, item: Json, headers: dict[str, str], client_request_id: str,
+def _batch_item(app: GraphEmulator, item: Json, client_request_id: str,
                 statuses: dict[str, int]) -> tuple[int, Json]:
     request_id = str(uuid.uuid4())
     failed = [d for d in item.get("dependsOn") or [] if not 200 <= statuses[d] < 300]
@@ -179,7 +182,8 @@ def _batch_item(app: GraphEmulator, item: Json, headers: dict[str, str], client_
     url = item["url"]
     if url.lower().startswith("http"):  # absolute URLs are tolerated: keep what follows /v1.0
         url = url.split("/v1.0", 1)[-1]
-    inner_headers = {**headers, **{str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}}
+    # only the item's own headers apply to it (Prefer, ConsistencyLevel…), not the envelope's
+    inner_headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
     call = make_call(app, item["method"].upper(), "/" + url.lstrip("/"), inner_headers,
                      request_id, client_request_id)
     reply = execute(app, call)
@@ -227,6 +231,7 @@ class GraphHandler(JsonHandler):
         """Count, draw a fault (before any routing, §7.3) and serve."""
         app = self.app
         app.count("requests")
+        self._drop_answer = False
         self._request_id = str(uuid.uuid4())
         self._client_request_id = self.headers.get("client-request-id") or self._request_id
         fault = app.draw_fault(path)
@@ -238,9 +243,9 @@ class GraphHandler(JsonHandler):
             self.read_body()
             self._send(self._fault_reply(fault))
             return
+        # drop_after_processing: the work (counting, throttling) is done, the answer is lost
+        self._drop_answer = fault == "drop_after_processing"
         serve(path)
-        if fault == "drop_after_processing":
-            self.reset_connection()
 
     def _fault_reply(self, fault: str) -> Reply:
         call = Call(self.command, "", [], {}, {}, "", self._request_id, self._client_request_id)
@@ -256,6 +261,9 @@ class GraphHandler(JsonHandler):
         return Reply(status, error_body(code, message, self._request_id, self._client_request_id))
 
     def _send(self, reply: Reply) -> None:
+        if self._drop_answer:
+            self.reset_connection()
+            return
         headers = {"request-id": self._request_id, "client-request-id": self._client_request_id,
                    **reply.headers}
         if reply.raw is not None:
@@ -280,11 +288,11 @@ class GraphHandler(JsonHandler):
                              {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}))
             return
         if [s.lower() for s in call.segments] == ["$batch"]:
-            self._send(self._batch(call, body, headers))
+            self._send(self._batch(call, body))
             return
         self._send(execute(app, call))
 
-    def _batch(self, call: Call, body: bytes, headers: dict[str, str]) -> Reply:
+    def _batch(self, call: Call, body: bytes) -> Reply:
         app = self.app
         app.count_route("batch")
         try:
@@ -294,7 +302,7 @@ class GraphHandler(JsonHandler):
                 payload = json.loads(body or b"null")
             except json.JSONDecodeError:
                 raise bad_request("Invalid batch payload format.") from None
-            reply = Reply(200, run_batch(app, payload, headers, self._client_request_id))
+            reply = Reply(200, run_batch(app, payload, self._client_request_id))
         except GraphError as exc:
             reply = Reply(exc.status, error_body(exc.code, exc.message, self._request_id,
                                                  self._client_request_id))

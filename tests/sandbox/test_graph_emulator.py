@@ -358,8 +358,12 @@ def test_evolvable_enums_need_the_prefer_header(emu, http):
     assert {m["messageType"] for m in everything} == {"message", "unknownFutureValue"}
 
 
-def test_primary_channel(emu, http):
+def test_primary_channel_and_all_channels_all_members(emu, http):
     assert http.get(f"{emu.url}/teams/{TEAM_A}/primaryChannel").json()["id"] == GENERAL
+    every = http.get(f"{emu.url}/teams/{TEAM_A}/allChannels").json()["value"]
+    assert [c["id"] for c in every] == [GENERAL, PRIVATE, SHARED_CH, BUSY]
+    members = http.get(f"{emu.url}/teams/{TEAM_A}/channels/{PRIVATE}/allMembers").json()["value"]
+    assert len(members) == 3
 
 
 # ---- getAllMessages ------------------------------------------------------------------------------
@@ -538,10 +542,15 @@ def test_fault_bodies_and_429_without_retry_after_over_control_api(fresh):
     requests.post(ctl, json={"seed": 1, "rates": {"http_504": 1.0}})
     assert requests.get(f"{fresh.url}/teams", headers=AUTH).status_code == 504
     assert requests.post(ctl, json={"seed": 1, "rates": {"meteor": 1.0}}).status_code == 400
+    requests.post(ctl, json={"seed": 1, "rates": {"drop_after_processing": 1.0}})
+    with pytest.raises(requests.ConnectionError):  # served and counted, but the answer is lost
+        requests.get(f"{fresh.url}/users", headers=AUTH)
+    assert fresh.counters()["byRoute"]["users"] == 1
     requests.post(ctl, json={"seed": 1, "rates": {}})
     assert requests.get(f"{fresh.url}/teams", headers=AUTH).status_code == 200
     counters = requests.get(f"{fresh.origin}/_control/counters").json()
-    assert counters["faults"] == {"429_no_retry_after": 1, "http_503": 1, "http_504": 1}
+    assert counters["faults"] == {"429_no_retry_after": 1, "http_503": 1, "http_504": 1,
+                                  "drop_after_processing": 1}
 
 
 # ---- $batch ----------------------------------------------------------------------------------------
@@ -556,6 +565,10 @@ def test_batch_of_20_and_limits(emu, http):
     assert len(responses) == 20 and all(x["status"] == 200 for x in responses.values())
     assert responses["3"]["body"]["id"] == uid(3)
     assert "shared" in {c["membershipType"] for c in responses["ch"]["body"]["value"]}
+    # the envelope's headers are not the items' headers
+    plain = http.post(f"{emu.url}/$batch", headers={"Prefer": "include-unknown-enum-members"},
+                      json={"requests": [{"id": "1", "method": "GET", "url": f"/teams/{TEAM_A}/channels"}]})
+    assert "shared" not in {c["membershipType"] for c in plain.json()["responses"][0]["body"]["value"]}
     too_many = reqs + [{"id": "21", "method": "GET", "url": "/teams"}]
     assert_error(http.post(f"{emu.url}/$batch", json={"requests": too_many}), 400, "BadRequest")
     dup = [{"id": "1", "method": "GET", "url": "/teams"}] * 2
