@@ -7,7 +7,8 @@ What it emulates (sections of ../shared/reference/slack.md):
   files.completeUploadExternal, reactions.add, pins.add, bookmarks.add — with their arguments
   as slack_sdk sends them (form, JSON or multipart bodies; POST or GET), their error codes
   (§2.6, §4, §5, §6.1; per method in the tables of slack_methods.py / slack_messages.py,
-  checked against ../shared/contracts/slack-web-methods.json) and answer shapes;
+  checked against ../shared/contracts/slack-web-methods.json; a missing required argument
+  answers invalid_arguments with response_metadata.messages) and answer shapes;
 - auth (Bearer header or `token` field: not_authed, invalid_auth) and bot scopes
   (missing_scope with `needed`/`provided`; a method passes with any one of its scopes);
 - rate limits (§1.1–§1.4, §1.7): a token bucket per method per workspace at its tier (Tier 1
@@ -154,6 +155,9 @@ class SlackEmulator:
         self._fault_bodies = random.Random(seed)
 
     def counters(self) -> dict:
+        """calls: requests per method name (refused ones too; "upload" = POSTs to upload URLs);
+        ratelimited: 429s per method; faults: injected faults per kind; writes: calls of
+        state-changing methods that reached the method (answered ok or not, 429s excluded)."""
         with self._counter_lock:
             return {"calls": dict(self._calls), "ratelimited": dict(self._ratelimited),
                     "faults": dict(self._fault_counts), "writes": self._writes}
@@ -291,6 +295,12 @@ class SlackEmulator:
             if spec.writes:
                 with self._counter_lock:
                     self._writes += 1
+            missing = [a for a in spec.required if args.get(a) in (None, "")]
+            if missing:
+                # Slack's answer to a missing required argument, with its explanation.
+                messages = [f"[ERROR] missing required field: {a}" for a in missing]
+                return json_reply(200, {"ok": False, "error": "invalid_arguments",
+                                        "response_metadata": {"messages": messages}})
             try:
                 payload = {"ok": True, **spec.fn(ctx, args)}
             except SlackError as exc:

@@ -134,7 +134,8 @@ def _new_message(ctx: Ctx, channel: Channel, data: Json, parent: Msg | None,
 @method("chat.postMessage", tier="Special", scopes=_CHAT, writes=True,
         errors=("channel_not_found", "is_archived", "not_in_channel", "no_text",
                 "invalid_blocks", "invalid_blocks_format", "invalid_metadata_format",
-                "markdown_text_conflict", "too_many_attachments"))
+                "markdown_text_conflict", "too_many_attachments"),
+        required=('channel',))
 def chat_post_message(ctx: Ctx, args: Json) -> Json:
     channel = postable(ctx, arg_str(args, "channel"))
     text = arg_str(args, "text")
@@ -180,7 +181,8 @@ def _own_message(ctx: Ctx, args: Json, not_owned: str) -> tuple[Channel, Msg]:
 @method("chat.update", tier="Tier 3", scopes=_CHAT, writes=True,
         errors=("channel_not_found", "message_not_found", "cant_update_message", "msg_too_long",
                 "no_text", "is_inactive", "invalid_blocks", "invalid_blocks_format",
-                "invalid_metadata_format"))
+                "invalid_metadata_format"),
+        required=('channel', 'ts'))
 def chat_update(ctx: Ctx, args: Json) -> Json:
     channel, msg = _own_message(ctx, args, "cant_update_message")
     if channel.archived:
@@ -229,7 +231,8 @@ def _remove(store: Store, channel: Channel, msg: Msg) -> None:
 
 
 @method("chat.delete", tier="Tier 3", scopes=_CHAT, writes=True,
-        errors=("channel_not_found", "message_not_found", "cant_delete_message"))
+        errors=("channel_not_found", "message_not_found", "cant_delete_message"),
+        required=('channel', 'ts'))
 def chat_delete(ctx: Ctx, args: Json) -> Json:
     channel, msg = _own_message(ctx, args, "cant_delete_message")
     _remove(ctx.store, channel, msg)
@@ -243,7 +246,8 @@ _EMOJI = re.compile(r"[a-z0-9_+'-]+(::skin-tone-[2-6])?")
 
 @method("reactions.add", tier="Tier 3", scopes=("reactions:write",), writes=True,
         errors=("channel_not_found", "no_item_specified", "invalid_name", "is_archived",
-                "message_not_found", "already_reacted"))
+                "message_not_found", "already_reacted"),
+        required=('channel', 'name'))
 def reactions_add(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     channel = store.visible(arg_str(args, "channel"))
@@ -269,7 +273,8 @@ def reactions_add(ctx: Ctx, args: Json) -> Json:
 
 @method("pins.add", tier="Tier 2", scopes=("pins:write",), writes=True,
         errors=("channel_not_found", "no_item_specified", "not_in_channel", "message_not_found",
-                "already_pinned"))
+                "already_pinned"),
+        required=('channel',))
 def pins_add(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     channel = store.visible(arg_str(args, "channel"))
@@ -289,7 +294,8 @@ def pins_add(ctx: Ctx, args: Json) -> Json:
 
 
 @method("bookmarks.add", tier="Tier 2", scopes=("bookmarks:write",), writes=True,
-        errors=("channel_not_found", "invalid_bookmark_type", "invalid_link", "access_denied"))
+        errors=("channel_not_found", "invalid_bookmark_type", "invalid_link", "access_denied"),
+        required=('title', 'type'))
 def bookmarks_add(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     channel = store.visible(arg_str(args, "channel_id"))
@@ -397,7 +403,8 @@ def share_targets(store: Store, args: Json) -> list[str]:
 
 @method("files.completeUploadExternal", tier="Tier 4", scopes=("files:write",), writes=True,
         errors=("file_not_found", "channel_not_found", "not_in_channel", "channels_limit_exceeded",
-                "invalid_blocks"))
+                "invalid_blocks"),
+        required=('files',))
 def files_complete_upload_external(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     items = arg_json(args, "files", "invalid_arguments")

@@ -108,7 +108,8 @@ def users_list(ctx: Ctx, args: Json) -> Json:
 
 
 @method("users.lookupByEmail", tier="Tier 3", scopes=("users:read.email",),
-        errors=("users_not_found",))
+        errors=("users_not_found",),
+        required=('email',))
 def users_lookup_by_email(ctx: Ctx, args: Json) -> Json:
     # Deactivated users are returned (with deleted: true): reference §5.1 leaves it unconfirmed,
     # and the importer must check `deleted` either way.
@@ -118,7 +119,8 @@ def users_lookup_by_email(ctx: Ctx, args: Json) -> Json:
     return {"user": _user_view(ctx, ctx.store.users[uid])}
 
 
-@method("users.info", tier="Tier 4", scopes=("users:read",), errors=("user_not_found",))
+@method("users.info", tier="Tier 4", scopes=("users:read",), errors=("user_not_found",),
+        required=('user',))
 def users_info(ctx: Ctx, args: Json) -> Json:
     user = ctx.store.users.get(require(args, "user"))
     if user is None:
@@ -192,7 +194,8 @@ def conversations_create(ctx: Ctx, args: Json) -> Json:
     return {"channel": _render(ctx, channel)}
 
 
-@method("conversations.info", tier="Tier 3", scopes=_READ_SCOPES, errors=("channel_not_found",))
+@method("conversations.info", tier="Tier 3", scopes=_READ_SCOPES, errors=("channel_not_found",),
+        required=('channel',))
 def conversations_info(ctx: Ctx, args: Json) -> Json:
     channel = ctx.store.visible(arg_str(args, "channel"))
     return {"channel": _render(ctx, channel, arg_bool(args, "include_num_members"))}
@@ -229,7 +232,8 @@ def _invite_error(ctx: Ctx, channel: Channel, uid: str) -> str | None:
 @method("conversations.invite", tier="Tier 3", scopes=_INVITE_SCOPES, writes=True,
         errors=("channel_not_found", "is_archived", "not_in_channel", "too_many_users",
                 "cant_invite_self", "user_not_found", "cant_invite", "already_in_channel",
-                "user_is_restricted", "no_user"))
+                "user_is_restricted", "no_user"),
+        required=('channel',))
 def conversations_invite(ctx: Ctx, args: Json) -> Json:
     channel = _writable(ctx, arg_str(args, "channel"))
     uids = [u.strip() for u in (arg_str(args, "users") or "").split(",") if u.strip()]
@@ -261,7 +265,8 @@ def conversations_invite(ctx: Ctx, args: Json) -> Json:
 
 
 @method("conversations.join", tier="Tier 3", scopes=("channels:join",), writes=True,
-        errors=("channel_not_found", "is_archived"))
+        errors=("channel_not_found", "is_archived"),
+        required=('channel',))
 def conversations_join(ctx: Ctx, args: Json) -> Json:
     # Private channels the bot is not in are invisible to it: channel_not_found.
     channel = ctx.store.visible(arg_str(args, "channel"))
@@ -296,19 +301,22 @@ _TOPIC_ERRORS = ("channel_not_found", "is_archived", "not_in_channel", "too_long
 
 
 @method("conversations.setTopic", tier="Tier 2", scopes=_TOPIC_SCOPES, writes=True,
-        errors=_TOPIC_ERRORS)
+        errors=_TOPIC_ERRORS,
+        required=('channel', 'topic'))
 def conversations_set_topic(ctx: Ctx, args: Json) -> Json:
     return _set_text(ctx, args, "topic")
 
 
 @method("conversations.setPurpose", tier="Tier 2", scopes=_TOPIC_SCOPES, writes=True,
-        errors=_TOPIC_ERRORS)
+        errors=_TOPIC_ERRORS,
+        required=('channel', 'purpose'))
 def conversations_set_purpose(ctx: Ctx, args: Json) -> Json:
     return _set_text(ctx, args, "purpose")
 
 
 @method("conversations.archive", tier="Tier 2", scopes=_CREATE_SCOPES, writes=True,
-        errors=("channel_not_found", "already_archived", "not_in_channel", "cant_archive_general"))
+        errors=("channel_not_found", "already_archived", "not_in_channel", "cant_archive_general"),
+        required=('channel',))
 def conversations_archive(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     channel = store.visible(arg_str(args, "channel"))
@@ -326,7 +334,8 @@ def conversations_archive(ctx: Ctx, args: Json) -> Json:
 
 
 @method("conversations.members", tier="Tier 4", scopes=_READ_SCOPES,
-        errors=("channel_not_found", "invalid_cursor", "invalid_limit"))
+        errors=("channel_not_found", "invalid_cursor", "invalid_limit"),
+        required=('channel',))
 def conversations_members(ctx: Ctx, args: Json) -> Json:
     channel = ctx.store.visible(arg_str(args, "channel"))
     members = list(channel.members)
@@ -387,7 +396,8 @@ def _page(keys: list[int], msgs: list[Msg], args: Json, newest_first: bool) -> J
 
 @method("conversations.history", tier="Tier 3", scopes=_HISTORY_SCOPES,
         errors=("channel_not_found", "not_in_channel", "invalid_cursor", "invalid_ts_latest",
-                "invalid_ts_oldest"))
+                "invalid_ts_oldest"),
+        required=('channel',))
 def conversations_history(ctx: Ctx, args: Json) -> Json:
     # Internal apps keep Tier 3 and limits up to 999 (reference §1.5, DESIGN §4.5).
     channel = _readable(ctx, args, "not_in_channel")
@@ -401,7 +411,8 @@ def conversations_history(ctx: Ctx, args: Json) -> Json:
 
 @method("conversations.replies", tier="Tier 3", scopes=_HISTORY_SCOPES,
         errors=("channel_not_found", "thread_not_found", "invalid_cursor", "invalid_ts_latest",
-                "invalid_ts_oldest"))
+                "invalid_ts_oldest"),
+        required=('channel', 'ts'))
 def conversations_replies(ctx: Ctx, args: Json) -> Json:
     # The contract lists no not_in_channel for replies: a channel the bot is not in answers
     # channel_not_found here.

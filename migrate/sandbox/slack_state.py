@@ -43,15 +43,20 @@ class MethodSpec:
     scopes: tuple[str, ...]  # bot scopes, any one of which admits the call (contracts scopes.bot)
     writes: bool  # changes state: counted in counters()["writes"], eligible for drop_after_processing
     errors: frozenset[str]  # method-specific codes this emulator can answer (contract-tested)
+    # Arguments whose absence answers invalid_arguments before the method runs. Arguments whose
+    # absence has its own code (conversations.create `name` → invalid_name_required…) are
+    # checked by the method instead.
+    required: tuple[str, ...] = ()
 
 
 def registrar(table: dict[str, MethodSpec]) -> Callable[..., Callable]:
     """A decorator that records a method implementation in `table`."""
 
     def method(name: str, *, tier: str, scopes: tuple[str, ...] = (), writes: bool = False,
-               errors: tuple[str, ...] = ()) -> Callable:
+               errors: tuple[str, ...] = (), required: tuple[str, ...] = ()) -> Callable:
         def register(fn: Callable[[Ctx, Json], Json]) -> Callable[[Ctx, Json], Json]:
-            table[name] = MethodSpec(name, fn, tier, tuple(scopes), writes, frozenset(errors))
+            table[name] = MethodSpec(name, fn, tier, tuple(scopes), writes, frozenset(errors),
+                                     tuple(required))
             return fn
 
         return register

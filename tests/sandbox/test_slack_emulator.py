@@ -464,6 +464,20 @@ def test_auth_errors(emu: SlackEmulator) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_method"
 
 
+def test_missing_required_argument(emu: SlackEmulator) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    got = requests.post(emu.url + "conversations.history", headers=auth, timeout=5).json()
+    assert got == {"ok": False, "error": "invalid_arguments",
+                   "response_metadata": {"messages": ["[ERROR] missing required field: channel"]}}
+    upd = requests.post(emu.url + "chat.update", headers=auth, data={"channel": "C0GENERAL"},
+                        timeout=5).json()
+    assert upd["error"] == "invalid_arguments"
+    assert upd["response_metadata"]["messages"] == ["[ERROR] missing required field: ts"]
+    # Where Slack has a dedicated code for the absence, that code is answered.
+    create = requests.post(emu.url + "conversations.create", headers=auth, timeout=5).json()
+    assert create["error"] == "invalid_name_required"
+
+
 def test_get_with_query_string(client: WebClient, emu: SlackEmulator) -> None:
     client.chat_postMessage(channel="C0GENERAL", text="hello")
     got = requests.get(emu.url + "conversations.history",
@@ -694,6 +708,8 @@ def test_methods_tiers_and_scopes_match_contract(contract: dict) -> None:
         if name in scrape:
             assert spec.tier == scrape[name]["rateLimitTier"], name
             assert list(spec.scopes) == scrape[name]["scopes"]["bot"], name
+            required = {a for a, d in scrape[name]["args"].items() if d.get("required")}
+            assert set(spec.required) <= required, name
 
 
 @pytest.mark.shared
