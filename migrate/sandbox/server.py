@@ -31,6 +31,9 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "migrate-sandbox/1"
+    # Headers and body go out in separate writes; without TCP_NODELAY a keep-alive client
+    # waits ~40 ms for a delayed ACK on every call (measured: 43.6 ms vs 0.8 ms per call).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # the emulators keep counters instead of access logs
