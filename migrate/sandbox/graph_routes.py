@@ -114,6 +114,9 @@ def execute(app: GraphEmulator, call: Call) -> Reply:
     except GraphError as exc:
         reply = Reply(exc.status, error_body(exc.code, exc.message, call.request_id,
                                              call.client_request_id, exc.inner), dict(exc.headers))
+    except Exception as exc:  # an emulator bug: answer it visibly instead of hanging up
+        reply = Reply(500, error_body("generalException", f"emulator error: {type(exc).__name__}: {exc}",
+                                      call.request_id, call.client_request_id))
     app.count_status(reply.status)
     return reply
 
