@@ -15,7 +15,6 @@ Routes (the emulator object is `self.server.app`):
 from __future__ import annotations
 
 import json
-import socket
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -85,12 +84,6 @@ def bearer(headers: Any) -> str | None:
 
 class SlackHandler(JsonHandler):
     server_version = "migrate-sandbox-slack/1"
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in two writes; with Nagle on, a keep-alive client
-        # (requests.Session) waits for a delayed ACK: ~40 ms per call instead of < 1 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._route()
