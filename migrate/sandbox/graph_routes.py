@@ -11,7 +11,6 @@ import base64
 import json
 import math
 import re
-import socket
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -204,12 +203,6 @@ def _batch_item(app: GraphEmulator, item: Json, client_request_id: str,
 # ---- HTTP handler ------------------------------------------------------------------------------
 
 class GraphHandler(JsonHandler):
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in two writes; without TCP_NODELAY, Nagle + delayed ACK add
-        # ~40 ms to every small answer on a keep-alive connection.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
     def do_GET(self) -> None:  # noqa: N802
         self._dispatch()
 
