@@ -19,7 +19,7 @@ class ExportDisplay(ExportProgress):
         self.interval = interval
         self._lock = threading.Lock()
         self.teams_total = self.teams_done = self.channels = 0
-        self.messages = 0
+        self.message_count = 0
         self.files_total = self.files_done = 0
         self.started = time.monotonic()
         self._last_line = 0.0
@@ -65,7 +65,7 @@ class ExportDisplay(ExportProgress):
 
     def messages(self, new: int, updated: int) -> None:
         with self._lock:
-            self.messages += new + updated
+            self.message_count += new + updated
         self._refresh()
 
     def files_found(self, total: int) -> None:
@@ -80,7 +80,7 @@ class ExportDisplay(ExportProgress):
     # -- rendering -----------------------------------------------------------------------
 
     def _rate(self) -> float:
-        return self.messages / max(0.001, time.monotonic() - self.started)
+        return self.message_count / max(0.001, time.monotonic() - self.started)
 
     def _throttle(self) -> str:
         stats = self.client_stats
@@ -95,7 +95,7 @@ class ExportDisplay(ExportProgress):
         p = self._progress
         p.update(self._teams, total=self.teams_total or None, completed=self.teams_done,
                  detail=f"{self.channels} channels")
-        p.update(self._messages, completed=self.messages,
+        p.update(self._messages, completed=self.message_count,
                  detail=f"{self._rate():,.0f} msg/s  {self._throttle()}")
         if self.files_total:
             p.update(self._files, total=self.files_total, completed=self.files_done, visible=True)
@@ -107,5 +107,5 @@ class ExportDisplay(ExportProgress):
         self._last_line = now
         self.console.print(
             f"export: teams {self.teams_done}/{self.teams_total}, channels {self.channels}, "
-            f"messages {self.messages} ({self._rate():,.0f}/s), files {self.files_done}/"
+            f"messages {self.message_count} ({self._rate():,.0f}/s), files {self.files_done}/"
             f"{self.files_total}; {self._throttle()}", highlight=False)
