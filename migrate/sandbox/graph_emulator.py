@@ -106,12 +106,16 @@ class GraphEmulator:
         faults: FaultPlan | None = None,
         port: int = 0,
         throttle: bool = True,
+        permissions: Iterable[str] | None = None,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
         self.store = GraphStore(tenant)
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)
+        # Application permissions granted to the app; None grants everything. With a set,
+        # routes needing none of them answer 403 like Graph (graph_routes.ROUTE_PERMISSIONS).
+        self.permissions = None if permissions is None else frozenset(permissions)
         self.throttle = throttle
         self.limiter = RateLimiter()
         self.injector = FaultInjector(seed, faults)

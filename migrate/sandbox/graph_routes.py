@@ -67,6 +67,48 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
 ]
 
 
+# Application permissions that open each route: any one of them (reference §8.3, least
+# privileged first). An emulator built with `permissions=` answers 403 where none is granted.
+_FILES = ("Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All")
+_MESSAGES = ("ChannelMessage.Read.All",)
+ROUTE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "users": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
+    "user": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
+    "groups": ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"),
+    "teams": ("Team.ReadBasic.All", "TeamSettings.Read.All"),
+    "team": ("Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All"),
+    "teamMembers": ("TeamMember.Read.All", "TeamMember.ReadWrite.All"),
+    "channels": ("Channel.ReadBasic.All", "ChannelSettings.Read.All"),
+    "allChannels": ("Channel.ReadBasic.All", "ChannelSettings.Read.All"),
+    "primaryChannel": ("Channel.ReadBasic.All", "ChannelSettings.Read.All"),
+    "channel": ("Channel.ReadBasic.All", "ChannelSettings.Read.All"),
+    "channelMembers": ("ChannelMember.Read.All", "ChannelMember.ReadWrite.All"),
+    "channelAllMembers": ("ChannelMember.Read.All", "ChannelMember.ReadWrite.All"),
+    "getAllMessages": _MESSAGES,
+    "messages": _MESSAGES, "message": _MESSAGES, "replies": _MESSAGES, "reply": _MESSAGES,
+    "hostedContents": _MESSAGES, "hostedContent": _MESSAGES, "hostedContentValue": _MESSAGES,
+    # /shares is documented with Files.ReadWrite.All as least privileged (§6, §8.3)
+    "shareDriveItem": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
+    "shareContent": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
+    "driveItem": _FILES, "driveItemContent": _FILES,
+}
+_DIRECTORY_ROUTES = {"users", "user", "groups"}
+
+
+def permission_denied(name: str, granted: frozenset[str]) -> GraphError | None:
+    """The 403 Graph answers when the app holds none of the route's permissions: directory
+    reads say Authorization_RequestDenied, Teams APIs name the roles they require."""
+    needed = ROUTE_PERMISSIONS.get(name, ())
+    if not needed or granted & set(needed):
+        return None
+    if name in _DIRECTORY_ROUTES:
+        return GraphError(403, "Authorization_RequestDenied",
+                          "Insufficient privileges to complete the operation.")
+    roles = ", ".join(sorted(granted))
+    return GraphError(403, "Forbidden", "Missing role permissions on the request. API requires "
+                      f"one of '{', '.join(needed)}'. Roles on the request '{roles}'.")
+
+
 def _match(pattern: tuple[str, ...], segments: list[str]) -> dict[str, str] | None:
     if len(pattern) != len(segments):
         return None
@@ -98,6 +140,10 @@ def execute(app: GraphEmulator, call: Call) -> Reply:
                 raise GraphError(405, "Request_BadRequest",
                                  f"The HTTP method '{call.method}' is not supported for this resource.")
             call.params = params
+            if app.permissions is not None:
+                denied = permission_denied(name, app.permissions)
+                if denied is not None:
+                    raise denied
             if cls is not None:
                 wait = app.throttle_wait(cls, params.get("team"), params.get("channel"))
                 if wait > 0:

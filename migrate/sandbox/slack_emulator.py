@@ -258,6 +258,13 @@ class SlackEmulator:
 
     def call(self, name: str, args: Json, token: str | None) -> Reply:
         """One Web API call: auth, scopes, rate limits, faults, then the method itself."""
+        reply = self._call(name, args, token)
+        if token in self.tokens:
+            # Slack reports the token's scopes on every answer; `migrate doctor` reads them.
+            reply.headers.setdefault("X-OAuth-Scopes", ",".join(sorted(self.scopes)))
+        return reply
+
+    def _call(self, name: str, args: Json, token: str | None) -> Reply:
         self._count(self._calls, name)
         spec = METHODS.get(name)
         if spec is None:
