@@ -141,6 +141,31 @@ def show_config(ctx: typer.Context) -> None:
     state.out.err.print(table)
 
 
+@app.command(help="Check the configuration: sign in to Graph, probe every application permission "
+             "the export needs with one minimal call, check the Slack token and its scopes. Prints "
+             "what is missing and exactly what to grant; exits 3 when something is missing.")
+def doctor(ctx: typer.Context) -> None:
+    from migrate.doctor import run_doctor
+    from migrate.errors import EXIT_AUTH
+
+    state = _state(ctx)
+    checks = run_doctor(state.settings())
+    bad = [c for c in checks if c.status in ("missing", "failed")]
+    if state.out.json_mode:
+        state.out.emit_json({"ok": not bad, "checks": [c.as_dict() for c in checks]})
+    else:
+        marks = {"ok": "[green]✓[/]", "missing": "[red]✗[/]", "failed": "[red]✗[/]",
+                 "skipped": "[yellow]–[/]"}
+        for c in checks:
+            state.out.info(f"{marks[c.status]} {c.area:<5} {c.name:<24} {c.detail}")
+            if c.fix and c.status in ("missing", "failed"):
+                state.out.info(f"        fix: {c.fix}")
+        missing = [c.name for c in bad]
+        state.out.info("All checks passed." if not bad else f"Missing or failing: {', '.join(missing)}")
+    if bad:
+        raise typer.Exit(EXIT_AUTH)
+
+
 @app.command(help="Read the Teams tenant through Microsoft Graph into the state store: users, "
              "teams, channels, members, messages and replies, inline images and files. The first "
              "export reads everything; later ones read only what changed (a lastModifiedDateTime "

@@ -1,0 +1,131 @@
+"""Synthetic tenants of any size, built in memory, for tests and benchmarks.
+
+Deterministic for a seed. Shapes follow the demo tenant (Graph objects as the API returns
+them); content is plain, since size — not variety — is what these are for. Channel sizes are
+uneven (a few busy channels, many quiet ones), as in real tenants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+
+from migrate.sandbox.tenant import (
+    GraphTenant,
+    HostedContent,
+    SlackWorkspace,
+    TeamsChannelData,
+    TeamsTeamData,
+)
+
+BASE = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d4944415478da63f8cfc0f01f0005000201e2d2b1f40000000049454e44ae426082")
+
+
+def _guid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def synthetic_tenant(*, teams: int = 3, channels: int = 6, messages: int = 300, users: int = 20,
+                     reply_share: float = 0.4, image_every: int = 0, seed: int = 1) -> GraphTenant:
+    """`channels` and `messages` are totals over the tenant; every team gets ≥ 1 channel."""
+    rng = random.Random(seed)
+    tenant_id = _guid(rng)
+    people = []
+    for i in range(users):
+        uid = _guid(rng)
+        people.append({"id": uid, "displayName": f"User {i:04d}", "givenName": "User",
+                       "surname": f"{i:04d}", "mail": f"user{i:04d}@example.test",
+                       "userPrincipalName": f"user{i:04d}@example.test", "otherMails": [],
+                       "proxyAddresses": [f"SMTP:user{i:04d}@example.test"], "accountEnabled": True,
+                       "userType": "Member", "jobTitle": None, "creationType": None,
+                       "externalUserState": None, "mailNickname": f"user{i:04d}"})
+    tenant = GraphTenant(tenant_id=tenant_id, display_name="Synthetic", users=people)
+    team_list = []
+    for t in range(teams):
+        team_id = _guid(rng)
+        created = BASE + dt.timedelta(minutes=t)
+        team_list.append(TeamsTeamData(
+            team={"id": team_id, "displayName": f"Team {t:03d}", "description": f"Team {t}",
+                  "visibility": "public", "isArchived": False, "createdDateTime": _iso(created),
+                  "webUrl": None, "internalId": f"19:{team_id.replace('-', '')}@thread.tacv2",
+                  "tenantId": tenant_id, "specialization": "none", "classification": None,
+                  "summary": None},
+            members=[{"@odata.type": "#microsoft.graph.aadUserConversationMember",
+                      "id": _guid(rng), "displayName": p["displayName"], "roles": [],
+                      "userId": p["id"], "email": p["mail"], "tenantId": tenant_id,
+                      "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z"}
+                     for p in rng.sample(people, min(len(people), 8))]))
+    channel_list: list[tuple[TeamsTeamData, TeamsChannelData]] = []
+    for c in range(max(channels, teams)):
+        team = team_list[c % teams]
+        cid = f"19:{rng.getrandbits(128):032x}@thread.tacv2"
+        name = "General" if c < teams else f"Channel {c:04d}"
+        data = TeamsChannelData({"id": cid, "displayName": name, "description": None,
+                                 "membershipType": "standard", "createdDateTime": team.team["createdDateTime"],
+                                 "email": None, "webUrl": None, "isFavoriteByDefault": None,
+                                 "isArchived": False, "tenantId": tenant_id, "layoutType": "post"})
+        team.channels.append(data)
+        channel_list.append((team, data))
+    # Uneven sizes: weights from a heavy-tailed distribution, every channel at least one root.
+    weights = [rng.paretovariate(1.2) for _ in channel_list]
+    total = sum(weights)
+    counts = [max(1, int(messages * w / total)) for w in weights]
+    counts[0] += messages - sum(counts)
+    stamp = BASE
+    for (team, channel), count in zip(channel_list, counts, strict=True):
+        roots: list[str] = []
+        for i in range(max(count, 1)):
+            stamp += dt.timedelta(milliseconds=rng.randint(1000, 60_000))
+            ms = str(int(stamp.timestamp() * 1000))
+            reply_to = rng.choice(roots) if roots and rng.random() < reply_share else None
+            author = rng.choice(people)
+            content = f"<p>Message {i} in {channel.channel['displayName']}</p>"
+            if image_every and i % image_every == 0:
+                hc = f"hc{ms}"
+                path = (f"teams/{team.team['id']}/channels/{channel.channel['id']}/messages/"
+                        f"{reply_to or ms}" + (f"/replies/{ms}" if reply_to else ""))
+                content += f'<p><img src="https://graph.microsoft.com/v1.0/{path}/hostedContents/{hc}/$value"></p>'
+                tenant.hosted_contents.append(HostedContent(ms, hc, "image/png", TINY_PNG))
+            channel.messages.append({
+                "id": ms, "replyToId": reply_to, "etag": ms, "messageType": "message",
+                "createdDateTime": _iso(stamp), "lastModifiedDateTime": _iso(stamp),
+                "lastEditedDateTime": None, "deletedDateTime": None, "subject": None,
+                "summary": None, "chatId": None, "importance": "normal", "locale": "en-us",
+                "webUrl": None, "policyViolation": None, "eventDetail": None,
+                "from": {"application": None, "device": None,
+                         "user": {"@odata.type": "#microsoft.graph.teamworkUserIdentity",
+                                  "id": author["id"], "displayName": author["displayName"],
+                                  "userIdentityType": "aadUser", "tenantId": tenant_id}},
+                "body": {"contentType": "html", "content": content},
+                "channelIdentity": {"teamId": team.team["id"], "channelId": channel.channel["id"]},
+                "attachments": [], "mentions": [], "reactions": [], "messageHistory": []})
+            if reply_to is None:
+                roots.append(ms)
+    tenant.teams = team_list
+    return tenant
+
+
+def synthetic_workspace(tenant: GraphTenant, *, matched_share: float = 0.9, seed: int = 1) -> SlackWorkspace:
+    """A Slack workspace holding most of the tenant's users (by email)."""
+    rng = random.Random(seed)
+    users = [{"id": "U0BOT", "team_id": "T0SYNTH", "name": "migrator", "real_name": "migrator",
+              "deleted": False, "is_bot": True, "is_app_user": False, "profile": {"real_name": "migrator"}}]
+    for i, person in enumerate(tenant.users):
+        if rng.random() < matched_share:
+            users.append({"id": f"U{i:08d}", "team_id": "T0SYNTH", "name": f"user{i}",
+                          "real_name": person["displayName"], "deleted": False, "is_bot": False,
+                          "is_restricted": False, "is_ultra_restricted": False, "is_app_user": False,
+                          "profile": {"email": person["mail"], "real_name": person["displayName"],
+                                      "display_name": person["displayName"],
+                                      "image_72": f"https://avatars.example.test/{i}.png"}})
+    return SlackWorkspace(team={"id": "T0SYNTH", "name": "Synthetic", "domain": "synthetic"},
+                          bot={"user_id": "U0BOT", "bot_id": "B0BOT", "app_id": "A0BOT"},
+                          users=users, channels=[])
