@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `migrate` script: run the app, map errors to exit codes."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="migrate", standalone_mode=False)
+        # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
+        code = command.main(args=argv, prog_name="migrate", standalone_mode=False)
     except MigrateError as exc:
         if _TRACEBACK["on"]:
             raise
@@ -296,4 +297,4 @@ def main(argv: list[str] | None = None) -> None:
         print_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
                     "and report it)")
         sys.exit(EXIT_ITEMS_FAILED)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)
