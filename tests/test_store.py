@@ -155,3 +155,11 @@ def test_nested_transactions_roll_back_together(tmp_path):
         store.add_warning("plan", "x", "inner")  # joins the outer transaction
         raise RuntimeError("boom")
     assert store.warning_counts() == {}
+
+
+def test_newer_copy_wins_even_when_graph_trims_fractional_seconds(tmp_path):
+    # Graph writes `.5Z`, `.08Z` or no fraction at all; as text ".5Z" < "Z" would lose.
+    store = Store.open(tmp_path)
+    teams.upsert_messages(store, "T", [message("1", "2024-01-01T21:11:12Z", "first")])
+    assert teams.upsert_messages(store, "T", [message("1", "2024-01-01T21:11:12.5Z", "second")]) == (0, 1)
+    assert teams.upsert_messages(store, "T", [message("1", "2024-01-01T21:11:12.08Z", "older")]) == (0, 0)

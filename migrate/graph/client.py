@@ -290,7 +290,8 @@ class GraphClient:
                 for item in answer.get("responses", []):
                     status = int(item.get("status", 0))
                     if status == 429 or status in TRANSIENT_STATUS:
-                        wait = parse_retry_after((item.get("headers") or {}).get("Retry-After"))
+                        headers = {k.lower(): v for k, v in (item.get("headers") or {}).items()}
+                        wait = parse_retry_after(headers.get("retry-after"))
                         retry_after = max(retry_after, wait if wait is not None else 2.0 ** attempt)
                         self.stats.add(throttled=1 if status == 429 else 0)
                         continue

@@ -112,8 +112,10 @@ class MessageReader:
                     replies = list(self.client.iter_items(
                         f"/teams/{team_id}/channels/{channel_id}/messages/{root['id']}/replies?$top=50",
                         headers=PREFER_ALL_ENUMS))
-                for reply in replies:
-                    reply.setdefault("channelIdentity", root.get("channelIdentity"))
+                # Older payloads lack channelIdentity; we know where we read them from.
+                for message in (root, *replies):
+                    if not message.get("channelIdentity"):
+                        message["channelIdentity"] = {"teamId": team_id, "channelId": channel_id}
                 page.append(root)
                 page.extend(replies)
             self._store_page(team_id, scope, page, next_link, None, None)

@@ -68,13 +68,16 @@ _TABLE: list[tuple[str, str, str, float, float]] = [
     (r"^/drives/[^/]+/(items/[^/]+|root:.*:)(/content)?$", "drive_items", "Files.Read.All", 30, 0),
     (r"^/\$batch$", "batch", "", 0, 0),
 ]
-_COMPILED = [(re.compile(p), kind, perm, rate, ch) for p, kind, perm, rate, ch in _TABLE]
+# Graph's segments are case-insensitive (its own nextLinks say `getallMessages`).
+_COMPILED = [(re.compile(p, re.IGNORECASE), kind, perm, rate, ch) for p, kind, perm, rate, ch in _TABLE]
+# OData key syntax, as Graph writes it in nextLinks: /teams('id') is /teams/id.
+_KEY_SEGMENT = re.compile(r"\('([^']*)'\)")
 
 
 def _path_after_version(url: str) -> str:
-    path = unquote(urlsplit(url).path)
+    path = _KEY_SEGMENT.sub(r"/\1", unquote(urlsplit(url).path))
     # Drop everything up to the version segment: /v1.0/..., /beta/..., or a proxy prefix.
-    match = re.search(r"/(v1\.0|beta)(/.*)$", path)
+    match = re.search(r"/(v1\.0|beta)(/.*)$", path, re.IGNORECASE)
     return match.group(2) if match else path
 
 

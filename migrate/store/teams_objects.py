@@ -7,6 +7,7 @@ lastModifiedDateTime), so an overlapping incremental export never moves a messag
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -18,6 +19,17 @@ Json = dict[str, Any]
 
 def _raw(obj: Json) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
+def _instant(stamp: str | None) -> dt.datetime:
+    """Graph trims trailing zeros of fractional seconds (`.08Z`, `.3Z`, none at all), so
+    timestamps are compared as instants, never as text."""
+    if not stamp:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    try:
+        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 def is_deleted_message(message: Json) -> bool:
@@ -121,7 +133,7 @@ def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tup
                     "channel_id, thread_id, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (*values, channel_id, thread_id, m["id"]))
                 new += 1
-            elif (modified or "") >= (row[0] or "") and raw != row[1]:
+            elif _instant(modified) >= _instant(row[0]) and raw != row[1]:
                 conn.execute(
                     "UPDATE teams_messages SET team_id = ?, reply_to_id = ?, message_type = ?, "
                     "from_user_id = ?, created_at = ?, last_modified_at = ?, last_edited_at = ?, "

@@ -343,11 +343,6 @@ def test_get_all_messages_follows_the_documented_next_link_and_stores_replies(gr
     assert [json.loads(r["raw"]) for r in rows] == messages
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG migrate/graph/routes.py classify(): the documented getAllMessages nextLink "
-    "(.../teams('<id>')/channels/getallMessages?$skiptoken=...) matches no route, so every page "
-    "after the first is paced as 'other' (30 rps, no team scope) and a 403 on it names no "
-    "permission"))
 def test_documented_get_all_messages_next_link_is_routed_as_get_all_messages():
     """channel-getallmessages.md @082d7a8f, "Example": the nextLink of the documented response."""
     next_link = ("https://graph.microsoft.com/v1.0/teams('01fe12e0-e720-44fd-8854-28c66d1bee40')"
@@ -459,10 +454,6 @@ def test_batch_item_throttled_is_retried_alone_after_its_retry_after(graph):
     assert graph.client.stats.throttled == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG migrate/graph/client.py batch(): the per-item Retry-After is looked up with a "
-    "case-sensitive dict.get('Retry-After'); an item header spelled 'retry-after' (as "
-    "throttling.md names it) is missed and the retry waits 2**attempt seconds instead"))
 def test_batch_item_retry_after_header_name_is_case_insensitive(graph):
     """json-batching.md @028b8e35 + throttling.md @28dd02d3 as above, the throttled item's
     header spelled `retry-after` (cassette batch_item_throttled_lowercase_header.yaml)."""
