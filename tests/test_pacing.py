@@ -67,3 +67,40 @@ def test_idle_scope_does_not_bank_unlimited_credit():
     t.now = 100.0  # idle for a long time: only `burst` requests may go at once
     starts = [pacer.reserve([("c", 1.0, 2.0)]) for _ in range(3)]
     assert starts == pytest.approx([100.0, 100.0, 101.0])
+
+
+def test_waiting_on_a_shared_scope_does_not_book_the_other_scopes_ahead():
+    t = FakeTime()
+    pacer = Pacer(t.clock, t.sleep)
+    for _ in range(10):  # fill the slow tenant-wide scope 10 s ahead
+        pacer.reserve([("tenant:team", 1.0, 1.0)])
+    # A request of team T needs the slow scope: it waits ~10 s but books team T only then...
+    pacer.acquire([("tenant:team", 1.0, 1.0), ("team:T", 4.0, 1.0)])
+    assert t.now == pytest.approx(10.0)
+    # ...so team T's own bucket was free the whole time (here: right away at t=10).
+    assert pacer.reserve([("team:T", 4.0, 1.0)]) == pytest.approx(10.25)
+
+
+def test_priority_gate_serves_the_most_work_first():
+    import threading
+    import time as real_time
+
+    from migrate.pacing import PriorityGate
+
+    gate = PriorityGate(rate=20.0)  # a slot every 50 ms
+    gate.acquire(0)  # take the first slot so the others queue up
+    order: list[int] = []
+    lock = threading.Lock()
+
+    def waiter(priority: int) -> None:
+        gate.acquire(priority)
+        with lock:
+            order.append(priority)
+
+    threads = [threading.Thread(target=waiter, args=(p,)) for p in (1, 5, 3, 9)]
+    for thread in threads:
+        thread.start()
+        real_time.sleep(0.005)  # all four wait before the next slot (50 ms) opens
+    for thread in threads:
+        thread.join(timeout=5)
+    assert order == [9, 5, 3, 1]

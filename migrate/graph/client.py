@@ -31,7 +31,7 @@ import requests
 import tenacity
 
 from migrate.config import GraphSettings
-from migrate.errors import AuthError
+from migrate.errors import AuthError, MigrateError
 from migrate.graph.auth import GraphAuth
 from migrate.graph.errors import (
     FileTooLarge,
@@ -170,14 +170,18 @@ class GraphClient:
 
     def _request(self, method: str, url: str, *, route: Route | None = None,
                  headers: dict[str, str] | None = None, json_body: Any = None,
-                 stream: bool = False) -> requests.Response:
+                 stream: bool = False, priority: float | None = None) -> requests.Response:
         """Send with pacing and retries; returns a 2xx/3xx response or raises our error."""
         url = self.url(url)
         route = route or classify(url)
         refreshed = {"done": False}
 
         def attempt() -> requests.Response:
-            self.pacer.acquire(self._scopes(route))
+            if priority is None:
+                self.pacer.acquire(self._scopes(route))
+            else:  # the tenant-wide scope goes to the stream with the most work left
+                self.pacer.acquire_with_priority(self._scopes(route), f"tenant:{route.kind_family}",
+                                                 priority)
             self.stats.count(route.kind)
             send_headers = {"Authorization": f"Bearer {self.auth.token()}", **(headers or {})}
             try:
@@ -249,19 +253,22 @@ class GraphClient:
 
     # -- reading -------------------------------------------------------------------------
 
-    def get_json(self, path_or_url: str, *, headers: dict[str, str] | None = None) -> Json:
-        response = self._request("GET", path_or_url, headers=headers)
+    def get_json(self, path_or_url: str, *, headers: dict[str, str] | None = None,
+                 priority: float | None = None) -> Json:
+        response = self._request("GET", path_or_url, headers=headers, priority=priority)
         try:
             return response.json()
         except ValueError:
             raise GraphRequestError(f"Graph answered non-JSON for {_redact(self.url(path_or_url))}") from None
 
-    def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None
+    def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None,
+                   priority: Callable[[], float] | None = None
                    ) -> Iterator[tuple[list[Json], str | None]]:
-        """Yield (items, nextLink) page by page; resume later by passing a nextLink back in."""
+        """Yield (items, nextLink) page by page; resume later by passing a nextLink back in.
+        `priority`, asked before each page, ranks this stream on its tenant-wide limit."""
         url: str | None = path_or_url
         while url:
-            page = self.get_json(url, headers=headers)
+            page = self.get_json(url, headers=headers, priority=priority() if priority else None)
             url = page.get("@odata.nextLink")
             yield page.get("value", []), url
 
@@ -303,6 +310,36 @@ class GraphClient:
         if pending:
             raise GraphUnavailable(f"{len(pending)} batched Graph reads kept failing")
         return [results[str(i)] for i in range(len(requests_))]
+
+    def batch_get(self, requests_: list[Json]) -> list[Json | MigrateError]:
+        """`batch` with each answer translated: the JSON body on success, otherwise the error
+        a direct request would have raised (returned, not raised, so the caller decides)."""
+        out: list[Json | MigrateError] = []
+        for request, answer in zip(requests_, self.batch(requests_), strict=True):
+            status = int(answer.get("status", 0))
+            body = answer.get("body") or {}
+            if 200 <= status < 300:
+                out.append(body)
+                continue
+            error = body.get("error") or {} if isinstance(body, dict) else {}
+            code, message = str(error.get("code") or status), str(error.get("message") or "")
+            route = classify(request["url"])
+            what = f"{route.kind.replace('_', ' ')} ({request['url'].split('?')[0]})"
+            if status == 403:
+                out.append(permission_error(route.permission, what, code))
+            elif status in (404, 410):
+                out.append(GraphNotFound(f"{what} not found ({code})"))
+            elif status == 401:
+                out.append(AuthError(f"Graph rejected the token for {what}: {code}"))
+            else:
+                out.append(GraphRequestError(f"Graph answered {status} {code} for {what}: {message[:200]}"))
+        return out
+
+    def follow(self, page: Json, *, headers: dict[str, str] | None = None) -> Iterator[Json]:
+        """The items of a page already in hand, then of the pages its nextLink leads to."""
+        yield from page.get("value", [])
+        if page.get("@odata.nextLink"):
+            yield from self.iter_items(page["@odata.nextLink"], headers=headers)
 
     def download(self, path_or_url: str, dest_dir: Path, *, max_bytes: int) -> Download:
         """Stream a file (following Graph's 302 to the download URL) into `dest_dir`,

@@ -24,13 +24,13 @@ from migrate.graph.export_messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.graph.scope import team_in_scope
 from migrate.store import Store
 from migrate.store import teams_objects as teams_store
+from migrate.store.writer import StoreWriter
 
 Json = dict[str, Any]
 
 USER_FIELDS = ("id,displayName,givenName,surname,mail,userPrincipalName,otherMails,proxyAddresses,"
                "accountEnabled,userType,jobTitle,creationType,externalUserState,mailNickname")
 GROUP_FIELDS = "id,displayName,description,visibility,createdDateTime,mail,resourceProvisioningOptions"
-BATCH = 20
 
 
 @dataclass
@@ -111,7 +111,7 @@ class TeamsExporter:
             self._add(users=teams_store.upsert_users(self.store, users))
 
     def list_teams(self) -> list[Json]:
-        """Every team in scope, with its full details (isArchived is only on /teams/{id})."""
+        """Every team (group with a team) in scope, oldest first."""
         groups = list(self.client.iter_items(
             "/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')"
             f"&$select={GROUP_FIELDS}&$top=999"))
@@ -119,66 +119,59 @@ class TeamsExporter:
                                                      self.options.include_teams,
                                                      self.options.exclude_teams)]
         self._add(teams_out_of_scope=len(groups) - len(chosen))
-        teams: list[Json] = []
-        for start in range(0, len(chosen), BATCH):
-            chunk = chosen[start:start + BATCH]
-            answers = self.client.batch([{"url": f"/teams/{g['id']}"} for g in chunk])
-            for group, answer in zip(chunk, answers, strict=True):
-                if answer["status"] == 200:
-                    team = answer["body"]
-                    team.setdefault("createdDateTime", group.get("createdDateTime"))
-                    teams.append(team)
-                elif answer["status"] == 404:
-                    self._warn("team_vanished", f"team {group.get('displayName')!r} disappeared "
-                               "while it was being exported", subject=group["id"])
-                else:  # 403 and others: ask directly so the error is translated the usual way
-                    teams.append(self.client.get_json(f"/teams/{group['id']}"))
-        return sorted(teams, key=lambda t: (t.get("createdDateTime") or "", t["id"]))
+        return sorted(chosen, key=lambda g: (g.get("createdDateTime") or "", g["id"]))
 
-    def export_team(self, team: Json, reader: MessageReader) -> None:
-        team_id = team["id"]
-        teams_store.upsert_team(self.store, team)
+    def _vanished(self, group: Json, what: str) -> None:
+        self._warn("team_vanished", f"team {group.get('displayName')!r} disappeared while {what}",
+                   subject=group["id"])
+
+    def export_team_messages(self, group: Json, reader: MessageReader) -> None:
+        """getAllMessages mode: the team's message stream (the long part of the export)."""
         try:
-            members = list(self.client.iter_items(f"/teams/{team_id}/members?$top=999"))
-            self._add(team_members=teams_store.replace_team_members(self.store, team_id, members))
-            channels = list(self.client.iter_items(f"/teams/{team_id}/channels",
-                                                   headers=PREFER_ALL_ENUMS))
+            reader.read_team(group["id"])
         except GraphNotFound:
-            self._warn("team_vanished", f"team {team.get('displayName')!r} disappeared while it "
-                       "was being exported", subject=team_id)
+            self._vanished(group, "its messages were read")
+
+    def export_team(self, group: Json, reader: MessageReader) -> None:
+        """A team's details, members and channels (and, per-channel mode, its messages).
+        In getAllMessages mode this runs beside the message stream, so the tenant-wide
+        limits of these small reads are spent while the messages flow, not after them."""
+        team_id = group["id"]
+        try:
+            # Three small reads in one $batch round trip (each still counts against the limits).
+            answers = self.client.batch_get([
+                {"url": f"/teams/{team_id}"},  # isArchived is only here
+                {"url": f"/teams/{team_id}/members?$top=999"},
+                {"url": f"/teams/{team_id}/channels", "headers": PREFER_ALL_ENUMS}])
+            for answer in answers:
+                if isinstance(answer, Exception):
+                    raise answer
+            team, member_page, channel_page = answers
+            team.setdefault("createdDateTime", group.get("createdDateTime"))
+            teams_store.upsert_team(self.store, team)
+            members = list(self.client.follow(member_page))
+            self._add(team_members=teams_store.replace_team_members(self.store, team_id, members))
+            channels = list(self.client.follow(channel_page, headers=PREFER_ALL_ENUMS))
+        except GraphNotFound:
+            self._vanished(group, "it was being exported")
             return
         self.progress.channels_found(len(channels))
-        live_channels = []
         for channel in channels:
             teams_store.upsert_channel(self.store, team_id, channel)
-            if channel.get("membershipType") in ("private", "shared", "unknownFutureValue"):
-                try:
+            try:
+                if channel.get("membershipType") in ("private", "shared", "unknownFutureValue"):
                     members = list(self.client.iter_items(
                         f"/teams/{team_id}/channels/{channel['id']}/members?$top=999"))
-                except GraphNotFound:
-                    self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
-                               f"{team.get('displayName')!r} disappeared during the export",
-                               subject=channel["id"])
-                    continue
-                self._add(channel_members=teams_store.replace_channel_members(
-                    self.store, channel["id"], members))
-            live_channels.append(channel)
-        self._add(channels=len(channels))
-        try:
-            if self.options.method == "per-channel":
-                for channel in live_channels:
-                    try:
-                        reader.read_channel(team_id, channel["id"])
-                    except GraphNotFound:
-                        self._warn("channel_vanished", f"channel {channel.get('displayName')!r} "
-                                   "disappeared during the export", subject=channel["id"])
-            else:
-                reader.read_team(team_id)
-        except GraphNotFound:
-            self._warn("team_vanished", f"team {team.get('displayName')!r} disappeared while "
-                       "its messages were read", subject=team_id)
-        self._add(teams=1)
-        self.progress.team_done(team.get("displayName") or team_id)
+                    self._add(channel_members=teams_store.replace_channel_members(
+                        self.store, channel["id"], members))
+                if self.options.method == "per-channel":
+                    reader.read_channel(team_id, channel["id"])
+            except GraphNotFound:
+                self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
+                           f"{group.get('displayName')!r} disappeared during the export",
+                           subject=channel["id"])
+        self._add(channels=len(channels), teams=1)
+        self.progress.team_done(group.get("displayName") or team_id)
 
     # -- the whole export ----------------------------------------------------------------
 
@@ -191,13 +184,21 @@ class TeamsExporter:
         self.export_users()
         teams = self.list_teams()
         self.progress.teams_found(len(teams))
-        reader = MessageReader(self.client, self.store, run_id=self.run_id, window_end=window_end,
-                               overlap=dt.timedelta(hours=self.options.overlap_hours),
-                               since=self.options.since or None, on_messages=self._on_messages)
-        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(teams) or 1)),
-                                thread_name_prefix="graph-team") as pool:
-            for future in [pool.submit(self.export_team, team, reader) for team in teams]:
-                future.result()
+        with StoreWriter(self.store) as writer:
+            reader = MessageReader(self.client, self.store, run_id=self.run_id,
+                                   window_end=window_end, writer=writer,
+                                   overlap=dt.timedelta(hours=self.options.overlap_hours),
+                                   since=self.options.since or None, on_messages=self._on_messages)
+            # Message streams first: they are long, and the small reads fit around them.
+            jobs = [] if self.options.method == "per-channel" else [
+                (self.export_team_messages, team) for team in teams]
+            jobs += [(self.export_team, team) for team in teams]
+            # `workers` teams at a time, each with its message stream and its small reads.
+            per_team = 2 if self.options.method != "per-channel" else 1
+            with ThreadPoolExecutor(max_workers=max(1, min(self.workers * per_team, len(jobs))),
+                                    thread_name_prefix="graph-team") as pool:
+                for future in [pool.submit(job, team, reader) for job, team in jobs]:
+                    future.result()
         pending = int(self.store.scalar("SELECT COUNT(*) FROM teams_files WHERE status = 'pending'"))
         self.progress.files_found(pending)
         self.summary.files = download_pending(

@@ -34,8 +34,10 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def synthetic_tenant(*, teams: int = 3, channels: int = 6, messages: int = 300, users: int = 20,
-                     reply_share: float = 0.4, image_every: int = 0, seed: int = 1) -> GraphTenant:
-    """`channels` and `messages` are totals over the tenant; every team gets ≥ 1 channel."""
+                     reply_share: float = 0.4, image_every: int = 0, skew: float = 1.2,
+                     seed: int = 1) -> GraphTenant:
+    """`channels` and `messages` are totals over the tenant; every team gets ≥ 1 channel.
+    `skew` is the Pareto shape of channel sizes: lower is more uneven."""
     rng = random.Random(seed)
     tenant_id = _guid(rng)
     people = []
@@ -75,15 +77,20 @@ def synthetic_tenant(*, teams: int = 3, channels: int = 6, messages: int = 300, 
         team.channels.append(data)
         channel_list.append((team, data))
     # Uneven sizes: weights from a heavy-tailed distribution, every channel at least one root.
-    weights = [rng.paretovariate(1.2) for _ in channel_list]
+    weights = [rng.paretovariate(skew) for _ in channel_list]
     total = sum(weights)
     counts = [max(1, int(messages * w / total)) for w in weights]
     counts[0] += messages - sum(counts)
-    stamp = BASE
+    span_ms = 3 * 365 * 24 * 3600 * 1000  # three years of history in every channel
+    used: set[int] = set()
     for (team, channel), count in zip(channel_list, counts, strict=True):
+        stamps = sorted(rng.randrange(span_ms) for _ in range(max(count, 1)))
         roots: list[str] = []
-        for i in range(max(count, 1)):
-            stamp += dt.timedelta(milliseconds=rng.randint(1000, 60_000))
+        for i, offset in enumerate(stamps):
+            while offset in used:  # ids are epoch ms and must stay unique
+                offset += 1
+            used.add(offset)
+            stamp = BASE + dt.timedelta(milliseconds=offset)
             ms = str(int(stamp.timestamp() * 1000))
             reply_to = rng.choice(roots) if roots and rng.random() < reply_share else None
             author = rng.choice(people)

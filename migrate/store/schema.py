@@ -103,6 +103,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (channel_id, thread_id, id)
         );
         CREATE INDEX teams_messages_order ON teams_messages (channel_id, created_at, id);
+        CREATE INDEX teams_messages_id ON teams_messages (id);
         CREATE INDEX teams_messages_modified ON teams_messages (team_id, last_modified_at);
 
         -- Inline images (hostedContents) and referenced files, downloaded content-addressed.

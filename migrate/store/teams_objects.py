@@ -18,7 +18,8 @@ Json = dict[str, Any]
 
 
 def _raw(obj: Json) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+    # Keys in the order Graph sent them: the stored copy is the object as read.
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def _instant(stamp: str | None) -> dt.datetime:
@@ -106,42 +107,46 @@ def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tup
     """Record messages (roots and replies); returns (new, updated).
 
     A copy older than the stored one (by lastModifiedDateTime) is ignored, so re-reading an
-    overlapping window is harmless; a newer copy replaces it and bumps `version`.
+    overlapping window is harmless; a newer copy replaces it and bumps `version`. One query
+    finds what the page already has: this runs for every page of a tenant-wide export.
     """
-    new = updated = 0
     now = utcnow()
+    rows = []
+    for m in messages:
+        channel_id = (m.get("channelIdentity") or {}).get("channelId")
+        if not channel_id:
+            raise ValueError(f"message {m.get('id')} has no channelIdentity.channelId")
+        modified = m.get("lastModifiedDateTime") or m.get("createdDateTime")
+        rows.append(((channel_id, m.get("replyToId") or m["id"], m["id"]), modified, _raw(m), (
+            team_id, m.get("replyToId"), m.get("messageType"),
+            ((m.get("from") or {}).get("user") or {}).get("id"), m.get("createdDateTime"),
+            modified, m.get("lastEditedDateTime"), int(is_deleted_message(m)))))
+    if not rows:
+        return 0, 0
+    inserts, updates = [], []
     with store.transaction() as conn:
-        for m in messages:
-            channel_id = (m.get("channelIdentity") or {}).get("channelId")
-            if not channel_id:
-                raise ValueError(f"message {m.get('id')} has no channelIdentity.channelId")
-            thread_id = m.get("replyToId") or m["id"]
-            modified = m.get("lastModifiedDateTime") or m.get("createdDateTime")
-            row = conn.execute(
-                "SELECT last_modified_at, raw FROM teams_messages "
-                "WHERE channel_id = ? AND thread_id = ? AND id = ?",
-                (channel_id, thread_id, m["id"])).fetchone()
-            raw = _raw(m)
-            values = (team_id, m.get("replyToId"), m.get("messageType"),
-                      ((m.get("from") or {}).get("user") or {}).get("id"),
-                      m.get("createdDateTime"), modified, m.get("lastEditedDateTime"),
-                      int(is_deleted_message(m)), raw, now)
-            if row is None:
-                conn.execute(
-                    "INSERT INTO teams_messages (team_id, reply_to_id, message_type, from_user_id, "
-                    "created_at, last_modified_at, last_edited_at, deleted, raw, fetched_at, "
-                    "channel_id, thread_id, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (*values, channel_id, thread_id, m["id"]))
-                new += 1
-            elif _instant(modified) >= _instant(row[0]) and raw != row[1]:
-                conn.execute(
-                    "UPDATE teams_messages SET team_id = ?, reply_to_id = ?, message_type = ?, "
-                    "from_user_id = ?, created_at = ?, last_modified_at = ?, last_edited_at = ?, "
-                    "deleted = ?, raw = ?, fetched_at = ?, version = version + 1 "
-                    "WHERE channel_id = ? AND thread_id = ? AND id = ?",
-                    (*values, channel_id, thread_id, m["id"]))
-                updated += 1
-    return new, updated
+        ids = sorted({key[2] for key, *_ in rows})
+        existing = {(c, t, i): (lm, raw) for c, t, i, lm, raw in conn.execute(
+            f"SELECT channel_id, thread_id, id, last_modified_at, raw FROM teams_messages "
+            f"WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        for key, modified, raw, values in rows:
+            old = existing.get(key)
+            if old is None:
+                inserts.append((*values, raw, now, *key))
+                existing[key] = (modified, raw)  # the same message twice in one page
+            elif _instant(modified) >= _instant(old[0]) and raw != old[1]:
+                updates.append((*values, raw, now, *key))
+                existing[key] = (modified, raw)
+        conn.executemany(
+            "INSERT INTO teams_messages (team_id, reply_to_id, message_type, from_user_id, "
+            "created_at, last_modified_at, last_edited_at, deleted, raw, fetched_at, "
+            "channel_id, thread_id, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+        conn.executemany(
+            "UPDATE teams_messages SET team_id = ?, reply_to_id = ?, message_type = ?, "
+            "from_user_id = ?, created_at = ?, last_modified_at = ?, last_edited_at = ?, "
+            "deleted = ?, raw = ?, fetched_at = ?, version = version + 1 "
+            "WHERE channel_id = ? AND thread_id = ? AND id = ?", updates)
+    return len(inserts), len(updates)
 
 
 def count(store: Store, table: str) -> int:

@@ -135,7 +135,8 @@ def test_size_cap_skips_big_files_with_a_warning(tenant, tmp_path):
 
 def test_missing_permission_stops_with_its_name(tenant, tmp_path):
     with GraphEmulator(tenant, rate_scale=200, permissions={"User.Read.All", "GroupMember.Read.All",
-                                                            "Team.ReadBasic.All"}) as emu:
+                                                            "Team.ReadBasic.All",
+                                                            "ChannelMessage.Read.All"}) as emu:
         with pytest.raises(PermissionMissing, match="TeamMember.Read.All"):
             export(emu, tmp_path)
 
