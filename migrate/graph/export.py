@@ -88,6 +88,7 @@ class TeamsExporter:
         self.workers = workers
         self.now = now
         self._lock = threading.Lock()
+        self._vanished_teams: set[str] = set()
         self.summary = ExportSummary(method=self.options.method, incremental=False)
 
     # -- helpers -------------------------------------------------------------------------
@@ -122,6 +123,10 @@ class TeamsExporter:
         return sorted(chosen, key=lambda g: (g.get("createdDateTime") or "", g["id"]))
 
     def _vanished(self, group: Json, what: str) -> None:
+        with self._lock:  # its message stream and its small reads may both notice: say it once
+            if group["id"] in self._vanished_teams:
+                return
+            self._vanished_teams.add(group["id"])
         self._warn("team_vanished", f"team {group.get('displayName')!r} disappeared while {what}",
                    subject=group["id"])
 

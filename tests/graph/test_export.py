@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+import requests
 
 from migrate.config import load_settings
 from migrate.errors import PermissionMissing
@@ -89,11 +90,15 @@ def test_incremental_export_reads_only_the_changes(tenant, tmp_path):
         team, channel = tenant.teams[0].team["id"], tenant.teams[0].channels[0].channel["id"]
         root = tenant.teams[0].channels[0].messages[0]["id"]
         others = [m for m in tenant.teams[0].channels[0].messages if not m.get("replyToId")][1:3]
-        new_root = emu.add_message(team, channel, {"body": {"contentType": "html", "content": "<p>new</p>"}})
-        new_reply = emu.add_message(team, channel, {"replyToId": root,
-                                                    "body": {"contentType": "html", "content": "late reply"}})
-        emu.edit_message(team, channel, others[0]["id"], {"body": {"contentType": "html", "content": "edited"}})
-        emu.delete_message(team, channel, others[1]["id"])
+        # People keep using Teams: changes made through the emulator's HTTP control API.
+        control = f"{emu.origin}/_control/messages"
+        new_root = requests.post(control, json={"teamId": team, "channelId": channel, "message": {
+            "body": {"contentType": "html", "content": "<p>new</p>"}}}, timeout=10).json()
+        new_reply = requests.post(control, json={"teamId": team, "channelId": channel, "message": {
+            "replyToId": root, "body": {"contentType": "html", "content": "late reply"}}}, timeout=10).json()
+        requests.patch(f"{control}/{team}/{channel}/{others[0]['id']}",
+                       json={"body": {"contentType": "html", "content": "edited"}}, timeout=10).raise_for_status()
+        requests.delete(f"{control}/{team}/{channel}/{others[1]['id']}", timeout=10).raise_for_status()
         # The emulator gives each change its own millisecond, so four quick changes can stamp
         # a moment the wall clock has not reached yet; the export window ends at "now".
         time.sleep(0.05)
@@ -169,3 +174,22 @@ def test_killed_export_resumes_without_gaps_or_duplicates(tmp_path):
     assert pages_after_resume < 4000 / 50  # it went on from the checkpoints, not from scratch
     runs = sqlite3.connect(tmp_path / "state.db").execute("SELECT status FROM runs ORDER BY id").fetchall()
     assert [r[0] for r in runs] == ["interrupted", "ok"]
+
+
+def test_team_that_vanishes_mid_export_is_a_warning(tenant, tmp_path, monkeypatch):
+    gone = tenant.teams[1].team
+    with GraphEmulator(tenant, rate_scale=200) as emu:
+        listed = TeamsExporter.list_teams
+
+        def list_then_delete(self):
+            teams = listed(self)
+            emu.store.teams_by_id.pop(gone["id"])  # deleted in Teams right after it was listed
+            return teams
+
+        monkeypatch.setattr(TeamsExporter, "list_teams", list_then_delete)
+        summary = export(emu, tmp_path)
+    assert summary.teams == 2
+    assert summary.warnings == {"team_vanished": 1}  # once, though its messages and details both 404
+    messages = stored_messages(tmp_path)
+    assert {m["channelIdentity"]["teamId"] for m in messages.values()} == {
+        tenant.teams[0].team["id"], tenant.teams[2].team["id"]}
