@@ -89,6 +89,9 @@ class SlackSettings:
                                          "(Slack publishes only 'several hundred').",
                                          "MIGRATE_SLACK_POST_CAP")
     timeout: float = setting(30.0, "Seconds to wait for one Slack response.", "MIGRATE_SLACK_TIMEOUT")
+    method_rates: dict = setting({}, "Per-method rate overrides in calls per minute, for workspaces "
+                                 "with raised limits, e.g. { \"conversations.create\" = 50 }.",
+                                 kind="rates")
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,8 @@ def _kind_of(f: dataclasses.Field) -> str:
         return "int"
     if isinstance(default, list):
         return "list"
+    if isinstance(default, dict):
+        return "rates"
     return "choice" if f.metadata.get("choices") else "str"
 
 
@@ -217,6 +222,7 @@ _EXPECTED = {
     "int": "an integer",
     "float": "a number",
     "list": "a list of strings",
+    "rates": "a table of method = calls per minute",
     "date": "a date like 2021-01-31",
 }
 _TRUE = {"1", "true", "yes", "on"}
@@ -253,6 +259,10 @@ def _coerce(info: SettingInfo, value: Any, from_env: bool) -> Any:
     if kind == "list":
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         return list(value) if ok else None
+    if kind == "rates":
+        ok = isinstance(value, dict) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and v > 0 for v in value.values())
+        return {str(k): float(v) for k, v in value.items()} if ok else None
     if kind == "date":
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
             return value.isoformat()

@@ -1,0 +1,1 @@
+"""The Slack side: directory, limits, scheduler, client, importer."""
