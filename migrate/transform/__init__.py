@@ -1,0 +1,1 @@
+"""Pure transforms: users, channels, content."""
