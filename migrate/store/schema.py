@@ -163,6 +163,34 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX warnings_kind ON warnings (stage, kind);
         """,
     ),
+    (
+        "the Slack directory: users and channels as users.list / conversations.list gave them",
+        """
+        -- A snapshot of the workspace taken by `migrate plan` (replaced whole each time).
+        CREATE TABLE slack_users (
+            id                  TEXT PRIMARY KEY,
+            name                TEXT,
+            email               TEXT,              -- profile.email, as Slack gives it
+            deleted             INTEGER NOT NULL DEFAULT 0,
+            is_bot              INTEGER NOT NULL DEFAULT 0,
+            is_restricted       INTEGER NOT NULL DEFAULT 0,
+            is_ultra_restricted INTEGER NOT NULL DEFAULT 0,
+            raw                 TEXT NOT NULL,
+            fetched_at          TEXT NOT NULL
+        );
+        CREATE INDEX slack_users_email ON slack_users (email COLLATE NOCASE);
+
+        CREATE TABLE slack_channels (
+            id            TEXT PRIMARY KEY,
+            name          TEXT NOT NULL,
+            is_private    INTEGER NOT NULL DEFAULT 0,
+            is_archived   INTEGER NOT NULL DEFAULT 0,
+            raw           TEXT NOT NULL,
+            fetched_at    TEXT NOT NULL
+        );
+        CREATE INDEX slack_channels_name ON slack_channels (name);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
