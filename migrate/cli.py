@@ -208,6 +208,46 @@ def export(
         f"throttled ({summary.throttle_wait_s:.1f}s waited).")
 
 
+@app.command(help="Plan the migration without touching Slack: export what changed, map people "
+             "and channels, render every message, estimate the duration, and write "
+             "reports/plan.json, plan.md and plan.html in the working directory.")
+def plan(
+    ctx: typer.Context,
+    no_export: Annotated[bool, typer.Option("--no-export", help="Plan from what is already exported.")] = False,
+    since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Teams read at the same time.")] = 64,
+) -> None:
+    from migrate import stages
+    from migrate.plan_estimate import human
+    from migrate.ui import ExportDisplay
+
+    state = _state(ctx)
+    state.flags.update({"export.since": since})
+    settings = state.settings()
+    with ExportDisplay(state.out.err) as display:
+        result, paths = stages.plan(settings, display, workers=workers, export_first=not no_export)
+    if state.out.json_mode:
+        sys.stdout.write(result.to_json())
+        return
+    s = result.summary()
+    est = result.estimate
+    out = state.out
+    out.info(f"Users: {s['users'].get('mapped', 0)} mapped, {s['users'].get('unmapped', 0)} unmapped "
+             f"({s['users'].get('ambiguous', 0)} ambiguous)")
+    out.info(f"Channels: {s['channels'].get('create', 0)} to create ({s['channels'].get('renamed', 0)} "
+             f"renamed), {s['channels'].get('reuse', 0)} reused, {s['channels'].get('skip', 0)} skipped")
+    out.info(f"Messages: {s['messages']['to_post']} to post ({s['messages']['posts']} posts), "
+             f"{sum(s['messages']['skipped'].values())} skipped; files: {s['files']['to_upload']} "
+             f"({s['files']['bytes']:,} bytes), {s['files']['skipped']} skipped")
+    if result.warnings:
+        out.info("Warnings: " + ", ".join(f"{n} {k}" for k, n in result.warnings.items()))
+    if est:
+        out.info(f"Estimated run: {human(est.seconds)} (bound by {est.binding})")
+        for advice in est.advice:
+            out.info(f"  advice: {advice}")
+    out.info("Reports: " + ", ".join(str(p) for p in paths.values()))
+
+
 @app.command(help="Serve local emulators of Microsoft Graph and the Slack Web API on 127.0.0.1 "
              "with the demo tenant, and print the environment that points `migrate` (or your own "
              "scripts) at them. Runs until Ctrl-C.")

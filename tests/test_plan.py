@@ -1,0 +1,132 @@
+"""`migrate plan` on the demo tenant: reports written, no Slack write, deterministic plan.json,
+known answers of the demo tenant (expected.json), and every rule of DESIGN §4.4 the plan
+decides (names, privacy, invites, threads, metadata keys, splitting, skips)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from migrate.sandbox.graph_emulator import GraphEmulator
+from migrate.sandbox.slack_emulator import SlackEmulator
+from migrate.sandbox.tenant import (
+    SANDBOX_GRAPH_TOKEN,
+    SANDBOX_SLACK_TOKEN,
+    default_demo_folder,
+    load_sandbox,
+)
+
+from .conftest import run_migrate
+
+NOTIFYING = re.compile(r"<@[UW]|<!channel>|<!here>|<!everyone>|<!subteam")
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    demo = load_sandbox(default_demo_folder())
+    workdir = tmp_path_factory.mktemp("plan")
+    with GraphEmulator(demo.graph, rate_scale=50) as graph, SlackEmulator(demo.slack, rate_scale=50) as slack:
+        env = {"MIGRATE_GRAPH_URL": graph.url, "MIGRATE_GRAPH_TOKEN": SANDBOX_GRAPH_TOKEN,
+               "MIGRATE_GRAPH_RATE_SCALE": "50", "MIGRATE_SLACK_URL": slack.url,
+               "MIGRATE_SLACK_TOKEN": SANDBOX_SLACK_TOKEN, "MIGRATE_SLACK_RATE_SCALE": "50",
+               "MIGRATE_WORKDIR": str(workdir), "MIGRATE_TIMEZONE": "Europe/Paris"}
+        first = run_migrate("plan", env=env)
+        assert first.returncode == 0, first.stderr
+        plan_bytes = (workdir / "reports" / "plan.json").read_bytes()
+        second = run_migrate("--json", "plan", env=env)
+        assert second.returncode == 0, second.stderr
+        writes = slack.counters()["writes"]
+    expected = json.loads((default_demo_folder() / "expected.json").read_text())
+    yield {"first": first, "second": second, "bytes": plan_bytes, "writes": writes,
+           "plan": json.loads(second.stdout), "workdir": workdir, "expected": expected, "demo": demo}
+
+
+def test_plan_never_writes_to_slack(planned):
+    assert planned["writes"] == 0
+
+
+def test_reports_are_written_and_plan_json_is_byte_identical(planned):
+    reports = planned["workdir"] / "reports"
+    assert planned["bytes"] == (reports / "plan.json").read_bytes()
+    assert json.loads(planned["second"].stdout) == json.loads(planned["bytes"])
+    page = (reports / "plan.html").read_text()
+    assert page.startswith("<!doctype html>") and "<svg" in page
+    assert "http://" not in page.split("<body>")[0] and "<script src" not in page  # self-contained
+    assert "Unmapped users" in page and "Renamed channels" in page and "Preview" in page
+    assert "# Migration plan" in (reports / "plan.md").read_text()
+    for word in ("Users:", "Channels:", "Messages:", "Estimated run:", "plan.html"):
+        assert word in planned["first"].stderr
+
+
+def test_every_message_is_posted_or_skipped_with_a_reason(planned):
+    plan, demo = planned["plan"], planned["demo"]
+    posted = {(p["channel"], p["message_id"]) for p in plan["posts"]}
+    skipped = {s["subject"] for s in plan["skips"] if s["kind"] == "message"}
+    for team in demo.graph.teams:
+        for channel in team.channels:
+            for message in channel.messages:
+                assert (channel.channel["id"], message["id"]) in posted or message["id"] in skipped
+    counts = planned["expected"]["counts"]["messages"]
+    reasons = [s["reason"] for s in plan["skips"] if s["kind"] == "message"]
+    assert sum(r.startswith("system event") for r in reasons) == counts["systemEvents"]
+
+
+def test_no_post_can_notify_anyone_and_all_fit_slack(planned):
+    for post in planned["plan"]["posts"]:
+        assert not NOTIFYING.search(post["text"]), post["text"][:200]
+        assert len(post["text"]) <= 4000
+
+
+def test_threads_keep_their_roots_and_order(planned):
+    posts = planned["plan"]["posts"]
+    seen_roots: set[tuple[str, str]] = set()
+    for post in posts:
+        if post["root_id"] is None:
+            seen_roots.add((post["channel"], post["message_id"]))
+        else:
+            assert (post["channel"], post["root_id"]) in seen_roots  # the root comes first
+    roots = [p for p in posts if p["root_id"] is None]
+    for channel in {p["channel"] for p in roots}:
+        stamps = [p["created_at"] for p in roots if p["channel"] == channel]
+        assert stamps == sorted(stamps)
+
+
+def test_private_channels_stay_private_and_invite_only_their_members(planned):
+    demo = planned["demo"]
+    kinds = {c.channel["id"]: c.channel["membershipType"] for t in demo.graph.teams for c in t.channels}
+    for channel in planned["plan"]["channels"]:
+        if kinds[channel["teams_channel_id"]] in ("private", "shared"):
+            assert channel["is_private"] is True
+    users = {u["teams_user_id"]: u["slack_user_id"] for u in planned["plan"]["users"]}
+    for team in demo.graph.teams:
+        for ch in team.channels:
+            if ch.channel["membershipType"] == "private":
+                allowed = {users.get(m["userId"]) for m in ch.members}
+                planned_invites = next(c["invite"] for c in planned["plan"]["channels"]
+                                       if c["teams_channel_id"] == ch.channel["id"])
+                assert set(planned_invites) <= allowed
+
+
+def test_known_answers_of_the_demo_tenant(planned):
+    plan, expected = planned["plan"], planned["expected"]
+    by_id = {c["teams_channel_id"]: c for c in plan["channels"]}
+    for channel in expected["channels"]:
+        if channel["expectedSlackName"]:  # empty where the hash or truncation rule decides
+            assert by_id[channel["channelId"]]["slack_name"] == channel["expectedSlackName"], channel["key"]
+    taken = {c["name"] for c in expected["collidingChannelNames"]["existingSlackChannels"]}
+    created = [c["slack_name"] for c in plan["channels"] if c["action"] == "create"]
+    assert not taken & set(created)  # existing names, archived ones included, are never reused
+    assert len(set(created)) == len(created) and all(len(n) <= 80 for n in created)
+    for name, (first, second) in expected["collidingChannelNames"]["plannedCollisions"].items():
+        assert by_id[first]["slack_name"] == name and by_id[second]["slack_name"] == f"{name}-2"
+    for channel_id in expected["collidingChannelNames"]["hashRuleChannels"]:
+        assert re.fullmatch(r"[a-z0-9_-]{1,80}", by_id[channel_id]["slack_name"])
+    archived = {c["team_name"] for c in plan["channels"] if c["archive_after"]}
+    assert archived == {expected["archivedTeam"]["displayName"]}
+    mapped = {u["teams_user_id"]: u["slack_user_id"] for u in plan["users"]}
+    for teams_id, answer in expected["userMatching"].items():
+        if answer["route"] in ("mail", "userPrincipalName", "otherMails", "proxyAddresses") \
+                and not answer.get("slackDeleted"):
+            assert mapped[teams_id] == answer["slackUserId"], answer["key"]
