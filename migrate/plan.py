@@ -169,6 +169,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
 
     user_overrides = load_user_overrides(opts.user_map) if opts.user_map else []
     mapping = map_users(teams_users, directory.users, user_overrides, guests=opts.guests)
+    for message in mapping.warnings:  # e.g. an override row naming no Teams user
+        warnings.add("user_override", message)
     slack_by_id = {u.id: u for u in directory.users}
     users = []
     for user in sorted(teams_users, key=lambda u: (u.display_name.casefold(), u.id)):

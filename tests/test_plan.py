@@ -130,3 +130,18 @@ def test_known_answers_of_the_demo_tenant(planned):
         if answer["route"] in ("mail", "userPrincipalName", "otherMails", "proxyAddresses") \
                 and not answer.get("slackDeleted"):
             assert mapped[teams_id] == answer["slackUserId"], answer["key"]
+
+
+def test_malformed_mapping_file_is_one_line_naming_the_line(tmp_path):
+    demo = load_sandbox(default_demo_folder())
+    (tmp_path / "users.csv").write_text("teams_user,slack_user\nmegan@northwindlabs.com\n")
+    with GraphEmulator(demo.graph, rate_scale=50) as graph, SlackEmulator(demo.slack, rate_scale=50) as slack:
+        env = {"MIGRATE_GRAPH_URL": graph.url, "MIGRATE_GRAPH_TOKEN": SANDBOX_GRAPH_TOKEN,
+               "MIGRATE_GRAPH_RATE_SCALE": "50", "MIGRATE_SLACK_URL": slack.url,
+               "MIGRATE_SLACK_TOKEN": SANDBOX_SLACK_TOKEN, "MIGRATE_SLACK_RATE_SCALE": "50",
+               "MIGRATE_WORKDIR": str(tmp_path / "w"), "MIGRATE_USER_MAP": str(tmp_path / "users.csv")}
+        result = run_migrate("plan", env=env)
+        assert slack.counters()["writes"] == 0
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("migrate: error: ") and "users.csv:2" in last and "Traceback" not in result.stderr
