@@ -143,10 +143,8 @@ class PriorityGate:
             self._seq += 1
             entry = (-priority, self._seq, event)
             heapq.heappush(self._waiting, entry)
-            if self._waiting[0] is not entry:
-                pass
-            elif len(self._waiting) > 1:
-                # We displaced the previous head: let it notice it must wait behind us.
+            if self._waiting[0] is entry:
+                # We may have displaced the previous head: let it notice it waits behind us.
                 for other in self._waiting[1:3]:
                     other[2].set()
         while True:

@@ -3,8 +3,10 @@ and `migrate demo` use this, and so can anyone's own scripts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from migrate.errors import ConfigError
 from migrate.sandbox.graph_emulator import GraphEmulator
@@ -63,21 +65,24 @@ def load_folder(folder: Path | None) -> Sandbox:
         raise ConfigError(f"{folder}: cannot load the sandbox data: {exc}") from None
 
 
+def _listen(name: str, port: int, flag: str, make: Callable[[], Any]) -> Any:
+    """Build and start one emulator; a busy port is a usage error naming the flag to change."""
+    try:
+        return make().start()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on 127.0.0.1:{port} for {name} ({exc.strerror})",
+                          hint=f"choose another {flag}") from None
+
+
 def start_sandbox(folder: Path | None = None, *, rate_scale: float = 1.0, graph_port: int = 0,
                   slack_port: int = 0, seed: int = 0, throttle: bool = True) -> RunningSandbox:
     data = load_folder(folder)
+    graph = _listen("Graph", graph_port, "--graph-port", lambda: GraphEmulator(
+        data.graph, rate_scale=rate_scale, seed=seed, port=graph_port, throttle=throttle))
     try:
-        graph = GraphEmulator(data.graph, rate_scale=rate_scale, seed=seed, port=graph_port,
-                              throttle=throttle)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on 127.0.0.1:{graph_port} for Graph ({exc.strerror})",
-                          hint="choose another --graph-port") from None
-    try:
-        slack = SlackEmulator(data.slack, rate_scale=rate_scale, seed=seed, port=slack_port,
-                              throttle=throttle)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on 127.0.0.1:{slack_port} for Slack ({exc.strerror})",
-                          hint="choose another --slack-port") from None
-    graph.start()
-    slack.start()
+        slack = _listen("Slack", slack_port, "--slack-port", lambda: SlackEmulator(
+            data.slack, rate_scale=rate_scale, seed=seed, port=slack_port, throttle=throttle))
+    except BaseException:
+        graph.stop()  # never leave one emulator running when the other could not start
+        raise
     return RunningSandbox(data, graph, slack, rate_scale)
