@@ -218,7 +218,6 @@ def plan(
     workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Teams read at the same time.")] = 64,
 ) -> None:
     from migrate import stages
-    from migrate.plan_estimate import human
     from migrate.ui import ExportDisplay
 
     state = _state(ctx)
@@ -229,9 +228,16 @@ def plan(
     if state.out.json_mode:
         sys.stdout.write(result.to_json())
         return
+    _plan_summary(state.out, result)
+    out = state.out
+    out.info("Reports: " + ", ".join(str(p) for p in paths.values()))
+
+
+def _plan_summary(out: Output, result) -> None:
+    from migrate.plan_estimate import human
+
     s = result.summary()
     est = result.estimate
-    out = state.out
     out.info(f"Users: {s['users'].get('mapped', 0)} mapped, {s['users'].get('unmapped', 0)} unmapped "
              f"({s['users'].get('ambiguous', 0)} ambiguous)")
     out.info(f"Channels: {s['channels'].get('create', 0)} to create ({s['channels'].get('renamed', 0)} "
@@ -245,7 +251,106 @@ def plan(
         out.info(f"Estimated run: {human(est.seconds)} (bound by {est.binding})")
         for advice in est.advice:
             out.info(f"  advice: {advice}")
-    out.info("Reports: " + ", ".join(str(p) for p in paths.values()))
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """"90", "90s", "45m", "5h30m", "1d" → seconds (a usage error otherwise)."""
+    import re
+
+    value = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smhd])", value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise typer.BadParameter(f"{text!r} is not a duration (e.g. 3600, 90m, 5h30m)")
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+@app.command(help="Migrate: export what changed in Teams, build the plan, show its summary and "
+             "ask for confirmation (unless --yes or not on a terminal), then create the channels, "
+             "post every message and file into Slack at its rate limits, invite members and "
+             "archive what Teams archived. Exactly once: a stopped or crashed run resumes without "
+             "duplicates. Exit 0 when everything planned is done, 1 when items failed (the next run "
+             "retries them), 75 when --max-duration stopped it with work left.")
+def run(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Build and report the exact plan the run would execute; write nothing to Slack.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    max_duration: Annotated[str | None, typer.Option(
+        "--max-duration", metavar="DURATION", help="Stop starting new work after this long (e.g. 50m, 5h30m, 3600); exit 75, the next run resumes.")] = None,
+    no_export: Annotated[bool, typer.Option("--no-export", help="Use what is already exported.")] = False,
+    since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Slack calls in flight at once (the rate limits, not this, set the pace).")] = 8,
+) -> None:
+    import time as _time
+
+    from migrate import stages
+    from migrate.ui import ExportDisplay, ImportDisplay
+
+    started = _time.monotonic()
+    limit = parse_duration(max_duration) if max_duration else None
+    state = _state(ctx)
+    state.flags.update({"export.since": since})
+    settings = state.settings()
+    out = state.out
+    ask = not yes and sys.stdin.isatty() and not dry_run
+
+    def confirm(plan) -> None:
+        _plan_summary(out, plan)
+        if ask and not typer.confirm("Write this to Slack now?", default=False, err=True):
+            raise typer.Abort()
+
+    if not no_export:
+        with ExportDisplay(out.err) as export_display:
+            stages.export(settings, export_display)
+    with ImportDisplay(out.err) as display:
+        outcome = stages.run(settings, export_first=False, dry_run=dry_run, confirm=confirm,
+                             max_duration=limit, workers=workers, import_progress=display,
+                             started=started)
+    _run_summary(out, outcome)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+def _run_summary(out: Output, outcome) -> None:
+    if out.json_mode:
+        doc = {"dry_run": outcome.dry_run, "exit_code": outcome.exit_code,
+               "plan": outcome.plan.summary(),
+               "reports": {k: str(v) for k, v in {**outcome.reports, **{
+                   f"run_{k}": v for k, v in outcome.run_reports.items()}}.items()}}
+        if outcome.result is not None:
+            doc["run"] = outcome.result.as_dict()
+            doc["slack"] = outcome.stats.as_dict()
+        out.emit_json(doc)
+        return
+    if outcome.dry_run:
+        _plan_summary(out, outcome.plan)
+        out.info("Dry run: nothing was written to Slack. Plan: " +
+                 ", ".join(str(p) for p in outcome.reports.values()))
+        return
+    r, stats = outcome.result, outcome.stats
+    calls = sum(stats.calls.values())
+    limited = sum(stats.ratelimited.values())
+    outcomes = r.as_dict()["outcomes"]
+    line = "; ".join(f"{kind}: " + ", ".join(f"{n} {state}" for state, n in states.items())
+                     for kind, states in outcomes.items()) or "nothing to do"
+    out.info(f"Done in {r.seconds:.1f}s — {line}")
+    out.info(f"Slack: {calls} calls, {limited} rate limited ({stats.throttled_s:.1f}s held by "
+             f"Retry-After); {r.posts_done / max(r.seconds, 0.001):.1f} posts/s"
+             + (f", efficiency {outcome.ceiling_s / r.seconds:.2f} of the rate-limit ceiling"
+                if r.posts_done and r.seconds else ""))
+    for reason, n in r.failed.most_common(5):
+        out.warn(f"{n} failed: {reason}")
+    for channel, why in list(r.halted.items())[:5]:
+        out.warn(f"#{channel} stopped: {why}")
+    if outcome.exit_code == 75:
+        out.info("Stopped at --max-duration; run again to resume.")
+    elif outcome.exit_code == 1:
+        out.info("Some items failed; run again to retry them (see the run report).")
+    out.info("Run report: " + ", ".join(str(p) for p in outcome.run_reports.values()))
 
 
 @app.command(help="Serve local emulators of Microsoft Graph and the Slack Web API on 127.0.0.1 "

@@ -20,7 +20,7 @@ from migrate.model import SlackUserId, TeamsChannel, TeamsTeam
 from migrate.plan_estimate import Estimate, estimate_run
 from migrate.slack.directory import SlackDirectory
 from migrate.slack.limits import slack_limits
-from migrate.store import Store
+from migrate.store import Store, ledger
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
 from migrate.transform.users import load_user_overrides, map_users
@@ -182,7 +182,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
 
     channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
     decisions = plan_channel_names(list(teams.values()), channels, directory.channels,
-                                   channel_overrides, unicode_names=opts.unicode_channel_names)
+                                   channel_overrides, unicode_names=opts.unicode_channel_names,
+                                   mapped=ledger.channel_map(store))
     by_channel = {c.id: c for c in channels}
 
     reactions, emoji, system_events = load_mappings(opts.reactions_file or None, opts.emoji_file or None,

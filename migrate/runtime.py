@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrate.config import Settings
-from migrate.errors import EXIT_OK, MigrateError
+from migrate.errors import EXIT_OK, EXIT_TIME_BUDGET, MigrateError
 from migrate.store import RunLock, Store
 from migrate.store import ledger as ledger_mod
 
@@ -58,7 +58,8 @@ def writer_run(settings: Settings, command: str) -> Iterator[RunContext]:
                                  else 1, {**ctx.summary, "error": type(exc).__name__})
                 raise
             else:
-                status = "ok" if ctx.exit_code == EXIT_OK else "partial"
+                status = ("ok" if ctx.exit_code == EXIT_OK else
+                          "stopped" if ctx.exit_code == EXIT_TIME_BUDGET else "partial")
                 store.finish_run(run_id, status, ctx.exit_code, ctx.summary)
         finally:
             store.close()

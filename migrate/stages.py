@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from migrate.config import Settings
+from migrate.errors import EXIT_ITEMS_FAILED, EXIT_TIME_BUDGET
 from migrate.graph.auth import build_auth
 from migrate.graph.client import GraphClient
 from migrate.graph.export import ExportProgress, ExportSummary, TeamsExporter
@@ -44,3 +49,79 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
         paths: dict[str, Path] = write_reports(result, settings.workdir_path / "reports")
         ctx.summary = result.summary()
     return result, paths
+
+
+@dataclass
+class RunOutcome:
+    """What `migrate run` did: the Plan it executed, the import's result and figures."""
+
+    plan: Any
+    dry_run: bool
+    exit_code: int = 0
+    result: Any = None                # ImportResult (None for a dry run)
+    stats: Any = None                 # SchedulerStats
+    reports: dict[str, Path] = field(default_factory=dict)
+    run_reports: dict[str, Path] = field(default_factory=dict)
+    ceiling_s: float | None = None    # DESIGN §5 ceiling of the posts made in this run
+
+
+def run(settings: Settings, progress: ExportProgress | None = None, *, export_first: bool = True,
+        dry_run: bool = False, confirm: Callable[[Any], None] | None = None,
+        max_duration: float | None = None, workers: int = 8, import_progress: Any = None,
+        started: float | None = None) -> RunOutcome:
+    """`migrate run`: incremental export, plan, then execute the plan in Slack exactly once.
+
+    `--dry-run` builds and reports the very same Plan and stops before the first Slack write.
+    `confirm(plan)` may raise to cancel. Past `max_duration` seconds (from `started`) no new
+    call starts; the ledger stays consistent and the exit code is 75.
+    """
+    from migrate.plan import build_plan
+    from migrate.report import write_reports
+    from migrate.run_report import write_run_reports
+    from migrate.slack.client import SlackClient
+    from migrate.slack.directory import read_directory, save_directory, slack_client
+    from migrate.slack.importer import Importer
+    from migrate.slack.limits import ceiling_seconds, slack_limits
+    from migrate.slack.scheduler import Scheduler
+
+    started = time.monotonic() if started is None else started
+    if export_first:
+        export(settings, progress)
+    directory = read_directory(slack_client(settings))
+    with writer_run(settings, "run" if not dry_run else "plan") as ctx:
+        save_directory(ctx.store, directory)
+        plan = build_plan(ctx.store, settings, directory)
+        outcome = RunOutcome(plan, dry_run)
+        outcome.reports = write_reports(plan, settings.workdir_path / "reports")
+        ctx.summary = {"plan": plan.summary(), "dry_run": dry_run}
+        if dry_run:
+            return outcome
+        if confirm is not None:
+            confirm(plan)
+        limits = slack_limits(settings.slack)
+        scheduler = Scheduler(limits)
+        if import_progress is not None:
+            import_progress.stats = scheduler.stats
+        if max_duration is not None:
+            scheduler.deadline = started + max_duration
+        names = {c.name for c in directory.channels}
+        names |= {c.slack_name for c in plan.channels if c.slack_name}
+        importer = Importer(plan, ctx.store, SlackClient(settings.slack), scheduler,
+                            files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
+                            progress=import_progress, known_channel_names=names)
+        try:
+            result = importer.run(workers=workers)
+        finally:
+            outcome.stats = scheduler.stats
+        outcome.result = result
+        per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
+        outcome.ceiling_s = ceiling_seconds(per_channel, limits)
+        if scheduler.stop_reason == "deadline":
+            outcome.exit_code = EXIT_TIME_BUDGET
+        elif result.failed or result.halted or result.not_attempted:
+            outcome.exit_code = EXIT_ITEMS_FAILED
+        ctx.exit_code = outcome.exit_code
+        ctx.summary = {**ctx.summary, "import": result.as_dict(), "slack": scheduler.stats.as_dict()}
+        outcome.run_reports = write_run_reports(ctx.store, ctx.run_id, outcome,
+                                                settings.workdir_path / "reports")
+    return outcome

@@ -109,3 +109,94 @@ class ExportDisplay(ExportProgress):
             f"export: teams {self.teams_done}/{self.teams_total}, channels {self.channels}, "
             f"messages {self.message_count} ({self._rate():,.0f}/s), files {self.files_done}/"
             f"{self.files_total}; {self._throttle()}", highlight=False)
+
+
+class ImportDisplay:
+    """`migrate run` progress: overall and per channel (the busiest ones), messages/s, ETA and
+    time spent throttled. Plain lines every `interval` seconds when not a terminal."""
+
+    SHOWN = 8  # channel bars at once; finished ones make room
+
+    def __init__(self, console: Console, interval: float = 10.0) -> None:
+        self.console = console
+        self.interactive = console.is_terminal
+        self.interval = interval
+        self._lock = threading.Lock()
+        self.totals: dict[str, int] = {}
+        self.done: dict[str, int] = {}
+        self.started = time.monotonic()
+        self._last_line = 0.0
+        self.stats = None  # SchedulerStats, set by the caller
+        self._tasks: dict[str, int] = {}
+        self._live = False
+        if self.interactive:
+            self._progress = Progress(
+                TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console)
+            self._overall = self._progress.add_task("all channels", total=None, detail="")
+
+    def __enter__(self) -> ImportDisplay:
+        return self  # the bars start with the first lane, after any confirmation prompt
+
+    def __exit__(self, *exc: object) -> None:
+        if self.interactive and self._live:
+            self._refresh()
+            self._progress.stop()
+        elif self.totals:
+            self._plain(force=True)
+
+    def lanes(self, totals: dict[str, int]) -> None:
+        with self._lock:
+            self.totals = dict(totals)
+            self.done = dict.fromkeys(totals, 0)
+            self.started = time.monotonic()
+        if self.interactive and not self._live:
+            self._progress.start()
+            self._live = True
+        self._refresh()
+
+    def advance(self, channel: str, n: int = 1) -> None:
+        with self._lock:
+            self.done[channel] = self.done.get(channel, 0) + n
+        self._refresh()
+
+    def _figures(self) -> str:
+        total, done = sum(self.totals.values()), sum(self.done.values())
+        elapsed = max(0.001, time.monotonic() - self.started)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else 0.0
+        throttled = ""
+        if self.stats is not None:
+            throttled = (f"  {sum(self.stats.ratelimited.values())} × 429, "
+                         f"{self.stats.throttled_s:.1f}s throttled")
+        return f"{rate:,.1f} items/s  ETA {eta:,.0f}s{throttled}"
+
+    def _refresh(self) -> None:
+        if not self.interactive:
+            self._plain()
+            return
+        with self._lock:
+            p = self._progress
+            p.update(self._overall, total=sum(self.totals.values()) or None,
+                     completed=sum(self.done.values()), detail=self._figures())
+            active = [c for c, t in self.totals.items() if 0 < self.done.get(c, 0) < t]
+            for name in list(self._tasks):
+                if self.done.get(name, 0) >= self.totals.get(name, 0):
+                    p.remove_task(self._tasks.pop(name))
+            for name in active:
+                if name not in self._tasks and len(self._tasks) < self.SHOWN:
+                    self._tasks[name] = p.add_task(f"#{name[:27]}", total=self.totals[name], detail="")
+                if name in self._tasks:
+                    p.update(self._tasks[name], completed=self.done[name])
+
+    def _plain(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_line < self.interval:
+            return
+        self._last_line = now
+        with self._lock:
+            total, done = sum(self.totals.values()), sum(self.done.values())
+            channels = sum(1 for c, t in self.totals.items() if self.done.get(c, 0) >= t)
+            self.console.print(f"run: {done}/{total} messages and files, {channels}/"
+                               f"{len(self.totals)} channels complete; {self._figures()}",
+                               highlight=False)

@@ -23,44 +23,64 @@ def get(store: Store, key: str) -> sqlite3.Row | None:
 
 def _set(store: Store, key: str, state: str, *, kind: str | None = None, teams_id: str | None = None,
          slack_channel: str | None = None, slack_ts: str | None = None, reason: str | None = None,
-         run_id: int | None = None, attempt: bool = False) -> None:
+         run_id: int | None = None, attempt: bool = False, slack_file: str | None = None) -> None:
+    now = utcnow()
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO ledger (key, kind, teams_id, slack_channel, slack_ts, state, reason, attempts, "
-            "run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "run_id, updated_at, intent_at, slack_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
             "kind = COALESCE(excluded.kind, kind), teams_id = COALESCE(excluded.teams_id, teams_id), "
             "slack_channel = COALESCE(excluded.slack_channel, slack_channel), "
             "slack_ts = COALESCE(excluded.slack_ts, slack_ts), reason = excluded.reason, "
             "attempts = attempts + excluded.attempts, run_id = COALESCE(excluded.run_id, run_id), "
-            "updated_at = excluded.updated_at",
+            "updated_at = excluded.updated_at, intent_at = COALESCE(excluded.intent_at, intent_at), "
+            "slack_file = COALESCE(excluded.slack_file, slack_file)",
             (key, kind or key.split(":", 1)[0], teams_id, slack_channel, slack_ts, state, reason,
-             1 if attempt else 0, run_id, utcnow()))
+             1 if attempt else 0, run_id, now, now if attempt else None, slack_file))
 
 
 def intent(store: Store, key: str, kind: str, *, teams_id: str | None = None,
-           slack_channel: str | None = None, run_id: int | None = None) -> None:
-    """Record that the call for `key` is about to be made (counts an attempt)."""
+           slack_channel: str | None = None, run_id: int | None = None,
+           slack_file: str | None = None) -> None:
+    """Record that the call for `key` is about to be made (counts an attempt, stamps intent_at)."""
     _set(store, key, "intent", kind=kind, teams_id=teams_id, slack_channel=slack_channel,
-         run_id=run_id, attempt=True)
+         run_id=run_id, attempt=True, slack_file=slack_file)
 
 
-def done(store: Store, key: str, *, slack_channel: str | None = None, slack_ts: str | None = None,
-         reason: str | None = None) -> None:
-    _set(store, key, "done", slack_channel=slack_channel, slack_ts=slack_ts, reason=reason)
+def done(store: Store, key: str, *, kind: str | None = None, slack_channel: str | None = None,
+         slack_ts: str | None = None, reason: str | None = None, slack_file: str | None = None,
+         teams_id: str | None = None, run_id: int | None = None) -> None:
+    _set(store, key, "done", kind=kind, slack_channel=slack_channel, slack_ts=slack_ts,
+         reason=reason, slack_file=slack_file, teams_id=teams_id, run_id=run_id)
 
 
 def in_doubt(store: Store, key: str, reason: str) -> None:
     _set(store, key, "in_doubt", reason=reason)
 
 
-def failed(store: Store, key: str, reason: str) -> None:
-    _set(store, key, "failed", reason=reason)
+def failed(store: Store, key: str, reason: str, *, kind: str | None = None,
+           teams_id: str | None = None, run_id: int | None = None) -> None:
+    _set(store, key, "failed", kind=kind, teams_id=teams_id, reason=reason, run_id=run_id)
 
 
 def skipped(store: Store, key: str, kind: str, reason: str, *, teams_id: str | None = None,
             run_id: int | None = None) -> None:
     _set(store, key, "skipped", kind=kind, teams_id=teams_id, reason=reason, run_id=run_id)
+
+
+def with_prefix(store: Store, prefix: str) -> dict[str, sqlite3.Row]:
+    """Every row whose key starts with `prefix` (a range scan of the primary key)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return {row["key"]: row for row in store.query(
+        "SELECT * FROM ledger WHERE key >= ? AND key < ?", (prefix, upper))}
+
+
+def channel_map(store: Store) -> dict[str, str]:
+    """Teams channel id → the Slack channel an earlier run created or reused for it."""
+    return {row["teams_id"]: row["slack_channel"] for row in store.query(
+        "SELECT teams_id, slack_channel FROM ledger WHERE kind = 'channel' AND state = 'done' "
+        "AND slack_channel IS NOT NULL")}
 
 
 def recover_interrupted(store: Store) -> int:

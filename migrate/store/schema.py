@@ -191,6 +191,16 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX slack_channels_name ON slack_channels (name);
         """,
     ),
+    (
+        "ledger: when the last call was attempted, and the Slack file id of an upload",
+        """
+        -- intent_at narrows the look-up of an in-doubt post to the channel's recent history;
+        -- slack_file lets an in-doubt upload be found by its file id in the thread.
+        ALTER TABLE ledger ADD COLUMN intent_at TEXT;
+        ALTER TABLE ledger ADD COLUMN slack_file TEXT;
+        CREATE INDEX ledger_channel ON ledger (kind, slack_channel);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

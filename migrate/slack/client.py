@@ -1,0 +1,244 @@
+"""A narrow wrapper over slack_sdk's WebClient: only the methods the importer uses, and every
+failure translated into one of our exceptions at this boundary (reference/slack.md §2.6, §8).
+
+- `SlackRateLimited`: 429 / `ratelimited` / `rate_limited`. Never waited here: the scheduler
+  owns every wait (DESIGN §5), so it is raised with the Retry-After for the scheduler to honour.
+- `SlackRefused`: Slack answered `ok: false` with a definite error; nothing happened.
+- `SlackUnavailable`: a transient failure of a call that is safe to repeat (reads, idempotent
+  writes), still failing after tenacity's retries.
+- `SlackOutcomeUnknown`: a non-idempotent write (a post, a file share, a channel creation)
+  whose answer never came or was a server error — it may have landed (§9 #1). It is never
+  re-sent here; the importer looks for it first (DESIGN §4.5).
+- Auth problems (`invalid_auth`, `token_revoked`, `missing_scope`, …) stop the run: AuthError
+  and PermissionMissing (exit 3).
+
+slack_sdk's own retry handlers are switched off (`retry_handlers=[]`): its default
+ConnectionErrorRetryHandler re-sends after a `RemoteDisconnected`, which can follow a post
+Slack already stored — the duplicate path of reference §8.2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+
+from migrate.config import SlackSettings
+from migrate.errors import AuthError, PermissionMissing
+from migrate.slack.directory import retry_after_seconds
+
+Json = dict[str, Any]
+
+AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
+               "not_allowed_token_type", "no_permission", "ekm_access_denied"}
+RATE_ERRORS = {"ratelimited", "rate_limited"}
+# "some aspect may have succeeded" (reference §2.6): ambiguous for writes.
+SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+ATTEMPTS = 5
+
+
+class SlackError(Exception):
+    def __init__(self, method: str, code: str, detail: str = "", data: Json | None = None) -> None:
+        super().__init__(f"Slack {method}: {code}{f' ({detail})' if detail else ''}")
+        self.method = method
+        self.code = code
+        self.data = data or {}
+
+
+class SlackRefused(SlackError):
+    """Slack said no (ok: false with a definite error code); nothing was done."""
+
+
+class SlackRateLimited(SlackError):
+    def __init__(self, method: str, retry_after: float | None) -> None:
+        super().__init__(method, "ratelimited",
+                         f"Retry-After {retry_after:g}s" if retry_after is not None else "")
+        self.retry_after = retry_after
+
+
+class SlackUnavailable(SlackError):
+    """Transient failure of a repeatable call, after retries."""
+
+
+class SlackOutcomeUnknown(SlackError):
+    """A write that may or may not have landed."""
+
+
+class _Transient(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class SlackClient:
+    def __init__(self, settings: SlackSettings, *, web: WebClient | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.timeout = max(1, math.ceil(settings.timeout))
+        self.web = web or WebClient(token=settings.token or None, base_url=settings.url,
+                                    timeout=self.timeout, retry_handlers=[])
+        self.web.retry_handlers = []
+        self.sleep = sleep
+        self.http = requests.Session()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _once(self, method: str, args: Json, *, write: bool, form: bool) -> Json:
+        try:
+            if write and not form:
+                response = self.web.api_call(method, json=args)
+            else:
+                response = self.web.api_call(method, http_verb="POST" if write else "GET",
+                                             params=args)
+            return response.data  # type: ignore[return-value]
+        except SlackApiError as exc:
+            response = exc.response
+            status = getattr(response, "status_code", 200) or 200
+            data = response.data if isinstance(response.data, dict) else {}
+            code = str(data.get("error") or f"http_{status}")
+            if status == 429 or code in RATE_ERRORS:
+                raise SlackRateLimited(method, retry_after_seconds(response.headers)) from None
+            if code in AUTH_ERRORS:
+                raise AuthError(f"Slack {method} answered {code}",
+                                hint="check MIGRATE_SLACK_TOKEN (the bot token of the installed "
+                                "app) and run `migrate doctor`") from None
+            if code == "missing_scope":
+                raise PermissionMissing(f"Slack {method} needs the scope "
+                                        f"{data.get('needed') or '(not given)'}",
+                                        hint="add it to the app's bot token scopes and reinstall "
+                                        "the app") from None
+            if status >= 500 or code in SERVER_ERRORS or code.startswith("Received a response"):
+                raise _Transient(f"HTTP {status} {code}"[:120]) from None
+            raise SlackRefused(method, code, data=data) from None
+        except (OSError, SlackClientError) as exc:  # resets, timeouts, URLError
+            raise _Transient(type(exc).__name__) from None
+
+    def call(self, method: str, args: Json, *, write: bool = False, repeatable: bool = True,
+             form: bool = False) -> Json:
+        """One Web API call. Reads and idempotent writes are retried on transient failures;
+        a non-repeatable write (`repeatable=False`) whose outcome is unknown raises
+        SlackOutcomeUnknown at once."""
+        if write and not repeatable:
+            try:
+                return self._once(method, args, write=True, form=form)
+            except _Transient as exc:
+                raise SlackOutcomeUnknown(method, exc.code) from None
+        retrying = Retrying(retry=retry_if_exception_type(_Transient), reraise=True,
+                            stop=stop_after_attempt(ATTEMPTS), sleep=self.sleep,
+                            wait=wait_exponential_jitter(initial=0.5, max=30))
+        try:
+            return retrying(self._once, method, args, write=write, form=form)
+        except _Transient as exc:
+            raise SlackUnavailable(method, exc.code, f"after {ATTEMPTS} attempts") from None
+
+    # ------------------------------------------------------------------ methods we use
+
+    def auth_test(self) -> Json:
+        return self.call("auth.test", {})
+
+    def create_channel(self, name: str, is_private: bool) -> Json:
+        return self.call("conversations.create", {"name": name, "is_private": is_private},
+                         write=True, repeatable=False)["channel"]
+
+    def join(self, channel: str) -> Json:
+        return self.call("conversations.join", {"channel": channel}, write=True)
+
+    def invite(self, channel: str, users: list[str]) -> Json:
+        return self.call("conversations.invite", {"channel": channel, "users": ",".join(users),
+                                                  "force": True}, write=True)
+
+    def set_purpose(self, channel: str, purpose: str) -> Json:
+        return self.call("conversations.setPurpose", {"channel": channel, "purpose": purpose},
+                         write=True)
+
+    def set_topic(self, channel: str, topic: str) -> Json:
+        return self.call("conversations.setTopic", {"channel": channel, "topic": topic}, write=True)
+
+    def archive(self, channel: str) -> Json:
+        return self.call("conversations.archive", {"channel": channel}, write=True)
+
+    def list_channels(self, cursor: str = "") -> Json:
+        args: Json = {"types": "public_channel,private_channel", "exclude_archived": False,
+                      "limit": 200}
+        if cursor:
+            args["cursor"] = cursor
+        return self.call("conversations.list", args)
+
+    def history(self, channel: str, *, oldest: str = "0", cursor: str = "",
+                limit: int = 200) -> Json:
+        args: Json = {"channel": channel, "oldest": oldest, "inclusive": True, "limit": limit,
+                      "include_all_metadata": True}
+        if cursor:
+            args["cursor"] = cursor
+        return self.call("conversations.history", args)
+
+    def replies(self, channel: str, ts: str, *, oldest: str = "0", cursor: str = "",
+                limit: int = 200) -> Json:
+        args: Json = {"channel": channel, "ts": ts, "oldest": oldest, "inclusive": True,
+                      "limit": limit, "include_all_metadata": True}
+        if cursor:
+            args["cursor"] = cursor
+        return self.call("conversations.replies", args)
+
+    def post_message(self, channel: str, text: str, *, username: str, icon_url: str | None,
+                     metadata: Json, thread_ts: str | None = None) -> Json:
+        """Post as the original author (chat:write.customize), unfurls off, names not linked
+        (DESIGN §4.4: no notification storm, no link previews of old links)."""
+        args: Json = {"channel": channel, "text": text, "username": username, "metadata": metadata,
+                      "unfurl_links": False, "unfurl_media": False, "link_names": False,
+                      "mrkdwn": True}
+        if icon_url:
+            args["icon_url"] = icon_url
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        return self.call("chat.postMessage", args, write=True, repeatable=False)
+
+    def get_upload_url(self, filename: str, length: int) -> Json:
+        # An upload URL that is never completed stays private to the app: safe to repeat.
+        return self.call("files.getUploadURLExternal", {"filename": filename, "length": length},
+                         write=True, form=True)
+
+    def upload_bytes(self, url: str, data: bytes) -> None:
+        """Step 2 of reference §6.1: POST the bytes to the upload URL (no token: the URL is the
+        credential). Repeatable until the file is completed."""
+        def once() -> None:
+            try:
+                answer = self.http.post(url, data=data, timeout=max(self.timeout, 120),
+                                        headers={"Content-Type": "application/octet-stream"})
+            except requests.RequestException as exc:
+                raise _Transient(type(exc).__name__) from None
+            if answer.status_code >= 500:
+                raise _Transient(f"HTTP {answer.status_code}")
+            if answer.status_code != 200:
+                raise SlackRefused("upload", f"http_{answer.status_code}")
+
+        retrying = Retrying(retry=retry_if_exception_type(_Transient), reraise=True,
+                            stop=stop_after_attempt(ATTEMPTS), sleep=self.sleep,
+                            wait=wait_exponential_jitter(initial=0.5, max=30))
+        try:
+            retrying(once)
+        except _Transient as exc:
+            raise SlackUnavailable("upload", exc.code, f"after {ATTEMPTS} attempts") from None
+
+    def complete_upload(self, file_id: str, title: str, channel: str, thread_ts: str | None,
+                        *, username: str | None = None) -> Json:
+        args: Json = {"files": json.dumps([{"id": file_id, "title": title}]), "channel_id": channel}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        if username:
+            args["username"] = username
+        return self.call("files.completeUploadExternal", args, write=True, repeatable=False,
+                         form=True)
+
+    def update_message(self, channel: str, ts: str, text: str) -> Json:
+        return self.call("chat.update", {"channel": channel, "ts": ts, "text": text,
+                                         "link_names": False}, write=True)
+
+    def delete_message(self, channel: str, ts: str) -> Json:
+        return self.call("chat.delete", {"channel": channel, "ts": ts}, write=True)
