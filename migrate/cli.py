@@ -353,6 +353,40 @@ def _run_summary(out: Output, outcome) -> None:
     out.info("Run report: " + ", ".join(str(p) for p in outcome.run_reports.values()))
 
 
+@app.command(help="Compare what should be in Slack (the plan, from the state store) with what "
+             "Slack has, reading every migrated channel back by the Teams ids in the messages' "
+             "metadata. Lists missing, duplicated, misplaced (wrong thread) and out-of-order "
+             "messages and missing files; exit 1 if there are any. Writes nothing to Slack.")
+def verify(ctx: typer.Context) -> None:
+    from migrate import stages
+
+    state = _state(ctx)
+    report, paths = stages.verify(state.settings())
+    _verify_summary(state.out, report, paths)
+    if not report.ok:
+        raise typer.Exit(EXIT_ITEMS_FAILED)
+
+
+def _verify_summary(out: Output, report, paths) -> None:
+    if out.json_mode:
+        out.emit_json({**report.as_dict(), "reports": {k: str(v) for k, v in paths.items()}})
+        return
+    t = report.totals()
+    for check in report.channels:
+        if check.problems or check.unverifiable:
+            detail = ", ".join(f"{len(getattr(check, n))} {n.replace('_', ' ')}" for n in
+                               ("missing", "duplicated", "misplaced", "out_of_order", "missing_files")
+                               if getattr(check, n))
+            out.info(f"  #{check.name}: {detail or ''}{'; ' if detail and check.unverifiable else ''}"
+                     f"{check.unverifiable or ''}")
+    verdict = "[green]verified[/]" if report.ok else "[red]problems found[/]"
+    out.info(f"{verdict}: {t['found']} of {t['expected']} posts found in {t['channels']} channels; "
+             f"{t['missing']} missing, {t['duplicated']} duplicated, {t['misplaced']} misplaced, "
+             f"{t['out_of_order']} out of order, {t['missing_files']} files missing"
+             + (f"; {t['unverifiable_channels']} channels unreadable" if t["unverifiable_channels"] else ""))
+    out.info("Report: " + ", ".join(str(p) for p in paths.values()))
+
+
 @app.command(help="Serve local emulators of Microsoft Graph and the Slack Web API on 127.0.0.1 "
              "with the demo tenant, and print the environment that points `migrate` (or your own "
              "scripts) at them. Runs until Ctrl-C.")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from migrate.config import Settings
-from migrate.errors import EXIT_ITEMS_FAILED, EXIT_TIME_BUDGET
+from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_TIME_BUDGET
 from migrate.graph.auth import build_auth
 from migrate.graph.client import GraphClient
 from migrate.graph.export import ExportProgress, ExportSummary, TeamsExporter
@@ -125,3 +125,37 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
         outcome.run_reports = write_run_reports(ctx.store, ctx.run_id, outcome,
                                                 settings.workdir_path / "reports")
     return outcome
+
+
+def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:
+    """`migrate verify`: the Plan from the store against what Slack holds (reads only)."""
+    import datetime as dt
+    import json
+
+    from migrate.errors import ConfigError
+    from migrate.plan import build_plan
+    from migrate.slack.client import SlackClient
+    from migrate.slack.directory import load_directory
+    from migrate.slack.limits import slack_limits
+    from migrate.slack.scheduler import Scheduler
+    from migrate.verify import Verifier, verify_markdown
+
+    with writer_run(settings, "verify") as ctx:
+        directory = load_directory(ctx.store)
+        if directory is None:
+            raise ConfigError("nothing to verify: this working directory has no plan yet",
+                              hint="run `migrate plan` and `migrate run` first")
+        plan = build_plan(ctx.store, settings, directory)
+        verifier = Verifier(ctx.store, SlackClient(settings.slack),
+                            Scheduler(slack_limits(settings.slack)))
+        report = verifier.check(plan)
+        ctx.summary = {"ok": report.ok, **report.totals()}
+        ctx.exit_code = EXIT_OK if report.ok else EXIT_ITEMS_FAILED
+    reports = settings.workdir_path / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    paths = {"json": reports / f"verify-{stamp}.json", "md": reports / f"verify-{stamp}.md"}
+    paths["json"].write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n",
+                             encoding="utf-8")
+    paths["md"].write_text(verify_markdown(report), encoding="utf-8")
+    return report, paths

@@ -175,6 +175,10 @@ class Scheduler:
                         raise Stopped(self.stop_reason)
                     now = self.clock.now()
                     best, start = self._best(now)
+                    if best is req and self.deadline is not None and start >= self.deadline:
+                        # --max-duration: no call starts past the deadline, even one already waiting.
+                        self.stop_reason = self.stop_reason or "deadline"
+                        raise Stopped("deadline")
                     if best is req and start <= now:
                         for key in req.scopes:
                             bucket = self._bucket(key, now)
@@ -184,7 +188,16 @@ class Scheduler:
                         waited = now - started
                         self.stats.paced_s += waited
                         return waited
-                    self.clock.wait(self._cond, max(0.0, start - now) if best is req else None)
+                    if best is req:
+                        timeout: float | None = max(0.0, start - now)
+                    elif start <= now:
+                        # The best request's turn has come while its thread sleeps: wake it
+                        # (it may be waiting for a notification that nobody else will send).
+                        self._cond.notify_all()
+                        timeout = None
+                    else:
+                        timeout = start - now  # everyone re-checks when the next slot opens
+                    self.clock.wait(self._cond, timeout)
             finally:
                 self._pending.remove(req)
                 self._cond.notify_all()
@@ -240,7 +253,7 @@ class Scheduler:
     def run(self, lanes: Iterable[Lane], *, workers: int = 8) -> bool:
         """Drive every lane to its end (or to the deadline). True when every lane finished."""
         waiting: list[tuple[float, int, Lane]] = []
-        ready: list[tuple[int, int, Lane]] = []
+        ready: list[tuple[bool, int, int, Lane]] = []
         seq = itertools.count()
         busy = 0
         errors: list[BaseException] = []
@@ -257,9 +270,13 @@ class Scheduler:
             horizon = now + slot()
             while waiting and waiting[0][0] <= horizon:
                 _, n, lane = heapq.heappop(waiting)
-                heapq.heappush(ready, (-lane.remaining(), n, lane))
+                # Setup calls (create, topic, invite…) do not use the posting budget: they go
+                # first, so new channels are not starved while the workspace cap binds.
+                call = lane.next_call()
+                posting = call is not None and call[0] in POSTING and call[1] is not None
+                heapq.heappush(ready, (posting, -lane.remaining(), n, lane))
             while ready:
-                _, n, lane = heapq.heappop(ready)
+                _, _, n, lane = heapq.heappop(ready)
                 call = lane.next_call()
                 if call is None:
                     continue
@@ -284,6 +301,8 @@ class Scheduler:
             while True:
                 with self._cond:
                     while True:
+                        if not waiting and not ready and busy == 0:
+                            return  # all done (maybe just past the deadline: still complete)
                         if self.stop_reason or (self.deadline is not None
                                                 and self.clock.now() >= self.deadline):
                             self.stop_reason = self.stop_reason or "deadline"
