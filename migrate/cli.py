@@ -387,6 +387,50 @@ def _verify_summary(out: Output, report, paths) -> None:
     out.info("Report: " + ", ".join(str(p) for p in paths.values()))
 
 
+@app.command(help="See it work: start the Graph and Slack emulators in this process with the "
+             "demo tenant and run export → plan → run → verify against them, then show where the "
+             "reports are and a few migrated threads as Slack shows them. Touches nothing but "
+             "127.0.0.1; about half a minute.")
+def demo(
+    ctx: typer.Context,
+    tenant: Annotated[Path | None, typer.Option(
+        "--tenant", metavar="DIR", help="Sandbox folder (default: examples/demo-tenant).")] = None,
+    rate_scale: Annotated[float, typer.Option(
+        "--rate-scale", min=0.001, help="Multiply every rate limit, on both sides (1 = the real services; the demo uses 50 to finish quickly).")] = 50.0,
+) -> None:
+    from migrate.demo import render_thread, run_demo
+    from migrate.ui import ExportDisplay, ImportDisplay
+
+    state = _state(ctx)
+    out = state.out
+    out.info(f"Starting the Graph and Slack emulators (rate limits × {rate_scale:g}) with the demo tenant…")
+    with ExportDisplay(out.err) as export_display, ImportDisplay(out.err) as import_display:
+        result = run_demo(state.workdir, tenant=tenant, rate_scale=rate_scale,
+                          progress=export_display, import_progress=import_display)
+    run_outcome = result.run
+    if out.json_mode:
+        out.emit_json({"workdir": str(result.workdir), "seconds": round(result.seconds, 1),
+                       "run": run_outcome.result.as_dict(), "verify": result.verify.as_dict(),
+                       "reports": {k: str(v) for k, v in {**run_outcome.reports, **{
+                           f"run_{k}": v for k, v in run_outcome.run_reports.items()},
+                           **{f"verify_{k}": v for k, v in result.verify_paths.items()}}.items()}})
+    else:
+        _plan_summary(out, run_outcome.plan)
+        _run_summary(out, run_outcome)
+        _verify_summary(out, result.verify, result.verify_paths)
+        out.info("\nA few migrated threads, as Slack shows them:\n")
+        for thread in result.threads:
+            for line in render_thread(thread):
+                out.info(line)
+            out.info("")
+        out.info(f"Demo finished in {result.seconds:.0f}s. Working directory: {result.workdir}")
+        out.info(f"Open the plan: {run_outcome.reports['html']}")
+        if run_outcome.run_reports:
+            out.info(f"Open the run report: {run_outcome.run_reports['html']}")
+    if run_outcome.exit_code or not result.verify.ok:
+        raise typer.Exit(run_outcome.exit_code or EXIT_ITEMS_FAILED)
+
+
 @app.command(help="Serve local emulators of Microsoft Graph and the Slack Web API on 127.0.0.1 "
              "with the demo tenant, and print the environment that points `migrate` (or your own "
              "scripts) at them. Runs until Ctrl-C.")
