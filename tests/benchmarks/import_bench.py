@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,6 +110,8 @@ def synthetic_plan(args: argparse.Namespace, files_dir: Path | None = None):
             f"file:{post.channel}:{post.message_id}:hostedContent:hc{n}", post.channel,
             post.message_id, post.root_id or post.message_id, "hostedContent", f"hc{n}",
             f"notes-{n}.txt", sha, len(data), "text/plain"))
+    files = Counter(u.channel for u in plan.uploads)
+    plan.channels = [replace(cp, uploads=files[cp.teams_channel_id]) for cp in plan.channels]
     return plan
 
 
@@ -146,6 +149,8 @@ def role_emulator(args: argparse.Namespace) -> None:
 
 
 def check_slack(state: dict, plan) -> dict:
+    """Counts of what the benchmark's channels hold; with a Plan, also the problems found: a
+    channel missing, posts missing, doubled or out of order, a post outside its thread, files."""
     names = {c["id"]: c["name"] for c in state["channels"]}
     counts: Counter[str] = Counter()
     for cid, messages in state["messages"].items():
@@ -172,16 +177,16 @@ def check_slack(state: dict, plan) -> dict:
         messages = state["messages"][cid]
         tagged = [(m, (m.get("metadata") or {}).get("event_payload") or {}) for m in messages]
         got = [(p["teams_message_id"], int(p["part"])) for _, p in tagged if p]
-        want = [(p.message_id, p.part) for p in posts.get(cp.teams_channel_id, [])]
+        want_posts = posts.get(cp.teams_channel_id, [])
+        want = [(p.message_id, p.part) for p in want_posts]
         if got != want:  # ts order is posting order: this also checks order and duplicates
             problems.append(f"#{cp.slack_name}: {len(got)} posts, expected {len(want)}"
                             + (" (same count, other order)" if len(got) == len(want) else ""))
             continue
-        ts = {(p["teams_message_id"], int(p["part"])): m["ts"] for m, p in tagged if p}
-        for (m, _), post in zip(((m, p) for m, p in tagged if p), posts.get(cp.teams_channel_id, []),
-                                strict=True):
-            root = post.root_id
-            expected = ts[(root, 0)] if root else m["ts"]
+        posted = [m for m, p in tagged if p]  # one per planned post, in Plan order (checked)
+        ts = {(p.message_id, p.part): m["ts"] for m, p in zip(posted, want_posts, strict=True)}
+        for m, post in zip(posted, want_posts, strict=True):
+            expected = ts[(post.root_id, 0)] if post.root_id else m["ts"]
             if m.get("thread_ts", m["ts"]) != expected:
                 problems.append(f"#{cp.slack_name}: {post.key} is not in its thread")
                 break
