@@ -271,3 +271,23 @@ def test_files_are_uploaded_into_their_thread_with_their_names_and_bytes(migrate
         content = migrated["files"][matches[0][3]]
         assert content is not None and hashlib.sha256(content).hexdigest() == upload["sha256"]
     assert len(shared) == len(plan["uploads"])
+
+
+def test_max_duration_stops_with_75_and_the_next_run_completes_exactly_once(tmp_path):
+    # Rate scale 10: the demo's posts need ~45 s, so a 4 s budget stops mid-way, between threads
+    # and inside them; the next run must put the rest in the right threads, nothing twice.
+    with start_sandbox(rate_scale=10) as sandbox:
+        env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path)}
+        first = run_migrate("--json", "run", "--yes", "--max-duration", "4", env=env, timeout=300)
+        assert first.returncode == 75, first.stderr[-2000:]
+        doc = json.loads(first.stdout)
+        assert 0 < doc["run"]["posts_done"] < doc["plan"]["messages"]["posts"]
+        assert "Stopped at --max-duration" not in first.stdout
+        sandbox.slack.rate_scale = 50.0  # the rest quickly: both sides agree on faster limits
+        env["MIGRATE_SLACK_RATE_SCALE"] = "50"
+        second = run_migrate("run", "--yes", "--no-export", env=env, timeout=300)
+        assert second.returncode == 0, second.stderr[-2000:]
+        verify = run_migrate("--json", "verify", env=env, timeout=300)
+        assert verify.returncode == 0, verify.stdout[-3000:]
+        totals = json.loads(verify.stdout)["totals"]
+        assert totals["duplicated"] == totals["missing"] == totals["misplaced"] == 0

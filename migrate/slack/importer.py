@@ -212,9 +212,10 @@ class ChannelLane:
         self.rows.update(ledger.with_prefix(importer.store, f"file:{plan.teams_channel_id}:"))
         self.thread_ts: dict[str, str] = {}
         for key, row in self.rows.items():
-            parts = key.split(":")
-            if parts[0] == "post" and parts[-1] == "0" and row["state"] == "done" and row["slack_ts"]:
-                self.thread_ts[parts[2]] = row["slack_ts"]
+            # post:<channel>:<message>:<part> — Teams channel ids contain ':' themselves.
+            head, message_id, part = key.rsplit(":", 2)
+            if head.startswith("post:") and part == "0" and row["state"] == "done" and row["slack_ts"]:
+                self.thread_ts[message_id] = row["slack_ts"]
         self.items = self._items()
         self.total = sum(1 for i in self.items if i.kind in ("post", "upload"))
         self.index = 0

@@ -23,21 +23,24 @@ def get(store: Store, key: str) -> sqlite3.Row | None:
 
 def _set(store: Store, key: str, state: str, *, kind: str | None = None, teams_id: str | None = None,
          slack_channel: str | None = None, slack_ts: str | None = None, reason: str | None = None,
-         run_id: int | None = None, attempt: bool = False, slack_file: str | None = None) -> None:
+         run_id: int | None = None, attempt: bool = False, slack_file: str | None = None,
+         content_hash: str | None = None) -> None:
     now = utcnow()
     with store.transaction() as conn:
         conn.execute(
             "INSERT INTO ledger (key, kind, teams_id, slack_channel, slack_ts, state, reason, attempts, "
-            "run_id, updated_at, intent_at, slack_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "run_id, updated_at, intent_at, slack_file, content_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
             "kind = COALESCE(excluded.kind, kind), teams_id = COALESCE(excluded.teams_id, teams_id), "
             "slack_channel = COALESCE(excluded.slack_channel, slack_channel), "
             "slack_ts = COALESCE(excluded.slack_ts, slack_ts), reason = excluded.reason, "
             "attempts = attempts + excluded.attempts, run_id = COALESCE(excluded.run_id, run_id), "
             "updated_at = excluded.updated_at, intent_at = COALESCE(excluded.intent_at, intent_at), "
-            "slack_file = COALESCE(excluded.slack_file, slack_file)",
+            "slack_file = COALESCE(excluded.slack_file, slack_file), "
+            "content_hash = COALESCE(excluded.content_hash, content_hash)",
             (key, kind or key.split(":", 1)[0], teams_id, slack_channel, slack_ts, state, reason,
-             1 if attempt else 0, run_id, now, now if attempt else None, slack_file))
+             1 if attempt else 0, run_id, now, now if attempt else None, slack_file, content_hash))
 
 
 def intent(store: Store, key: str, kind: str, *, teams_id: str | None = None,
@@ -50,9 +53,18 @@ def intent(store: Store, key: str, kind: str, *, teams_id: str | None = None,
 
 def done(store: Store, key: str, *, kind: str | None = None, slack_channel: str | None = None,
          slack_ts: str | None = None, reason: str | None = None, slack_file: str | None = None,
-         teams_id: str | None = None, run_id: int | None = None) -> None:
+         teams_id: str | None = None, run_id: int | None = None,
+         content_hash: str | None = None) -> None:
     _set(store, key, "done", kind=kind, slack_channel=slack_channel, slack_ts=slack_ts,
-         reason=reason, slack_file=slack_file, teams_id=teams_id, run_id=run_id)
+         reason=reason, slack_file=slack_file, teams_id=teams_id, run_id=run_id,
+         content_hash=content_hash)
+
+
+def text_hash(text: str) -> str:
+    """What a post's text is remembered by, to tell an edit (or a reaction change) apart."""
+    import hashlib
+
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]  # noqa: S324 - not security
 
 
 def in_doubt(store: Store, key: str, reason: str) -> None:
@@ -74,6 +86,23 @@ def with_prefix(store: Store, prefix: str) -> dict[str, sqlite3.Row]:
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return {row["key"]: row for row in store.query(
         "SELECT * FROM ledger WHERE key >= ? AND key < ?", (prefix, upper))}
+
+
+def retracted(store: Store) -> list[sqlite3.Row]:
+    """Posts in Slack whose Teams message is now deleted (done rows, message marked deleted)."""
+    return store.query(
+        "SELECT l.key, l.teams_id, l.slack_channel, l.slack_ts FROM ledger l "
+        "JOIN teams_messages m ON m.id = l.teams_id AND m.deleted = 1 "
+        "AND l.key LIKE 'post:' || m.channel_id || ':%' "
+        "WHERE l.kind = 'post' AND l.state = 'done' ORDER BY l.key")
+
+
+def posted_parts(store: Store) -> dict[str, list[str]]:
+    """Teams message id → ledger keys of its posts in Slack (done)."""
+    out: dict[str, list[str]] = {}
+    for row in store.query("SELECT key, teams_id FROM ledger WHERE kind = 'post' AND state = 'done'"):
+        out.setdefault(row["teams_id"], []).append(row["key"])
+    return out
 
 
 def channel_map(store: Store) -> dict[str, str]:

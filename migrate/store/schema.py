@@ -201,6 +201,13 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX ledger_channel ON ledger (kind, slack_channel);
         """,
     ),
+    (
+        "ledger: a hash of the text each post carries, so a sync can tell edits apart",
+        """
+        ALTER TABLE ledger ADD COLUMN content_hash TEXT;
+        CREATE INDEX ledger_teams_id ON ledger (teams_id);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
