@@ -315,6 +315,95 @@ def run(
         raise typer.Exit(outcome.exit_code)
 
 
+@app.command(help="For CI schedules until cut-over: export what changed in Teams since the last "
+             "export (with an overlap), plan the delta and bring it into Slack — new messages, "
+             "new replies into their migrated threads, edits (chat.update), deletions (chat.delete "
+             "or a placeholder), reaction changes, new channels and members. Never prompts. A sync "
+             "with no change makes no Slack write; the first sync is a full run. Appends a "
+             "Markdown summary to $GITHUB_STEP_SUMMARY when set. Exit codes: 0 done, 1 items "
+             "failed (retried next time), 2 configuration, 3 credentials, 4 another run holds the "
+             "lock, 75 stopped at --max-duration (the next sync resumes).")
+def sync(
+    ctx: typer.Context,
+    max_duration: Annotated[str | None, typer.Option(
+        "--max-duration", metavar="DURATION", help="Stop starting new work after this long, before the CI job's timeout (e.g. 50m); exit 75, the next sync resumes.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Slack calls in flight at once.")] = 8,
+) -> None:
+    import time as _time
+
+    from migrate import stages
+    from migrate.ui import ExportDisplay, ImportDisplay
+
+    started = _time.monotonic()
+    limit = parse_duration(max_duration) if max_duration else None
+    state = _state(ctx)
+    settings = state.settings()
+    out = state.out
+    with ExportDisplay(out.err) as export_display:
+        stages.export(settings, export_display)
+    with ImportDisplay(out.err) as display:
+        outcome = stages.run(settings, export_first=False, max_duration=limit, workers=workers,
+                             import_progress=display, started=started, command="sync")
+    _run_summary(out, outcome)
+    _github_step_summary(outcome)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+def _github_step_summary(outcome) -> None:
+    """GitHub Actions shows $GITHUB_STEP_SUMMARY on the job's page (Markdown, appended)."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target or not outcome.run_reports:
+        return
+    text = Path(outcome.run_reports["md"]).read_text(encoding="utf-8")
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(text.replace("# Migration run", "## migrate sync — run", 1) + "\n")
+
+
+@app.command(help="Show progress from the state store: the last runs and how they ended, items "
+             "failed or in doubt (by reason), what was skipped, and the lag between Teams and "
+             "Slack (the newest exported Teams change against what the last complete run or sync "
+             "brought across). Reads only; works while a sync runs.")
+def status(ctx: typer.Context) -> None:
+    from migrate import stages
+
+    state = _state(ctx)
+    doc = stages.status(state.settings())
+    out = state.out
+    if out.json_mode:
+        out.emit_json(doc)
+        return
+    from rich.table import Table
+
+    table = Table(title="Last runs")
+    for column in ("#", "command", "started", "ended", "status", "exit", "posts"):
+        table.add_column(column)
+    for r in doc["runs"]:
+        table.add_row(str(r["id"]), r["command"], r["started_at"] or "", r["ended_at"] or "",
+                      r["status"], "" if r["exit_code"] is None else str(r["exit_code"]),
+                      "" if r["posts_done"] is None else str(r["posts_done"]))
+    out.err.print(table)
+    totals = doc["ledger"]
+    if totals:
+        out.info("In Slack (ledger): " + "; ".join(
+            f"{kind}: " + ", ".join(f"{n} {st}" for st, n in states.items())
+            for kind, states in totals.items()))
+    for title, key in (("Failed (retried by the next run)", "failed"), ("In doubt (looked up before any retry)", "in_doubt")):
+        if doc[key]:
+            out.info(f"{title}:")
+            for reason, n in list(doc[key].items())[:10]:
+                out.info(f"  {n:>6}  {reason}")
+    lag = doc["lag"]
+    if lag["newest_teams_change"] is None:
+        out.info("Nothing exported yet.")
+    elif lag["complete_in_slack_up_to"] is None:
+        out.info(f"Newest Teams change exported: {lag['newest_teams_change']}; no run has completed yet.")
+    else:
+        out.info(f"Slack is complete up to Teams changes of {lag['complete_in_slack_up_to']} "
+                 f"(last complete run ended {lag['last_complete_run_ended_at']}); newest exported "
+                 f"change {lag['newest_teams_change']}: lag {lag['seconds']:.0f}s.")
+
+
 def _run_summary(out: Output, outcome) -> None:
     if out.json_mode:
         doc = {"dry_run": outcome.dry_run, "exit_code": outcome.exit_code,

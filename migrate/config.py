@@ -122,6 +122,10 @@ class PlanSettings:
                                "MIGRATE_CHANNEL_MAP", kind="path")
     guests: str = setting("map", "Guests: map them like members, or treat them as unmapped.",
                           "MIGRATE_GUESTS", choices=("map", "unmapped"))
+    deleted_messages: str = setting("delete", "A message deleted in Teams after it was migrated: "
+                                    "delete it in Slack, or replace it by a 'deleted in Teams' "
+                                    "placeholder.", "MIGRATE_DELETED_MESSAGES",
+                                    choices=("delete", "placeholder"))
     unicode_channel_names: bool = setting(False, "Keep Unicode letters in channel names instead of "
                                           "folding them to ASCII.", "MIGRATE_UNICODE_CHANNEL_NAMES")
     reactions_file: str = setting("", "Override file for mappings/reactions.toml.",

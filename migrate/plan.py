@@ -86,6 +86,17 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class Retraction:
+    """A post already in Slack that must go: its Teams message was deleted, or an edit left
+    the message with fewer parts."""
+
+    key: str                     # the post's ledger key
+    channel: str                 # Teams channel id
+    message_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Skip:
     kind: str                    # message | channel | file | user
     subject: str
@@ -100,6 +111,7 @@ class Plan:
     posts: list[Post] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
+    retractions: list[Retraction] = field(default_factory=list)
     warnings: dict[str, int] = field(default_factory=dict)
     warning_samples: dict[str, list[str]] = field(default_factory=dict)
     estimate: Estimate | None = None
@@ -127,6 +139,7 @@ class Plan:
                 "posts": [asdict(p) for p in self.posts],
                 "uploads": [asdict(u) for u in self.uploads],
                 "skips": [asdict(s) for s in self.skips],
+                "retractions": [asdict(r) for r in self.retractions],
                 "warnings": self.warnings, "warning_samples": self.warning_samples,
                 "estimate": self.estimate.to_dict() if self.estimate else None}
 
@@ -221,12 +234,33 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
         plan.posts.extend(posts)
         plan.uploads.extend(uploads)
 
+    plan.retractions = _retractions(store, plan.posts)
     for kind, count in store.warning_counts("export").items():
         warnings.counts[f"export:{kind}"] += count
     plan.warnings = dict(sorted(warnings.counts.items()))
     plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
     plan.estimate = estimate_run(plan, slack_limits(settings.slack))
     return plan
+
+
+def _retractions(store: Store, posts: list[Post]) -> list[Retraction]:
+    """Posts in Slack (ledger) the plan no longer has: deleted in Teams, or parts an edit made
+    unnecessary. Nothing else is ever retracted: a post merely out of scope (a changed filter,
+    a skipped channel) stays in Slack."""
+    planned = {p.key for p in posts}
+    planned_messages = {(p.channel, p.message_id) for p in posts}
+    out: dict[str, Retraction] = {}
+    for row in ledger.retracted(store):
+        if row["key"] not in planned:
+            channel = row["key"].removeprefix("post:").rsplit(":", 2)[0]
+            out[row["key"]] = Retraction(row["key"], channel, row["teams_id"], "deleted in Teams")
+    for message_id, keys in ledger.posted_parts(store).items():
+        for key in keys:
+            channel = key.removeprefix("post:").rsplit(":", 2)[0]
+            if key not in planned and (channel, message_id) in planned_messages:
+                out.setdefault(key, Retraction(key, channel, message_id,
+                                               "edited in Teams: fewer parts now"))
+    return [out[k] for k in sorted(out)]
 
 
 def _files_by_message(store: Store) -> dict[tuple[str, str], list[Any]]:

@@ -68,7 +68,7 @@ class RunOutcome:
 def run(settings: Settings, progress: ExportProgress | None = None, *, export_first: bool = True,
         dry_run: bool = False, confirm: Callable[[Any], None] | None = None,
         max_duration: float | None = None, workers: int = 8, import_progress: Any = None,
-        started: float | None = None) -> RunOutcome:
+        started: float | None = None, command: str = "run") -> RunOutcome:
     """`migrate run`: incremental export, plan, then execute the plan in Slack exactly once.
 
     `--dry-run` builds and reports the very same Plan and stops before the first Slack write.
@@ -88,12 +88,12 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
     if export_first:
         export(settings, progress)
     directory = read_directory(slack_client(settings))
-    with writer_run(settings, "run" if not dry_run else "plan") as ctx:
+    with writer_run(settings, command if not dry_run else "plan") as ctx:
         save_directory(ctx.store, directory)
         plan = build_plan(ctx.store, settings, directory)
         outcome = RunOutcome(plan, dry_run)
         outcome.reports = write_reports(plan, settings.workdir_path / "reports")
-        ctx.summary = {"plan": plan.summary(), "dry_run": dry_run}
+        ctx.summary = {"plan": plan.summary(), "dry_run": dry_run, "plan_as_of": plan.as_of}
         if dry_run:
             return outcome
         if confirm is not None:
@@ -108,7 +108,8 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
         names |= {c.slack_name for c in plan.channels if c.slack_name}
         importer = Importer(plan, ctx.store, SlackClient(settings.slack), scheduler,
                             files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
-                            progress=import_progress, known_channel_names=names)
+                            progress=import_progress, known_channel_names=names,
+                            deleted_messages=settings.plan.deleted_messages)
         try:
             result = importer.run(workers=workers)
         finally:
@@ -159,3 +160,57 @@ def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:
                              encoding="utf-8")
     paths["md"].write_text(verify_markdown(report), encoding="utf-8")
     return report, paths
+
+
+def status(settings: Settings) -> dict[str, Any]:
+    """`migrate status`: last runs, the ledger by state and reason, and the lag between Teams
+    and Slack. Reads the store only (no lock: it may run beside a sync)."""
+    import json
+
+    from migrate.store import Store
+    from migrate.store import ledger as ledger_mod
+
+    workdir = settings.workdir_path
+    if not (workdir / "state.db").exists():
+        from migrate.errors import ConfigError
+
+        raise ConfigError(f"{workdir}: no state store here yet",
+                          hint="run `migrate export`, `migrate plan` or `migrate run` first "
+                          "(or point --workdir / MIGRATE_WORKDIR at the right directory)")
+    store = Store.open(workdir)
+    try:
+        runs = []
+        for row in store.last_runs(10):
+            summary = json.loads(row["summary"]) if row["summary"] else {}
+            runs.append({"id": row["id"], "command": row["command"], "started_at": row["started_at"],
+                         "ended_at": row["ended_at"], "status": row["status"],
+                         "exit_code": row["exit_code"], "host": row["host"], "pid": row["pid"],
+                         "posts_done": ((summary.get("import") or {}).get("posts_done")),
+                         "not_attempted": ((summary.get("import") or {}).get("not_attempted")),
+                         "plan_as_of": summary.get("plan_as_of")})
+        newest = store.scalar("SELECT MAX(last_modified_at) FROM teams_messages")
+        in_slack = next((r["plan_as_of"] for r in runs if r["command"] in ("run", "sync")
+                         and r["exit_code"] == 0 and r["plan_as_of"]), None)
+        last_ok = next((r["ended_at"] for r in runs if r["command"] in ("run", "sync")
+                        and r["exit_code"] == 0), None)
+        return {
+            "workdir": str(workdir), "runs": runs,
+            "ledger": ledger_mod.counts(store),
+            "failed": ledger_mod.reasons(store, "failed"),
+            "in_doubt": ledger_mod.reasons(store, "in_doubt"),
+            "skipped": ledger_mod.reasons(store, "skipped"),
+            "lag": {"newest_teams_change": newest, "complete_in_slack_up_to": in_slack,
+                    "last_complete_run_ended_at": last_ok,
+                    "seconds": _lag_seconds(newest, in_slack)},
+        }
+    finally:
+        store.close()
+
+
+def _lag_seconds(newest: str | None, in_slack: str | None) -> float | None:
+    import datetime as dt
+
+    if not newest or not in_slack:
+        return None
+    later, earlier = (dt.datetime.fromisoformat(s.replace("Z", "+00:00")) for s in (newest, in_slack))
+    return max(0.0, (later - earlier).total_seconds())

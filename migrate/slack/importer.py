@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from migrate.plan import ChannelPlan, Plan, Post, Upload, metadata_for
+from migrate.plan import ChannelPlan, Plan, Post, Retraction, Upload, metadata_for
 from migrate.slack.client import (
     SlackClient,
     SlackOutcomeUnknown,
@@ -39,6 +39,7 @@ from migrate.slack.client import (
 from migrate.slack.scheduler import Scheduler
 from migrate.store import Store, ledger
 from migrate.transform.channels import MAX_NAME
+from migrate.transform.content import DELETED
 
 LOOKBACK_S = 600.0        # an in-doubt post is looked for from this long before its intent
 TRIES = 3                 # posts tried per run when their outcome keeps being unknown
@@ -104,16 +105,18 @@ class _Halt(Exception):
 
 @dataclass
 class _Item:
-    kind: str                  # channel | purpose | topic | post | upload | invite | archive
+    kind: str          # channel | purpose | topic | post | upload | retract | invite | archive
     post: Post | None = None
     upload: Upload | None = None
+    retraction: Retraction | None = None
 
 
 class Importer:
     def __init__(self, plan: Plan, store: Store, client: SlackClient, scheduler: Scheduler, *,
                  files_dir: Path, run_id: int | None = None,
                  progress: ImportProgress | None = None,
-                 known_channel_names: set[str] | None = None) -> None:
+                 known_channel_names: set[str] | None = None,
+                 deleted_messages: str = "delete") -> None:
         self.plan = plan
         self.store = store
         self.client = client
@@ -130,6 +133,10 @@ class Importer:
         self.posts_by_channel: dict[str, list[Post]] = {}
         for post in plan.posts:
             self.posts_by_channel.setdefault(post.channel, []).append(post)
+        self.deleted_messages = deleted_messages
+        self.retractions_by_channel: dict[str, list[Retraction]] = {}
+        for retraction in plan.retractions:
+            self.retractions_by_channel.setdefault(retraction.channel, []).append(retraction)
         self.uploads_by_channel: dict[str, list[Upload]] = {}
         for upload in plan.uploads:
             self.uploads_by_channel.setdefault(upload.channel, []).append(upload)
@@ -222,6 +229,8 @@ class ChannelLane:
         self.halted: str | None = None
         self.trouble = False          # something failed: never archive in this run
         self._usernames = {p.message_id: p.username for p in self._posts()}
+        archive = ledger.get(importer.store, self._key("archive"))
+        self.archived = archive is not None and archive["state"] == "done"
         self._skip_done()
 
     def _posts(self) -> list[Post]:
@@ -242,6 +251,8 @@ class ChannelLane:
             last_part = i + 1 == len(posts) or posts[i + 1].message_id != post.message_id
             if last_part:
                 items.extend(_Item("upload", upload=u) for u in uploads.pop(post.message_id, []))
+        items.extend(_Item("retract", retraction=r)
+                     for r in self.imp.retractions_by_channel.get(self.cp.teams_channel_id, []))
         if self.cp.invite:
             items.append(_Item("invite"))
         if self.cp.archive_after:
@@ -253,6 +264,17 @@ class ChannelLane:
     def _state(self, item: _Item) -> str | None:
         if item.kind == "post":
             row = self.rows.get(item.post.key)
+            if (row is not None and row["state"] == "done" and row["content_hash"]
+                    and row["content_hash"] != ledger.text_hash(item.post.text)):
+                return "edited"   # in Slack with an older text: chat.update it
+        elif item.kind == "retract":
+            row = self.rows.get(item.retraction.key)
+            if row is None or row["state"] != "done":
+                return "done"
+            placeholder = self.imp.deleted_messages == "placeholder"
+            if placeholder and row["content_hash"] == ledger.text_hash(DELETED):
+                return "done"
+            return "pending"
         elif item.kind == "upload":
             row = self.rows.get(item.upload.key)
         else:
@@ -279,10 +301,14 @@ class ChannelLane:
         if self.halted or self.index >= len(self.items):
             return None
         item = self.items[self.index]
+        if item.kind == "post" and self._state(item) == "edited":
+            return ("chat.update", None)
         return {
             "channel": ("conversations.create", None), "purpose": ("conversations.setPurpose", None),
             "topic": ("conversations.setTopic", None), "post": ("chat.postMessage", self.slack_id),
             "upload": ("files.getUploadURLExternal", None),
+            "retract": ("chat.update" if self.imp.deleted_messages == "placeholder"
+                        else "chat.delete", None),
             "invite": ("conversations.invite", None), "archive": ("conversations.archive", None),
         }[item.kind]
 
@@ -295,7 +321,10 @@ class ChannelLane:
     def step(self) -> None:
         item = self.items[self.index]
         try:
-            getattr(self, f"_do_{item.kind}")(item)
+            if self.archived and item.kind not in ("channel", "archive"):
+                self._archived_change(item)
+            else:
+                getattr(self, f"_do_{item.kind}")(item)
         except _Halt as exc:
             self.halted = str(exc)
             with self.imp._lock:
@@ -305,6 +334,16 @@ class ChannelLane:
             self.imp.progress.advance(self.label)
         self.index += 1
         self._skip_done()
+
+    def _archived_change(self, item: _Item) -> None:
+        """DESIGN §4.4: later changes in a channel archived after import are reported only."""
+        reason = "channel archived in Slack after import: the change is reported, not posted"
+        if item.kind == "post" and self._state(item) is None:
+            self._skip(item.post.key, "post", reason)
+        elif item.kind == "upload":
+            self._skip(item.upload.key, "file", reason)
+        elif item.kind in ("post", "retract"):
+            self.imp.count("edit", "skipped", reason)
 
     def _call(self, method: str, fn: Callable[[], Any], *, posting: bool = False) -> Any:
         return self.imp.scheduler.call(method, self.slack_id if posting else None, fn,
@@ -469,7 +508,7 @@ class ChannelLane:
 
     def _posted(self, post: Post, ts: str, outcome: str) -> None:
         ledger.done(self.imp.store, post.key, slack_channel=self.slack_id, slack_ts=ts,
-                    kind="post", teams_id=post.message_id)
+                    kind="post", teams_id=post.message_id, content_hash=ledger.text_hash(post.text))
         if post.root_id is None and post.part == 0:
             self.thread_ts[post.message_id] = ts
         self.imp.count("post", outcome)
@@ -481,8 +520,11 @@ class ChannelLane:
         post = item.post
         assert post is not None
         store, client = self.imp.store, self.imp.client
-        thread_ts = self._thread_of(post)
         row = self.rows.get(post.key)
+        if row is not None and row["state"] == "done":
+            self._update(post, row)
+            return
+        thread_ts = self._thread_of(post)
         if (row is not None and row["state"] in ("in_doubt", "intent")
                 and self._resolve(post, thread_ts, row["intent_at"])):
             return
@@ -510,6 +552,52 @@ class ChannelLane:
             self._posted(post, answer["ts"], "posted")
             return
         self._fail(post.key, "post", f"no answer from Slack after {TRIES} tries")
+
+    def _update(self, post: Post, row) -> None:
+        """An edit (or a reactions change) in Teams: the post in Slack gets the new text."""
+        channel, ts = row["slack_channel"], row["slack_ts"]
+        try:
+            self._call("chat.update", lambda: self.imp.client.update_message(channel, ts, post.text))
+        except SlackRefused as exc:
+            self._skip_update(post.key, f"Slack refused the edit: {exc.code}")
+            return
+        except SlackUnavailable as exc:
+            self._fail(post.key, "post", f"edit: Slack unavailable ({exc.code})", halt=False)
+            return
+        ledger.done(self.imp.store, post.key, content_hash=ledger.text_hash(post.text))
+        self.imp.count("post", "updated")
+
+    def _skip_update(self, key: str, reason: str) -> None:
+        # The post stays in Slack as it was (done); the edit is what is skipped. Remember the
+        # new text's hash so the next sync does not try again.
+        ledger.done(self.imp.store, key, reason=reason,
+                    content_hash=ledger.text_hash(next(p.text for p in self._posts() if p.key == key)))
+        self.imp.count("edit", "skipped", reason)
+
+    def _do_retract(self, item: _Item) -> None:
+        retraction = item.retraction
+        assert retraction is not None
+        row = self.rows[retraction.key]
+        channel, ts = row["slack_channel"], row["slack_ts"]
+        client = self.imp.client
+        try:
+            if self.imp.deleted_messages == "placeholder" and retraction.reason == "deleted in Teams":
+                self._call("chat.update", lambda: client.update_message(channel, ts, DELETED))
+                ledger.done(self.imp.store, retraction.key, content_hash=ledger.text_hash(DELETED))
+                self.imp.count("post", "replaced by a placeholder")
+                return
+            self._call("chat.delete", lambda: client.delete_message(channel, ts))
+        except SlackRefused as exc:
+            if exc.code != "message_not_found":
+                self._fail(retraction.key, "post", f"Slack refused to delete it: {exc.code}",
+                           halt=False)
+                return
+        except SlackUnavailable as exc:
+            self._fail(retraction.key, "post", f"delete: Slack unavailable ({exc.code})", halt=False)
+            return
+        ledger.skipped(self.imp.store, retraction.key, "post",
+                       f"deleted from Slack ({retraction.reason})")
+        self.imp.count("post", "deleted")
 
     # ------------------------------------------------------------------ uploads
 
