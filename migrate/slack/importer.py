@@ -103,6 +103,10 @@ class _Halt(Exception):
     """This channel's lane cannot go on in this run."""
 
 
+class _Refused(Exception):
+    """This item is skipped for good (recorded); the lane goes on."""
+
+
 @dataclass
 class _Item:
     kind: str          # channel | purpose | topic | post | upload | retract | invite | archive
@@ -225,6 +229,7 @@ class ChannelLane:
                 self.thread_ts[message_id] = row["slack_ts"]
         self.items = self._items()
         self.total = sum(1 for i in self.items if i.kind in ("post", "upload"))
+        self._left = self.total    # posts and uploads not passed yet (the lane's priority)
         self.index = 0
         self.halted: str | None = None
         self.trouble = False          # something failed: never archive in this run
@@ -295,6 +300,7 @@ class ChannelLane:
                 return
             if item.kind in ("post", "upload"):
                 self.imp.progress.advance(self.label)
+                self._left -= 1
             self.index += 1
 
     def next_call(self) -> tuple[str, str | None] | None:
@@ -313,7 +319,7 @@ class ChannelLane:
         }[item.kind]
 
     def remaining(self) -> int:
-        return self.total - sum(1 for i in self.items[:self.index] if i.kind in ("post", "upload"))
+        return self._left
 
     def left(self) -> int:
         return 0 if self.index >= len(self.items) else len(self.items) - self.index
@@ -332,6 +338,7 @@ class ChannelLane:
             return
         if item.kind in ("post", "upload"):
             self.imp.progress.advance(self.label)
+            self._left -= 1
         self.index += 1
         self._skip_done()
 
@@ -464,10 +471,16 @@ class ChannelLane:
     # ------------------------------------------------------------------ posts
 
     def _thread_of(self, post: Post) -> str | None:
+        """The ts of the thread a reply goes into; raises _Refused when its root was refused
+        for good (the reply is skipped too), and halts the lane when the root is not in yet."""
         if post.root_id is None:
             return None
         ts = self.thread_ts.get(post.root_id)
         if ts is None:
+            root = ledger.get(self.imp.store, f"post:{post.channel}:{post.root_id}:0")
+            if root is not None and root["state"] == "skipped":
+                self._skip(post.key, "post", "its thread root was refused by Slack")
+                raise _Refused
             self._fail(post.key, "post", "its thread root is not in Slack yet")
         return ts
 
@@ -524,7 +537,10 @@ class ChannelLane:
         if row is not None and row["state"] == "done":
             self._update(post, row)
             return
-        thread_ts = self._thread_of(post)
+        try:
+            thread_ts = self._thread_of(post)
+        except _Refused:
+            return
         if (row is not None and row["state"] in ("in_doubt", "intent")
                 and self._resolve(post, thread_ts, row["intent_at"])):
             return

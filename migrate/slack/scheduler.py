@@ -182,7 +182,10 @@ class Scheduler:
                     if best is req and start <= now:
                         for key in req.scopes:
                             bucket = self._bucket(key, now)
-                            bucket.tat = max(bucket.tat, now) + bucket.interval * bucket.slow
+                            # A thread that woke a little late keeps its place (within the 1 %
+                            # margin), so late wake-ups do not add up to a slower rate.
+                            late = (MARGIN - 1.0) * bucket.interval
+                            bucket.tat = max(bucket.tat, now - late) + bucket.interval * bucket.slow
                             bucket.slow = max(1.0, bucket.slow * RECOVERY)
                         self.stats.calls[method] += 1
                         waited = now - started

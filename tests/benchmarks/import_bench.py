@@ -398,13 +398,18 @@ def share_429(counters: dict) -> tuple[int, int, float]:
 
 def profile(times: list[float], window: float) -> list[float]:
     """Accepted posts per second in consecutive windows of `window` seconds from the start of
-    the run; the last window is as long as what is left of the run (at least 1 s)."""
+    the run. The last window is as long as what is left of the run, and left out when that is
+    under a second (its rate would be noise)."""
     if not times:
         return []
     end = max(times)
     buckets = Counter(int(t // window) for t in times)
-    return [round(buckets.get(i, 0) / max(1.0, min(window, end - i * window)), 1)
-            for i in range(int(end // window) + 1)]
+    rates = []
+    for i in range(int(end // window) + 1):
+        length = min(window, end - i * window)
+        if length >= 1.0:
+            rates.append(round(buckets.get(i, 0) / length, 1))
+    return rates
 
 
 def bench_import(args: argparse.Namespace, scratch: Path) -> dict:
