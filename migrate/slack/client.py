@@ -28,7 +28,13 @@ from typing import Any
 import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from migrate.config import SlackSettings
 from migrate.errors import AuthError, PermissionMissing
@@ -42,6 +48,7 @@ RATE_ERRORS = {"ratelimited", "rate_limited"}
 # "some aspect may have succeeded" (reference §2.6): ambiguous for writes.
 SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 ATTEMPTS = 5
+BACKOFF = wait_exponential(multiplier=0.5, max=30) + wait_random(0, 1)  # jittered, capped
 
 
 class SlackError(Exception):
@@ -131,7 +138,7 @@ class SlackClient:
                 raise SlackOutcomeUnknown(method, exc.code) from None
         retrying = Retrying(retry=retry_if_exception_type(_Transient), reraise=True,
                             stop=stop_after_attempt(ATTEMPTS), sleep=self.sleep,
-                            wait=wait_exponential_jitter(initial=0.5, max=30))
+                            wait=BACKOFF)
         try:
             return retrying(self._once, method, args, write=write, form=form)
         except _Transient as exc:
@@ -220,7 +227,7 @@ class SlackClient:
 
         retrying = Retrying(retry=retry_if_exception_type(_Transient), reraise=True,
                             stop=stop_after_attempt(ATTEMPTS), sleep=self.sleep,
-                            wait=wait_exponential_jitter(initial=0.5, max=30))
+                            wait=BACKOFF)
         try:
             retrying(once)
         except _Transient as exc:
