@@ -298,8 +298,11 @@ def run(
     out = state.out
     ask = not yes and sys.stdin.isatty() and not dry_run
 
-    def confirm(plan) -> None:
+    def confirm(plan, already: int) -> None:
         _plan_summary(out, plan)
+        if already:
+            out.info(f"Already in Slack from earlier runs: {already} of {len(plan.posts)} posts; "
+                     "only the rest (and any edits) will be written.")
         if ask and not typer.confirm("Write this to Slack now?", default=False, err=True):
             raise typer.Abort()
 

@@ -66,13 +66,13 @@ class RunOutcome:
 
 
 def run(settings: Settings, progress: ExportProgress | None = None, *, export_first: bool = True,
-        dry_run: bool = False, confirm: Callable[[Any], None] | None = None,
+        dry_run: bool = False, confirm: Callable[[Any, int], None] | None = None,
         max_duration: float | None = None, workers: int = 8, import_progress: Any = None,
         started: float | None = None, command: str = "run") -> RunOutcome:
     """`migrate run`: incremental export, plan, then execute the plan in Slack exactly once.
 
     `--dry-run` builds and reports the very same Plan and stops before the first Slack write.
-    `confirm(plan)` may raise to cancel. Past `max_duration` seconds (from `started`) no new
+    `confirm(plan, posts_already_in_slack)` may raise to cancel. Past `max_duration` seconds (from `started`) no new
     call starts; the ledger stays consistent and the exit code is 75.
     """
     from migrate.plan import build_plan
@@ -97,7 +97,9 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
         if dry_run:
             return outcome
         if confirm is not None:
-            confirm(plan)
+            done = {row["key"] for row in ctx.store.query(
+                "SELECT key FROM ledger WHERE kind = 'post' AND state IN ('done', 'skipped')")}
+            confirm(plan, sum(1 for p in plan.posts if p.key in done))
         limits = slack_limits(settings.slack)
         scheduler = Scheduler(limits)
         if import_progress is not None:
