@@ -39,10 +39,12 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
     from migrate.plan import build_plan
     from migrate.report import write_reports
     from migrate.slack.directory import read_directory, save_directory, slack_client
+    from migrate.slack.limits import slack_limits
+    from migrate.slack.scheduler import Scheduler
 
     if export_first:
         export(settings, progress, workers=workers)
-    directory = read_directory(slack_client(settings))
+    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack)))
     with writer_run(settings, "plan") as ctx:
         save_directory(ctx.store, directory)
         result = build_plan(ctx.store, settings, directory)
@@ -79,7 +81,7 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
     from migrate.report import write_reports
     from migrate.run_report import write_run_reports
     from migrate.slack.client import SlackClient
-    from migrate.slack.directory import read_directory, save_directory, slack_client
+    from migrate.slack.directory import read_directory, save_directory
     from migrate.slack.importer import Importer
     from migrate.slack.limits import ceiling_seconds, slack_limits
     from migrate.slack.scheduler import Scheduler
@@ -87,7 +89,10 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
     started = time.monotonic() if started is None else started
     if export_first:
         export(settings, progress)
-    directory = read_directory(slack_client(settings))
+    limits = slack_limits(settings.slack)
+    client = SlackClient(settings.slack)
+    scheduler = Scheduler(limits)
+    directory = read_directory(client, scheduler)
     with writer_run(settings, command if not dry_run else "plan") as ctx:
         save_directory(ctx.store, directory)
         plan = build_plan(ctx.store, settings, directory)
@@ -100,15 +105,13 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
             done = {row["key"] for row in ctx.store.query(
                 "SELECT key FROM ledger WHERE kind = 'post' AND state IN ('done', 'skipped')")}
             confirm(plan, sum(1 for p in plan.posts if p.key in done))
-        limits = slack_limits(settings.slack)
-        scheduler = Scheduler(limits)
         if import_progress is not None:
             import_progress.stats = scheduler.stats
         if max_duration is not None:
             scheduler.deadline = started + max_duration
         names = {c.name for c in directory.channels}
         names |= {c.slack_name for c in plan.channels if c.slack_name}
-        importer = Importer(plan, ctx.store, SlackClient(settings.slack), scheduler,
+        importer = Importer(plan, ctx.store, client, scheduler,
                             files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
                             progress=import_progress, known_channel_names=names,
                             deleted_messages=settings.plan.deleted_messages)

@@ -38,7 +38,6 @@ from tenacity import (
 
 from migrate.config import SlackSettings
 from migrate.errors import AuthError, PermissionMissing
-from migrate.slack.directory import retry_after_seconds
 
 Json = dict[str, Any]
 
@@ -49,6 +48,19 @@ RATE_ERRORS = {"ratelimited", "rate_limited"}
 SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 ATTEMPTS = 5
 BACKOFF = wait_exponential(multiplier=0.5, max=30) + wait_random(0, 1)  # jittered, capped
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Retry-After in seconds (integer or decimal, DESIGN §5); None when absent or unreadable.
+    (slack_sdk's RateLimitErrorRetryHandler int()s it, which turns 0.25 into 0.)"""
+    value = None
+    for key, item in dict(headers or {}).items():
+        if str(key).lower() == "retry-after":
+            value = item[0] if isinstance(item, list | tuple) and item else item
+    try:
+        return max(0.0, float(str(value).strip())) if value is not None else None
+    except ValueError:
+        return None
 
 
 class SlackError(Exception):

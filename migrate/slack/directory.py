@@ -3,10 +3,9 @@
 `read_directory` pages `users.list` (deactivated users, guests and bots included — reference
 §5.2) and `conversations.list` (public and private, archived included: an archived channel
 still holds its name, §4.1; private ones only where the app is a member, §4.7), 200 per page
-as Slack recommends. A 429 waits exactly its `Retry-After` — integer or decimal seconds, as
-emulators at a rate scale send them (DESIGN §5; slack_sdk's RateLimitErrorRetryHandler would
-int() a decimal) — and asks again; it is a signal, not an error. Server errors and dropped
-connections are retried a few times with backoff.
+as Slack recommends, through the same client and scheduler as the import: the scheduler paces
+the calls at their tier and waits out a 429's `Retry-After` (integer or decimal seconds, DESIGN
+§5); the client retries server errors and dropped connections with backoff.
 
 `save_directory` / `load_directory` keep the snapshot in the store (slack_users,
 slack_channels: the raw objects plus query columns), so reports and later stages can read the
@@ -17,24 +16,19 @@ sees `SlackUser` and `SlackChannel`.
 from __future__ import annotations
 
 import json
-import math
-import random
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-from migrate.errors import AuthError, PermissionMissing, TransientError
+from migrate.errors import TransientError
 from migrate.model import SlackChannel, SlackChannelId, SlackUser, SlackUserId
+from migrate.slack.client import SlackClient, SlackRateLimited, SlackRefused, SlackUnavailable
+from migrate.slack.scheduler import Scheduler
 from migrate.store import Store, utcnow
 
 Json = dict[str, Any]
 PAGE_SIZE = 200           # reference §5.2: Slack recommends ≤ 200 per page
 MAX_RATE_LIMITED = 30     # 429s in a row on one page before giving up (each waits Retry-After)
-MAX_FAILURES = 4          # 5xx / connection failures in a row on one page
 SLACKBOT = "USLACKBOT"
 
 
@@ -119,82 +113,32 @@ def _directory(users: list[Json], channels: list[Json], fetched_at: str | None) 
 # -- reading -------------------------------------------------------------------------------
 
 
-def slack_client(settings: Any) -> WebClient:
-    """The WebClient for `settings.slack` (base URL, bot token, timeout)."""
-    return WebClient(token=settings.slack.token or None, base_url=settings.slack.url,
-                     timeout=max(1, math.ceil(settings.slack.timeout)))
+def slack_client(settings: Any) -> SlackClient:
+    """The Slack client for `settings.slack` (base URL, bot token, timeout)."""
+    return SlackClient(settings.slack)
 
 
-def retry_after_seconds(headers: Any) -> float | None:
-    """Retry-After in seconds (integer or decimal); None when absent or unreadable."""
-    value = None
-    for key, item in dict(headers or {}).items():
-        if str(key).lower() == "retry-after":
-            value = item[0] if isinstance(item, list | tuple) and item else item
+def _call(client: SlackClient, scheduler: Scheduler, method: str, args: Json) -> Json:
     try:
-        return max(0.0, float(str(value).strip())) if value is not None else None
-    except ValueError:
-        return None
+        return scheduler.call(method, None, lambda: client.call(method, args),
+                              max_limited=MAX_RATE_LIMITED)
+    except SlackRateLimited:
+        raise TransientError(f"Slack {method}: still rate limited after {MAX_RATE_LIMITED} waits",
+                             hint="run again later") from None
+    except SlackUnavailable as exc:
+        raise TransientError(f"cannot read Slack {method} ({exc.code})",
+                             hint="check MIGRATE_SLACK_URL and the network, or run again later") from None
+    except SlackRefused as exc:
+        raise TransientError(f"Slack {method} answered {exc.code}") from None
 
 
-def _call(client: WebClient, method: str, args: Json, sleep: Callable[[float], None],
-          on_wait: Callable[[str, float], None] | None) -> Json:
-    limited = failures = 0
-    while True:
-        try:
-            return client.api_call(method, http_verb="GET", params=args).data  # type: ignore[return-value]
-        except SlackApiError as exc:
-            response = exc.response
-            status = getattr(response, "status_code", 200)
-            error = (response.data if isinstance(response.data, dict) else {}).get("error", "")
-            if status == 429 or error in ("ratelimited", "rate_limited"):
-                limited += 1
-                if limited > MAX_RATE_LIMITED:
-                    raise TransientError(f"Slack {method}: still rate limited after "
-                                         f"{MAX_RATE_LIMITED} waits",
-                                         hint="run again later") from None
-                wait = retry_after_seconds(response.headers)
-                wait = 1.0 + random.random() if wait is None else wait  # noqa: S311
-                if on_wait:
-                    on_wait(method, wait)
-                sleep(wait)
-                continue
-            if error in ("not_authed", "invalid_auth", "account_inactive", "token_revoked",
-                         "token_expired"):
-                raise AuthError(f"Slack {method} answered {error}",
-                                hint="check MIGRATE_SLACK_TOKEN (the bot token of the "
-                                "installed app)") from None
-            if error == "missing_scope":
-                needed = (response.data or {}).get("needed") or "a read scope"
-                raise PermissionMissing(f"Slack {method} needs the scope {needed}",
-                                        hint="add it to the app's bot token scopes and "
-                                        "reinstall the app") from None
-            if status >= 500 or error in ("internal_error", "service_unavailable",
-                                          "request_timeout", "fatal_error"):
-                failures += 1
-                if failures >= MAX_FAILURES:
-                    raise TransientError(f"Slack {method} failed {failures} times "
-                                         f"(HTTP {status} {error})".strip(),
-                                         hint="run again later") from None
-                sleep(min(30.0, 0.5 * 2 ** failures) + random.random())  # noqa: S311
-                continue
-            raise TransientError(f"Slack {method} answered {error or f'HTTP {status}'}") from None
-        except (OSError, TimeoutError) as exc:  # urllib's URLError, resets, timeouts
-            failures += 1
-            if failures >= MAX_FAILURES:
-                raise TransientError(f"cannot reach Slack for {method} "
-                                     f"({type(exc).__name__})",
-                                     hint="check MIGRATE_SLACK_URL and the network") from None
-            sleep(min(30.0, 0.5 * 2 ** failures) + random.random())  # noqa: S311
-
-
-def _pages(client: WebClient, method: str, key: str, args: Json, sleep: Callable[[float], None],
-           on_wait: Callable[[str, float], None] | None) -> Iterator[Json]:
+def _pages(client: SlackClient, scheduler: Scheduler, method: str, key: str,
+           args: Json) -> Iterator[Json]:
     cursor = ""
     seen: set[str] = set()
     while True:
-        page = _call(client, method, {**args, "limit": PAGE_SIZE, **({"cursor": cursor} if cursor
-                                                                     else {})}, sleep, on_wait)
+        page = _call(client, scheduler, method,
+                     {**args, "limit": PAGE_SIZE, **({"cursor": cursor} if cursor else {})})
         yield from page.get(key) or []
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
         if not cursor or cursor in seen:  # a repeated cursor would loop forever
@@ -202,15 +146,13 @@ def _pages(client: WebClient, method: str, key: str, args: Json, sleep: Callable
         seen.add(cursor)
 
 
-def read_directory(client: WebClient, *, sleep: Callable[[float], None] = time.sleep,
-                   on_wait: Callable[[str, float], None] | None = None) -> SlackDirectory:
-    """Every user and channel of the workspace (read-only). `on_wait(method, seconds)` is
-    told of each wait for a 429."""
+def read_directory(client: SlackClient, scheduler: Scheduler) -> SlackDirectory:
+    """Every user and channel of the workspace (read-only), paced and 429-aware through the
+    scheduler, like every other Slack call."""
     fetched_at = utcnow()
-    users = list(_pages(client, "users.list", "members", {}, sleep, on_wait))
-    channels = list(_pages(client, "conversations.list", "channels",
-                           {"types": "public_channel,private_channel", "exclude_archived": "false"},
-                           sleep, on_wait))
+    users = list(_pages(client, scheduler, "users.list", "members", {}))
+    channels = list(_pages(client, scheduler, "conversations.list", "channels",
+                           {"types": "public_channel,private_channel", "exclude_archived": False}))
     return _directory(users, channels, fetched_at)
 
 

@@ -5,22 +5,23 @@ scale), and the snapshot kept in the store."""
 from __future__ import annotations
 
 import pytest
-from slack_sdk import WebClient
 
-from migrate.config import load_settings
+from migrate.config import SlackSettings, load_settings
 from migrate.errors import AuthError, PermissionMissing, TransientError
 from migrate.model import SlackChannel, SlackUser
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.slack_emulator import SlackEmulator
 from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN, SlackWorkspace
+from migrate.slack.client import SlackClient, retry_after_seconds
 from migrate.slack.directory import (
     SlackDirectory,
     load_directory,
     read_directory,
-    retry_after_seconds,
     save_directory,
     slack_client,
 )
+from migrate.slack.limits import slack_limits
+from migrate.slack.scheduler import FakeClock, Scheduler
 from migrate.store import Store
 
 BOT = "UBOT0000001"
@@ -65,13 +66,31 @@ def fast_emu():
         yield emu
 
 
-def client(emu: SlackEmulator, token: str = SANDBOX_SLACK_TOKEN) -> WebClient:
-    return WebClient(token=token, base_url=emu.url)
+def client(emu: SlackEmulator, token: str = SANDBOX_SLACK_TOKEN, sleep=None) -> SlackClient:
+    settings = SlackSettings(url=emu.url, token=token)
+    return SlackClient(settings, sleep=sleep) if sleep else SlackClient(settings)
+
+
+class RecordingScheduler(Scheduler):
+    """Paces as if the workspace allowed 1000× the tiers, so the emulator's 429s happen, and
+    records each Retry-After the scheduler is told to honour."""
+
+    def __init__(self, clock=None) -> None:
+        super().__init__(slack_limits(SlackSettings(rate_scale=1000)), clock=clock)
+        self.waits: list[tuple[str, float | None]] = []
+
+    def throttled(self, method, channel, retry_after):
+        self.waits.append((method, retry_after))
+        super().throttled(method, channel, retry_after)
+
+
+def read(emu: SlackEmulator, **kw) -> SlackDirectory:
+    return read_directory(client(emu, **kw), RecordingScheduler())
 
 
 def test_reads_every_user_and_channel_across_pages(fast_emu):
     fast_emu.reset_counters()
-    directory = read_directory(client(fast_emu))
+    directory = read(fast_emu)
     ids = [u.id for u in directory.users]
     # Everyone: deactivated, guests, bots, Slackbot and the app's own bot user.
     assert len(ids) == len(set(ids)) == USERS + 6 + 1
@@ -86,7 +105,7 @@ def test_reads_every_user_and_channel_across_pages(fast_emu):
 
 
 def test_records_carry_the_flags_the_mapping_needs(fast_emu):
-    directory = read_directory(client(fast_emu))
+    directory = read(fast_emu)
     ann = directory.user_by_id("U0ANN")
     assert ann == SlackUser("U0ANN", "ann", real_name="Ann A", display_name="ann",
                             email="Ann@Example.com", image_72="https://img.example/ann72.png")
@@ -123,50 +142,56 @@ def test_lookup_by_email_is_case_insensitive_and_skips_deactivated_and_bots():
 
 def test_429_at_a_rate_scale_waits_the_decimal_retry_after():
     # Tier 2 at scale 6 is 2 calls/s with a burst of 2: the third users.list page is refused
-    # with a Retry-After below one second, sent as a decimal.
-    waits: list[tuple[str, float]] = []
+    # with a Retry-After below one second, sent as a decimal; the scheduler waits exactly that.
+    scheduler = RecordingScheduler()
     with SlackEmulator(workspace(), rate_scale=6) as emu:
-        directory = read_directory(client(emu), on_wait=lambda m, s: waits.append((m, s)))
+        directory = read_directory(client(emu), scheduler)
         counters = emu.counters()
     assert len(directory.users) == USERS + 7
     assert len(directory.channels) == 233
     assert counters["ratelimited"].get("users.list", 0) >= 1
-    assert waits and all(0 < s < 1 for _, s in waits)
-    assert any(s != int(s) for _, s in waits)  # decimals, which int() would have turned into 0
+    waits = [s for _, s in scheduler.waits]
+    assert waits and all(s is not None and 0 < s < 1 for s in waits)
+    assert any(s != int(s) for s in waits)  # decimals, which int() would have turned into 0
     assert counters["calls"]["users.list"] == 3 + counters["ratelimited"]["users.list"]
+    assert scheduler.stats.ratelimited["users.list"] == counters["ratelimited"]["users.list"]
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_429_without_retry_after_and_server_errors_are_retried(seed):
     slept: list[float] = []
+    scheduler = RecordingScheduler(FakeClock())
     with SlackEmulator(workspace(), rate_scale=1000) as emu:
         emu.configure_faults(seed, FaultPlan(rates={"429_no_retry_after": 0.25, "http_500": 0.2},
                                              only=("users.list", "conversations.list")))
-        directory = read_directory(client(emu), sleep=slept.append)
+        directory = read_directory(client(emu, sleep=slept.append), scheduler)
         faults = emu.counters()["faults"]
     assert len(directory.users) == USERS + 7
     assert len(directory.channels) == 233
-    assert sum(faults.values()) == len(slept)
+    assert faults.get("http_500", 0) == len(slept)              # the client's backoff
+    assert faults.get("429_no_retry_after", 0) == len(scheduler.waits)   # the scheduler's
     assert all(0 < s <= 31 for s in slept)
 
 
 def test_429_without_retry_after_waits_about_a_second():
-    slept: list[float] = []
+    clock = FakeClock()
+    scheduler = RecordingScheduler(clock)
+    started = clock.now()
     with SlackEmulator(workspace(10), rate_scale=1000) as emu:
         emu.configure_faults(7, FaultPlan(rates={"429_no_retry_after": 1.0}, only=("users.list",)))
         with pytest.raises(TransientError, match="still rate limited"):
-            read_directory(client(emu), sleep=slept.append)
-    assert len(slept) == 30
-    assert all(1 <= s <= 2 for s in slept)  # 1 s + jitter when Slack gives no Retry-After
+            read_directory(client(emu), scheduler)
+    assert len(scheduler.waits) == 30 and all(s is None for _, s in scheduler.waits)
+    assert clock.now() - started >= 30  # at least 1 s each when Slack gives no Retry-After
 
 
 def test_bad_token_and_missing_scope_are_our_errors():
     with SlackEmulator(workspace(5), rate_scale=1000) as emu:
         with pytest.raises(AuthError, match="invalid_auth"):
-            read_directory(client(emu, token="xoxb-wrong"))
+            read(emu, token="xoxb-wrong")
     with SlackEmulator(workspace(5), rate_scale=1000, scopes={"channels:read"}) as emu:
         with pytest.raises(PermissionMissing, match="users:read"):
-            read_directory(client(emu))
+            read(emu)
 
 
 def test_retry_after_parsing():
@@ -182,13 +207,14 @@ def test_slack_client_from_settings(clean_env):
                                             "MIGRATE_SLACK_TOKEN": "xoxb-test",
                                             "MIGRATE_SLACK_TIMEOUT": "7.5"})
     c = slack_client(settings)
-    assert c.base_url == "http://127.0.0.1:9/api/"
-    assert c.token == "xoxb-test"
-    assert c.timeout == 8
+    assert c.web.base_url == "http://127.0.0.1:9/api/"
+    assert c.web.token == "xoxb-test"
+    assert c.web.timeout == 8
+    assert c.web.retry_handlers == []  # nothing re-sent behind our back (reference §8.2)
 
 
 def test_save_and_load_round_trip(fast_emu, tmp_path):
-    directory = read_directory(client(fast_emu))
+    directory = read(fast_emu)
     with Store.open(tmp_path) as store:
         assert load_directory(store) is None
         save_directory(store, directory)
