@@ -471,6 +471,8 @@ def _verify_summary(out: Output, report, paths) -> None:
                                if getattr(check, n))
             out.info(f"  #{check.name}: {detail or ''}{'; ' if detail and check.unverifiable else ''}"
                      f"{check.unverifiable or ''}")
+        elif check.note:
+            out.info(f"  #{check.name}: {check.note}")
     verdict = "[green]verified[/]" if report.ok else "[red]problems found[/]"
     out.info(f"{verdict}: {t['found']} of {t['expected']} posts found in {t['channels']} channels; "
              f"{t['missing']} missing, {t['duplicated']} duplicated, {t['misplaced']} misplaced, "

@@ -10,8 +10,9 @@ with `include_all_metadata`, our posts recognised by the Teams ids in their meta
 - **misplaced** (a root inside a thread, or a reply outside its root's thread),
 - **out of order** (Slack's order of roots, or of replies within a thread, differs from Teams'),
 
-and uploads whose file is not in its thread. Channels the bot can no longer read (archived:
-Slack removes bots, reference §4.5) are listed as unverifiable, with what the ledger says.
+and uploads whose file is not in its thread. Channels archived after import cannot be read
+back (Slack removes bots on archive, reference §4.5), so the importer verifies each one the same
+way just before archiving it and records the result; verify reports that.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrate.plan import Plan, Post
+from migrate.plan import ChannelPlan, Plan, Post
 from migrate.slack.client import SlackClient, SlackRefused, SlackUnavailable
 from migrate.slack.scheduler import Scheduler
 from migrate.store import Store, ledger
@@ -41,6 +42,7 @@ class ChannelCheck:
     missing_files: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)      # ours in Slack, no longer planned
     unverifiable: str | None = None
+    note: str | None = None
 
     @property
     def problems(self) -> int:
@@ -57,6 +59,8 @@ class ChannelCheck:
                 out[f"{name}_sample"] = values[:SAMPLES]
         if self.unverifiable:
             out["unverifiable"] = self.unverifiable
+        if self.note:
+            out["note"] = self.note
         return out
 
 
@@ -157,33 +161,43 @@ class Verifier:
             if cp.action == "skip":
                 continue
             slack_id = created.get(cp.teams_channel_id) or cp.slack_channel_id
-            check = ChannelCheck(cp.slack_name or cp.channel_name, slack_id)
-            posts = posts_by.get(cp.teams_channel_id, [])
-            check.expected = len(posts)
-            report.channels.append(check)
-            if slack_id is None:
-                check.missing = [_label(p) for p in posts]
-                continue
-            try:
-                ours, files = self._channel_messages(slack_id)
-            except SlackRefused as exc:
-                done = ledger.with_prefix(self.store, f"post:{cp.teams_channel_id}:")
-                landed = sum(1 for row in done.values() if row["state"] == "done")
-                if exc.code in ("not_in_channel", "channel_not_found") and cp.archive_after:
-                    check.unverifiable = (f"archived in Slack, which removes the bot (it cannot "
-                                          f"read the channel back); the ledger has {landed} of "
-                                          f"{len(posts)} posts done")
-                    continue
-                check.unverifiable = f"cannot read it back: {exc.code}"
-                check.missing = [_label(p) for p in posts]
-                continue
-            except SlackUnavailable as exc:
-                check.unverifiable = f"Slack unavailable ({exc.code})"
-                check.missing = [_label(p) for p in posts]
-                continue
-            self._compare(check, posts, ours)
-            self._files(check, cp.teams_channel_id, uploads_by.get(cp.teams_channel_id, []), files)
+            report.channels.append(self.check_channel(
+                cp, slack_id, posts_by.get(cp.teams_channel_id, []),
+                uploads_by.get(cp.teams_channel_id, [])))
         return report
+
+    def check_channel(self, cp: ChannelPlan, slack_id: str | None, posts: list[Post],
+                      uploads: list) -> ChannelCheck:
+        """One channel: its planned posts and files against what Slack holds."""
+        check = ChannelCheck(cp.slack_name or cp.channel_name, slack_id)
+        check.expected = len(posts)
+        if slack_id is None:
+            check.missing = [_label(p) for p in posts]
+            return check
+        try:
+            ours, files = self._channel_messages(slack_id)
+        except SlackRefused as exc:
+            before = ledger.get(self.store, f"verified:{cp.teams_channel_id}")
+            if exc.code in ("not_in_channel", "channel_not_found") and cp.archive_after:
+                if before is not None and before["state"] == "done":
+                    # The importer verified it just before archiving (the bot is gone now).
+                    check.found = check.expected
+                    check.unverifiable = None
+                    check.note = f"{before['reason']} ({before['updated_at']})"
+                    return check
+                check.unverifiable = ("archived in Slack, which removes the bot: it cannot be "
+                                      "read back")
+                return check
+            check.unverifiable = f"cannot read it back: {exc.code}"
+            check.missing = [_label(p) for p in posts]
+            return check
+        except SlackUnavailable as exc:
+            check.unverifiable = f"Slack unavailable ({exc.code})"
+            check.missing = [_label(p) for p in posts]
+            return check
+        self._compare(check, posts, ours)
+        self._files(check, cp.teams_channel_id, uploads, files)
+        return check
 
     @staticmethod
     def _compare(check: ChannelCheck, posts: list[Post],
@@ -253,7 +267,7 @@ def verify_markdown(report: VerifyReport) -> str:
              f"out of order {t['out_of_order']}, files missing {t['missing_files']}.", ""]
     rows = [[f"#{c.name}", str(c.expected), str(c.found), str(len(c.missing)),
              str(len(c.duplicated)), str(len(c.misplaced)), str(len(c.out_of_order)),
-             str(len(c.missing_files)), c.unverifiable or ""] for c in report.channels]
+             str(len(c.missing_files)), c.unverifiable or c.note or ""] for c in report.channels]
     lines.append(_md_table(["channel", "expected", "found", "missing", "duplicated", "misplaced",
                             "out of order", "files missing", "note"], rows))
     return "\n".join(lines) + "\n"

@@ -86,6 +86,10 @@ def test_verify_passes_and_a_second_run_writes_nothing(migrated):
     totals = doc["totals"]
     assert doc["ok"] and totals["missing"] == totals["duplicated"] == totals["misplaced"] == 0
     assert totals["out_of_order"] == 0 and totals["missing_files"] == 0
+    # Archived channels cannot be read back; the run verified them just before archiving.
+    assert totals["unverifiable_channels"] == 0 and totals["found"] == totals["expected"]
+    notes = [c["note"] for c in doc["channels"] if c.get("note")]
+    assert len(notes) == 3 and all("verified before archiving" in n for n in notes)
     assert migrated["again"].returncode == 0
     assert migrated["again_writes"] == 0
 

@@ -186,6 +186,17 @@ def save_directory(store: Store, directory: SlackDirectory) -> None:
                          "fetched_at) VALUES (?, ?, ?, ?, ?, ?)", channel_rows)
 
 
+def remember_channel(store: Store, raw: Json) -> None:
+    """Add a channel the import just created to the stored snapshot, so the reports and
+    `migrate verify` name it without reading the whole workspace again."""
+    channel = slack_channel(raw)
+    with store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO slack_channels (id, name, is_private, is_archived, raw, "
+                     "fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     (channel.id, channel.name, int(channel.is_private), int(channel.is_archived),
+                      _raw(raw), utcnow()))
+
+
 def load_directory(store: Store) -> SlackDirectory | None:
     """The stored snapshot, or None when no directory was ever saved."""
     users = [json.loads(r["raw"]) for r in store.query("SELECT raw FROM slack_users ORDER BY id")]

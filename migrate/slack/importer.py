@@ -36,6 +36,7 @@ from migrate.slack.client import (
     SlackRefused,
     SlackUnavailable,
 )
+from migrate.slack.directory import remember_channel
 from migrate.slack.scheduler import Scheduler
 from migrate.store import Store, ledger
 from migrate.transform.channels import MAX_NAME
@@ -409,6 +410,7 @@ class ChannelLane:
                 name = self._next_name(cp.slack_name or name)
                 continue
             imp.claim_name(channel["name"])
+            remember_channel(store, channel)
             reason = f"created #{channel['name']}"
             if channel["name"] != cp.slack_name:
                 reason += f" (#{cp.slack_name} was taken when the run reached it)"
@@ -746,6 +748,7 @@ class ChannelLane:
         key = self._key("archive")
         if self.trouble:
             raise _Halt("not archived yet: some of its items failed (the next run retries)")
+        self._verify_before_archive()
         try:
             self._call("conversations.archive", lambda: self.imp.client.archive(self.slack_id))
         except SlackRefused as exc:
@@ -758,6 +761,26 @@ class ChannelLane:
         ledger.done(self.imp.store, key, kind="archive", slack_channel=self.slack_id,
                     teams_id=self.cp.teams_channel_id)
         self.imp.count("channel", "archived")
+
+
+    def _verify_before_archive(self) -> None:
+        """Archiving removes the bot, so `migrate verify` could never read this channel back:
+        check it now (same comparison) and keep the verdict in the ledger."""
+        from migrate.verify import Verifier
+
+        verifier = Verifier(self.imp.store, self.imp.client, self.imp.scheduler)
+        try:
+            check = verifier.check_channel(self.cp, self.slack_id, self._posts(),
+                                           self.imp.uploads_by_channel.get(self.cp.teams_channel_id, []))
+        except (SlackRefused, SlackUnavailable) as exc:
+            raise _Halt(f"not archived yet: cannot verify it first ({exc.code})") from None
+        if check.problems or check.unverifiable:
+            self.trouble = True
+            raise _Halt(f"not archived: verification found {check.problems} problems "
+                        f"({check.unverifiable or 'see migrate verify'})")
+        ledger.done(self.imp.store, self._key("verified"), kind="verified",
+                    slack_channel=self.slack_id, teams_id=self.cp.teams_channel_id,
+                    reason=f"verified before archiving: {check.found} of {check.expected} posts")
 
 
 def _share_ts(answer: dict, channel: str | None) -> str | None:
