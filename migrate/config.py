@@ -126,6 +126,9 @@ class PlanSettings:
                                     "delete it in Slack, or replace it by a 'deleted in Teams' "
                                     "placeholder.", "MIGRATE_DELETED_MESSAGES",
                                     choices=("delete", "placeholder"))
+    renamed_channels: str = setting("keep", "A Teams channel renamed after it was migrated: keep "
+                                    "its Slack name, or rename the Slack channel to follow.",
+                                    "MIGRATE_RENAMED_CHANNELS", choices=("keep", "rename"))
     unicode_channel_names: bool = setting(False, "Keep Unicode letters in channel names instead of "
                                           "folding them to ASCII.", "MIGRATE_UNICODE_CHANNEL_NAMES")
     reactions_file: str = setting("", "Override file for mappings/reactions.toml.",

@@ -56,6 +56,7 @@ class ChannelPlan:
     invite: tuple[str, ...]
     posts: int = 0
     uploads: int = 0
+    rename_to: str | None = None     # renamed in Teams since an earlier run created it
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
     decisions = plan_channel_names(list(teams.values()), channels, directory.channels,
                                    channel_overrides, unicode_names=opts.unicode_channel_names,
-                                   mapped=ledger.channel_map(store))
+                                   mapped=ledger.channel_map(store),
+                                   follow_renames=opts.renamed_channels == "rename")
     by_channel = {c.id: c for c in channels}
 
     reactions, emoji, system_events = load_mappings(opts.reactions_file or None, opts.emoji_file or None,
@@ -230,7 +232,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
             channel.id, team.id, team.display_name, channel.display_name, decision.action,
             decision.slack_name, decision.slack_channel_id, decision.is_private,
             decision.renamed_from, decision.reason, decision.archive_after, decision.topic,
-            decision.purpose, invite, posts=len(posts), uploads=len(uploads)))
+            decision.purpose, invite, posts=len(posts), uploads=len(uploads),
+            rename_to=decision.rename_to))
         plan.posts.extend(posts)
         plan.uploads.extend(uploads)
 

@@ -91,6 +91,9 @@ def synced(tmp_path_factory):
                                                                 "body": {"contentType": "text",
                                                                          "content": "War room open."}})
         graph.add_member(team_id, {"userId": newcomer, "displayName": "Newcomer", "roles": []})
+        renamed = next(c for c in plan["channels"] if c["team_id"] == team_id and c["action"] == "create"
+                       and c["teams_channel_id"] != cid and c["channel_name"] != "General")
+        graph.update_channel(team_id, renamed["teams_channel_id"], {"displayName": "Renamed Room"})
 
         sandbox.slack.reset_counters()
         env_summary = {**env, "GITHUB_STEP_SUMMARY": str(summary_file)}
@@ -108,7 +111,13 @@ def synced(tmp_path_factory):
             locked = run_migrate("sync", env=env)
         finally:
             holder.release()
-    yield {"first": first, "second": second, "third": third, "verify": verify,
+        sandbox.slack.reset_counters()
+        follow = run_migrate("sync", env={**env, "MIGRATE_RENAMED_CHANNELS": "rename"}, timeout=300)
+        renames = sandbox.slack.counters()
+        final = sandbox.slack.state()
+        verify_final = run_migrate("verify", env=env, timeout=300)
+    yield {"renamed": renamed, "follow": follow, "renames": renames, "final": final,
+           "verify_final": verify_final,"first": first, "second": second, "third": third, "verify": verify,
            "before": before, "after": after, "writes_second": writes_second,
            "writes_third": writes_third, "locked": locked, "status": status,
            "summary_file": summary_file, "new_root": new_root, "new_reply": new_reply,
@@ -186,6 +195,19 @@ def test_status_reports_runs_and_lag(synced):
 def test_github_step_summary_is_appended(synced):
     text = synced["summary_file"].read_text()
     assert "## migrate sync" in text and "exit 0" in text
+
+
+def test_renamed_teams_channels_are_kept_by_default_or_followed_by_setting(synced):
+    old = synced["renamed"]["slack_name"]
+    assert old in {c["name"] for c in synced["after"]["channels"]}   # default: kept
+    assert synced["follow"].returncode == 0, synced["follow"].stderr[-2000:]
+    assert synced["renames"]["calls"].get("conversations.rename") == 1
+    assert synced["renames"]["writes"] == 1                           # nothing else changed
+    names = {c["id"]: c["name"] for c in synced["final"]["channels"]}
+    (channel_id,) = [i for i, n in names.items() if n.endswith("renamed-room")]
+    assert old not in names.values()
+    assert synced["verify_final"].returncode == 0, synced["verify_final"].stdout[-2000:]
+    assert channel_id
 
 
 def test_sync_max_duration_exits_75_and_the_next_sync_completes(tmp_path):

@@ -250,3 +250,7 @@ class GraphEmulator:
 
     def add_member(self, team_id: str, member: Json, channel_id: str | None = None) -> Json:
         return dict(self.store.add_member(team_id, member, channel_id))
+
+    def update_channel(self, team_id: str, channel_id: str, changes: Json) -> Json:
+        """Rename a channel or change its description, as PATCH /teams/{id}/channels/{id}."""
+        return dict(self.store.update_channel(team_id, channel_id, changes))

@@ -275,6 +275,16 @@ class GraphStore:
             data = {"createdDateTime": iso_from_millis(self._now_ms()), **channel}
             return self._new_channel(team, data, list(members)).channel
 
+    def update_channel(self, team_id: str, channel_id: str, changes: Json) -> Json:
+        """PATCH a channel (displayName, description): Graph allows it on non-general channels."""
+        with self.lock:
+            ch = self._require(team_id, channel_id)[1]
+            fixed = {"id", "membershipType", "createdDateTime"} & changes.keys()
+            if fixed:
+                raise ValueError(f"cannot change {', '.join(sorted(fixed))}")
+            ch.channel.update(changes)
+            return ch.channel
+
     def add_member(self, team_id: str, member: Json, channel_id: str | None) -> Json:
         with self.lock:
             team, ch = self._require(team_id, channel_id)

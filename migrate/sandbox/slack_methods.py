@@ -45,6 +45,9 @@ NON_CONTRACT_METHODS = {
     # Not in the contract file or reference; Tier 3 and scope team:read as docs.slack.dev
     # documents team.info (assumed from memory of the method page).
     "team.info": "assumed: Tier 3, team:read",
+    # Not in the contract file (added for syncs that follow Teams renames): Tier 2, bot scopes
+    # channels:manage/channels:write/groups:write, errors per docs.slack.dev's method page.
+    "conversations.rename": "docs.slack.dev/reference/methods/conversations.rename",
 }
 
 _CREATE_SCOPES = ("groups:write", "im:write", "mpim:write", "channels:write", "channels:manage")
@@ -191,6 +194,30 @@ def conversations_create(ctx: Ctx, args: Json) -> Json:
             "topic": dict(empty), "purpose": dict(empty)}
     channel = Channel(data, [store.bot_user])  # the creating bot is a member (reference §4.2)
     store.add_channel(channel)
+    return {"channel": _render(ctx, channel)}
+
+
+@method("conversations.rename", tier="Tier 2", scopes=_CREATE_SCOPES, writes=True,
+        errors=("channel_not_found", "is_archived", "not_in_channel", "not_authorized",
+                "name_taken", "invalid_name_required", "invalid_name_maxlength",
+                "invalid_name_specials", "invalid_name_punctuation"),
+        required=("channel",))
+def conversations_rename(ctx: Ctx, args: Json) -> Json:
+    # docs.slack.dev/reference/methods/conversations.rename: only the channel's creator (or an
+    # admin / channel manager) may rename it; the name rules are those of create.
+    store = ctx.store
+    channel = _writable(ctx, arg_str(args, "channel"))
+    if channel.data.get("creator") != store.bot_user:
+        raise SlackError("not_authorized")
+    name = arg_str(args, "name") or ""
+    _check_name(name)
+    if name != channel.data["name"]:
+        if name in store.by_name:
+            raise SlackError("name_taken")
+        old = channel.data["name"]
+        store.rename_channel(channel, name)
+        store.system_message(channel, "channel_name", f"renamed the channel from \"{old}\" to "
+                             f"\"{name}\"", name=name, old_name=old)
     return {"channel": _render(ctx, channel)}
 
 

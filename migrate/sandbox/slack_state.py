@@ -301,6 +301,12 @@ class Store:
         self.channels[channel.id] = channel
         self.by_name[channel.data["name"]] = channel.id
 
+    def rename_channel(self, channel: Channel, name: str) -> None:
+        self.by_name.pop(channel.data["name"], None)
+        channel.data["name"] = name
+        channel.data["name_normalized"] = name
+        self.by_name[name] = channel.id
+
     def new_id(self, prefix: str, length: int = 10) -> str:
         while True:
             candidate = prefix + "".join(self._ids.choice(_ID_CHARS) for _ in range(length))

@@ -165,6 +165,10 @@ class SlackClient:
         return self.call("conversations.create", {"name": name, "is_private": is_private},
                          write=True, repeatable=False)["channel"]
 
+    def rename_channel(self, channel: str, name: str) -> Json:
+        return self.call("conversations.rename", {"channel": channel, "name": name},
+                         write=True)["channel"]
+
     def join(self, channel: str) -> Json:
         return self.call("conversations.join", {"channel": channel}, write=True)
 

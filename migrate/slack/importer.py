@@ -244,6 +244,8 @@ class ChannelLane:
 
     def _items(self) -> list[_Item]:
         items = [_Item("channel")]
+        if self.cp.rename_to:
+            items.append(_Item("rename"))
         if self.cp.purpose:
             items.append(_Item("purpose"))
         if self.cp.topic:
@@ -312,6 +314,7 @@ class ChannelLane:
             return ("chat.update", None)
         return {
             "channel": ("conversations.create", None), "purpose": ("conversations.setPurpose", None),
+            "rename": ("conversations.rename", None),
             "topic": ("conversations.setTopic", None), "post": ("chat.postMessage", self.slack_id),
             "upload": ("files.getUploadURLExternal", None),
             "retract": ("chat.update" if self.imp.deleted_messages == "placeholder"
@@ -443,6 +446,33 @@ class ChannelLane:
             self.imp.count("channel", "found")
             return True
         return False
+
+    def _do_rename(self, item: _Item) -> None:
+        """The Teams channel (or its team) was renamed since an earlier run created it, and
+        MIGRATE_RENAMED_CHANNELS=rename: the Slack channel follows (next free suffix if taken)."""
+        key, wanted = self._key("rename"), self.cp.rename_to or ""
+        name = wanted
+        for _attempt in range(50):
+            try:
+                channel = self._call("conversations.rename", lambda n=name: self.imp.client.rename_channel(
+                    self.slack_id, n))
+            except SlackRefused as exc:
+                if exc.code == "name_taken":
+                    name = self._next_name(wanted)
+                    continue
+                self._skip(key, "rename", f"Slack refused to rename #{self.cp.slack_name}: {exc.code}")
+                return
+            except SlackUnavailable as exc:
+                self._fail(key, "rename", f"Slack unavailable ({exc.code})", halt=False)
+                return
+            remember_channel(self.imp.store, channel)
+            ledger.done(self.imp.store, key, kind="rename", slack_channel=self.slack_id,
+                        teams_id=self.cp.teams_channel_id,
+                        reason=f"renamed #{self.cp.slack_name} to #{channel['name']}")
+            self.label = channel["name"]
+            self.imp.count("channel", "renamed")
+            return
+        self._skip(key, "rename", f"no free name for #{wanted}")
 
     # ------------------------------------------------------------------ purpose, topic
 

@@ -24,6 +24,7 @@ METHOD_TIERS: dict[str, int | str] = {
     "users.info": 4,
     "conversations.list": 2,
     "conversations.create": 2,
+    "conversations.rename": 2,     # docs.slack.dev/reference/methods/conversations.rename
     "conversations.info": 3,
     "conversations.invite": 3,
     "conversations.join": 3,

@@ -158,6 +158,7 @@ class ChannelDecision:
     topic: str | None = None
     purpose: str | None = None
     notes: tuple[str, ...] = ()
+    rename_to: str | None = None   # a channel of an earlier run whose Teams name changed
 
 
 @dataclass
@@ -236,9 +237,12 @@ def plan_channel_names(
     *,
     unicode_names: bool = False,
     mapped: Mapping[TeamsChannelId, SlackChannelId] | None = None,
+    follow_renames: bool = False,
 ) -> list[ChannelDecision]:
     """One decision per Teams channel, in creation order. `mapped` holds the Slack channel
-    an earlier run created for a Teams channel (from the ledger); such a channel is reused."""
+    an earlier run created for a Teams channel (from the ledger); such a channel is reused.
+    With `follow_renames`, a reused channel whose Teams name (or team name) changed since is
+    renamed to the new name (the first free of `name`, `name-2`, …)."""
     team_by_id = {t.id: t for t in teams}
     ordered = sorted({c.id: c for c in channels}.values(), key=creation_order)
     existing = sorted(existing_slack_channels, key=lambda c: c.id)
@@ -253,6 +257,7 @@ def plan_channel_names(
         c.name: f"the existing Slack channel #{c.name}" + (" (archived)" if c.is_archived else "")
         for c in existing}
     renames: list[tuple[ChannelOverride, _Auto]] = []
+    moved: list[tuple[TeamsChannel, str]] = []   # channels of earlier runs renamed in Teams
 
     for channel in ordered:
         team = team_by_id.get(channel.team_id)
@@ -277,6 +282,10 @@ def plan_channel_names(
                 **common, action="reuse", slack_name=known.name if known else None,
                 slack_channel_id=slack_id, is_private=known.is_private if known else channel.is_private,
                 reason=reason, archive_after=archived, purpose=purpose, notes=notes)
+            if follow_renames and known is not None and not override and not known.is_archived:
+                base = _plain(team, channel, unicode_names).base
+                if known.name != base and not re.fullmatch(re.escape(base) + r"-\d+", known.name):
+                    moved.append((channel, base))
             continue
         if override and override.action == "merge":
             target = _merge_target(override, channel, existing_by_id, existing_by_name)
@@ -330,6 +339,17 @@ def plan_channel_names(
         holders[name] = _label(team_by_id.get(auto.channel.team_id), auto.channel)
         reason = "; ".join([*auto.reasons, f"#{auto.base} is taken by {taken_by}"])
         names[auto.channel.id] = (name, auto.renamed_from or auto.base, reason)
+
+    for channel, base in moved:
+        k, name = 1, base
+        while name in holders:
+            k += 1
+            name = _cut(base, f"-{k}")
+        holders[name] = _label(team_by_id.get(channel.team_id), channel)
+        old_name = decisions[channel.id].slack_name
+        decisions[channel.id] = dataclasses.replace(
+            decisions[channel.id], rename_to=name,
+            reason=f"created by an earlier run; renamed in Teams: #{old_name} becomes #{name}")
 
     out = []
     for channel in ordered:
