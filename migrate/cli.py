@@ -245,6 +245,10 @@ def _plan_summary(out: Output, result) -> None:
     out.info(f"Messages: {s['messages']['to_post']} to post ({s['messages']['posts']} posts), "
              f"{sum(s['messages']['skipped'].values())} skipped; files: {s['files']['to_upload']} "
              f"({s['files']['bytes']:,} bytes), {s['files']['skipped']} skipped")
+    if result.already_in_slack:
+        out.info(f"Already in Slack: {result.already_in_slack} of {s['messages']['posts']} posts "
+                 "(earlier runs)" + (f"; {len(result.retractions)} to delete (deleted or "
+                                     "shortened in Teams)" if result.retractions else ""))
     if result.warnings:
         out.info("Warnings: " + ", ".join(f"{n} {k}" for k, n in result.warnings.items()))
     if est:
@@ -300,9 +304,6 @@ def run(
 
     def confirm(plan, already: int) -> None:
         _plan_summary(out, plan)
-        if already:
-            out.info(f"Already in Slack from earlier runs: {already} of {len(plan.posts)} posts; "
-                     "only the rest (and any edits) will be written.")
         if ask and not typer.confirm("Write this to Slack now?", default=False, err=True):
             raise typer.Abort()
 

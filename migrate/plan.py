@@ -116,6 +116,7 @@ class Plan:
     warnings: dict[str, int] = field(default_factory=dict)
     warning_samples: dict[str, list[str]] = field(default_factory=dict)
     estimate: Estimate | None = None
+    already_in_slack: int = 0    # planned posts an earlier run already made (not in plan.json)
 
     def summary(self) -> dict[str, Any]:
         users = Counter("mapped" if u.slack_user_id else "unmapped" for u in self.users)
@@ -238,6 +239,9 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
         plan.uploads.extend(uploads)
 
     plan.retractions = _retractions(store, plan.posts)
+    settled = {row["key"] for row in store.query(
+        "SELECT key FROM ledger WHERE kind = 'post' AND state IN ('done', 'skipped')")}
+    plan.already_in_slack = sum(1 for p in plan.posts if p.key in settled)
     for kind, count in store.warning_counts("export").items():
         warnings.counts[f"export:{kind}"] += count
     plan.warnings = dict(sorted(warnings.counts.items()))

@@ -102,9 +102,7 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
         if dry_run:
             return outcome
         if confirm is not None:
-            done = {row["key"] for row in ctx.store.query(
-                "SELECT key FROM ledger WHERE kind = 'post' AND state IN ('done', 'skipped')")}
-            confirm(plan, sum(1 for p in plan.posts if p.key in done))
+            confirm(plan, plan.already_in_slack)
         if import_progress is not None:
             import_progress.stats = scheduler.stats
         if max_duration is not None:
