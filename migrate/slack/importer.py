@@ -33,6 +33,7 @@ from migrate.plan import ChannelPlan, Plan, Post, Retraction, Upload, metadata_f
 from migrate.slack.client import (
     SlackClient,
     SlackOutcomeUnknown,
+    SlackRateLimited,
     SlackRefused,
     SlackUnavailable,
 )
@@ -336,15 +337,24 @@ class ChannelLane:
             else:
                 getattr(self, f"_do_{item.kind}")(item)
         except _Halt as exc:
-            self.halted = str(exc)
-            with self.imp._lock:
-                self.imp.result.halted[self.label] = str(exc)
+            self._halt(str(exc))
+            return
+        except SlackRateLimited:
+            # Still 429 after the scheduler's patient retries: this channel waits for the next
+            # run (a post's intent stays in doubt and is looked up first then).
+            self._halt("Slack kept answering 429 (rate limited); the next run retries")
             return
         if item.kind in ("post", "upload"):
             self.imp.progress.advance(self.label)
             self._left -= 1
         self.index += 1
         self._skip_done()
+
+    def _halt(self, why: str) -> None:
+        self.halted = why
+        self.trouble = True
+        with self.imp._lock:
+            self.imp.result.halted[self.label] = why
 
     def _archived_change(self, item: _Item) -> None:
         """DESIGN §4.4: later changes in a channel archived after import are reported only."""

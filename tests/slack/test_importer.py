@@ -16,7 +16,7 @@ from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN
 from migrate.slack.client import SlackClient
 from migrate.slack.importer import Importer
 from migrate.slack.limits import slack_limits
-from migrate.slack.scheduler import Scheduler
+from migrate.slack.scheduler import FakeClock, Scheduler
 from migrate.store import Store, ledger
 
 CH = "19:aaaa@thread.tacv2"
@@ -40,13 +40,14 @@ def emulator():
         yield emu
 
 
-def _run(emu, tmp_path, plan):
+def _run(emu, tmp_path, plan, clock=None):
     settings = SlackSettings(url=emu.url, token=SANDBOX_SLACK_TOKEN, rate_scale=100)
     store = Store.open(tmp_path / "work")
     try:
-        importer = Importer(plan, store, SlackClient(settings), Scheduler(slack_limits(settings)),
+        importer = Importer(plan, store, SlackClient(settings),
+                            Scheduler(slack_limits(settings), clock=clock),
                             files_dir=tmp_path / "files")
-        result = importer.run(workers=2)
+        result = importer.run(workers=1 if clock else 2)
         rows = {k: dict(v) for k, v in ledger.with_prefix(store, "post:").items()}
     finally:
         store.close()
@@ -124,3 +125,15 @@ def test_invites_tolerate_members_and_report_guests(emulator, tmp_path):
     assert not set(guests) & set(channel["members"])
     assert result.outcomes[("member", "invited")] == len(members)
     assert result.outcomes.get(("member", "skipped"), 0) == len(guests)
+
+
+def test_a_channel_slack_keeps_rate_limiting_waits_for_the_next_run(emulator, tmp_path):
+    # Every post is answered 429 without Retry-After: after the scheduler's patient retries
+    # (on a fake clock, so no real waiting) the channel stops cleanly; nothing crashes.
+    emulator.configure_faults(4, FaultPlan(rates={"429_no_retry_after": 1.0},
+                                           only=("chat.postMessage",)))
+    plan = Plan(as_of=None, channels=[_channel()], posts=[_post("1", "hello"), _post("2", "again")])
+    result, rows = _run(emulator, tmp_path, plan, clock=FakeClock())
+    assert "429" in result.halted["team-general"] and not result.finished
+    assert not _ours(emulator)
+    assert rows[f"post:{CH}:1:0"]["state"] == "intent"  # looked up first by the next run
