@@ -615,4 +615,6 @@ def main(argv: list[str] | None = None) -> None:
         print_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
                     "and report it)")
         sys.exit(EXIT_ITEMS_FAILED)
+    if code == 130:  # typer turns Ctrl-C into exit code 130 outside standalone mode
+        print_error("interrupted; the next run resumes where this one stopped")
     sys.exit(code if isinstance(code, int) else 0)

@@ -295,3 +295,36 @@ def test_max_duration_stops_with_75_and_the_next_run_completes_exactly_once(tmp_
         assert verify.returncode == 0, verify.stdout[-3000:]
         totals = json.loads(verify.stdout)["totals"]
         assert totals["duplicated"] == totals["missing"] == totals["misplaced"] == 0
+
+
+def test_ctrl_c_stops_after_the_calls_in_flight_and_the_next_run_resumes(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .conftest import ROOT
+
+    with start_sandbox(rate_scale=10) as sandbox:
+        env = {**{k: v for k, v in __import__("os").environ.items() if not k.startswith("MIGRATE_")},
+               **sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+        assert run_migrate("export", env=env).returncode == 0
+        proc = subprocess.Popen([sys.executable, "-m", "migrate", "run", "--yes", "--no-export"],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(4)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err[-2000:]
+        assert time.monotonic() - started < 10          # calls in flight only, not the backlog
+        assert "the next run resumes" in err and "Traceback" not in err, err[-600:]
+        from migrate.store import Store
+
+        with Store.open(tmp_path) as store:                # every call in flight was recorded
+            assert store.scalar("SELECT COUNT(*) FROM ledger WHERE state = 'intent'") == 0
+            assert store.scalar("SELECT COUNT(*) FROM ledger WHERE state = 'done'") > 0
+        sandbox.slack.rate_scale = 50.0
+        env["MIGRATE_SLACK_RATE_SCALE"] = "50"
+        assert run_migrate("run", "--yes", "--no-export", env=env, timeout=300).returncode == 0
+        verify = run_migrate("--json", "verify", env=env, timeout=300)
+        assert verify.returncode == 0, verify.stdout[-2000:]

@@ -405,10 +405,12 @@ class ChannelLane:
             if adopted:
                 return
         for _attempt in range(1, 50):
-            ledger.intent(store, key, "channel", teams_id=cp.teams_channel_id, run_id=imp.run_id)
+            def create(n: str = name) -> Any:
+                ledger.intent(store, key, "channel", teams_id=cp.teams_channel_id, run_id=imp.run_id)
+                return imp.client.create_channel(n, cp.is_private)
+
             try:
-                channel = self._call("conversations.create",
-                                     lambda n=name: imp.client.create_channel(n, cp.is_private))
+                channel = self._call("conversations.create", create)
             except SlackOutcomeUnknown as exc:
                 ledger.in_doubt(store, key, f"no answer to conversations.create ({exc.code})")
                 if self._adopt(name):
@@ -588,14 +590,18 @@ class ChannelLane:
             return
         metadata = metadata_for(post.channel, post.message_id, post.part)
         for _ in range(TRIES):
-            ledger.intent(store, post.key, "post", teams_id=post.message_id,
-                          slack_channel=self.slack_id, run_id=self.imp.run_id)
-            started = ledger.get(store, post.key)["intent_at"]
+            def send() -> Any:
+                # The intent is written once the scheduler admits the call, just before it goes.
+                ledger.intent(store, post.key, "post", teams_id=post.message_id,
+                              slack_channel=self.slack_id, run_id=self.imp.run_id)
+                return client.post_message(self.slack_id, post.text, username=post.username,
+                                           icon_url=post.icon_url, metadata=metadata,
+                                           thread_ts=thread_ts)
+
             try:
-                answer = self._call("chat.postMessage", lambda: client.post_message(
-                    self.slack_id, post.text, username=post.username, icon_url=post.icon_url,
-                    metadata=metadata, thread_ts=thread_ts), posting=True)
+                answer = self._call("chat.postMessage", send, posting=True)
             except SlackOutcomeUnknown as exc:
+                started = ledger.get(store, post.key)["intent_at"]
                 ledger.in_doubt(store, post.key, f"no answer to the post ({exc.code})")
                 if self._resolve(post, thread_ts, started):
                     return
@@ -713,14 +719,16 @@ class ChannelLane:
                 self._fail(key, "file", f"Slack unavailable ({exc.code})", halt=False)
                 return
             file_id = ticket["file_id"]
-            ledger.intent(store, key, "file", teams_id=upload.message_id,
-                          slack_channel=self.slack_id, run_id=self.imp.run_id, slack_file=file_id)
-            started = ledger.get(store, key)["intent_at"]
+            def share(f: str = file_id) -> Any:
+                ledger.intent(store, key, "file", teams_id=upload.message_id,
+                              slack_channel=self.slack_id, run_id=self.imp.run_id, slack_file=f)
+                return client.complete_upload(f, upload.name, self.slack_id, thread_ts,
+                                              username=self._usernames.get(upload.message_id))
+
             try:
-                answer = self._call("files.completeUploadExternal", lambda f=file_id: client.complete_upload(
-                    f, upload.name, self.slack_id, thread_ts,
-                    username=self._usernames.get(upload.message_id)), posting=True)
+                answer = self._call("files.completeUploadExternal", share, posting=True)
             except SlackOutcomeUnknown as exc:
+                started = ledger.get(store, key)["intent_at"]
                 ledger.in_doubt(store, key, f"no answer to completeUploadExternal ({exc.code})")
                 try:
                     ts = self._file_in_thread(thread_ts, file_id, started)

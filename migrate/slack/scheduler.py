@@ -175,7 +175,7 @@ class Scheduler:
             self._pending.append(req)
             try:
                 while True:
-                    if self.stop_reason == "fatal":
+                    if self.stop_reason in ("fatal", "interrupted"):
                         raise Stopped(self.stop_reason)
                     now = self.clock.now()
                     best, start = self._best(now)
@@ -349,8 +349,18 @@ class Scheduler:
         else:
             for thread in threads:
                 thread.start()
-            for thread in threads:
-                thread.join()
+            try:
+                for thread in threads:
+                    while thread.is_alive():
+                        thread.join(0.2)
+            except KeyboardInterrupt:
+                # Ctrl-C: start nothing new, let the calls in flight finish and be recorded
+                # (a second Ctrl-C leaves at once; the next run looks up what was in flight).
+                self.stop("interrupted")
+                for thread in threads:
+                    while thread.is_alive():
+                        thread.join(0.2)
+                raise
         if errors:
             raise errors[0]
         return not waiting and not ready and self.stop_reason is None
