@@ -211,9 +211,9 @@ def status(settings: Settings) -> dict[str, Any]:
 
 
 def _lag_seconds(newest: str | None, in_slack: str | None) -> float | None:
-    import datetime as dt
+    from migrate.timestamps import parse_instant
 
-    if not newest or not in_slack:
+    later, earlier = parse_instant(newest), parse_instant(in_slack)
+    if later is None or earlier is None:
         return None
-    later, earlier = (dt.datetime.fromisoformat(s.replace("Z", "+00:00")) for s in (newest, in_slack))
     return max(0.0, (later - earlier).total_seconds())

@@ -24,6 +24,7 @@ from migrate.graph.export_files import record_assets
 from migrate.store import Store
 from migrate.store import teams_objects as teams_store
 from migrate.store.writer import StoreWriter
+from migrate.timestamps import parse_instant
 
 Json = dict[str, Any]
 # Teams launched in 2017; a lower bound that old reads everything (the real API documents the
@@ -38,7 +39,10 @@ def iso(moment: dt.datetime) -> str:
 
 
 def parse_iso(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    moment = parse_instant(text)
+    if moment is None:
+        raise ValueError(f"not a timestamp: {text!r}")
+    return moment
 
 
 class RemainingPages:

@@ -20,7 +20,6 @@ put later messages before it); other channels go on. The next run resumes.
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 from collections import Counter
@@ -40,6 +39,7 @@ from migrate.slack.client import (
 from migrate.slack.directory import remember_channel
 from migrate.slack.scheduler import Scheduler
 from migrate.store import Store, ledger
+from migrate.timestamps import parse_instant
 from migrate.transform.channels import MAX_NAME
 from migrate.transform.content import DELETED
 
@@ -92,9 +92,8 @@ class ImportResult:
 
 
 def _epoch(iso: str | None) -> float:
-    if not iso:
-        return time.time()
-    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    moment = parse_instant(iso)
+    return moment.timestamp() if moment is not None else time.time()
 
 
 def _payload(message: dict) -> dict:

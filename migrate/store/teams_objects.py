@@ -7,12 +7,12 @@ lastModifiedDateTime), so an overlapping incremental export never moves a messag
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from migrate.store.db import Store, utcnow
+from migrate.timestamps import instant_or_min
 
 Json = dict[str, Any]
 
@@ -22,15 +22,8 @@ def _raw(obj: Json) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def _instant(stamp: str | None) -> dt.datetime:
-    """Graph trims trailing zeros of fractional seconds (`.08Z`, `.3Z`, none at all), so
-    timestamps are compared as instants, never as text."""
-    if not stamp:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
-    try:
-        return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return dt.datetime.min.replace(tzinfo=dt.UTC)
+# Graph trims trailing zeros of fractional seconds, so versions are compared as instants.
+_instant = instant_or_min
 
 
 def is_deleted_message(message: Json) -> bool:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from migrate.timestamps import parse_instant
 from migrate.transform.content_model import FileRef
 from migrate.transform.markup import (
     HOSTED_SRC,
@@ -30,7 +31,6 @@ from migrate.transform.markup import (
 
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://|mailto:)[^)\s]+)\)")
 _MD_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_FRACTION = re.compile(r"(\.\d{6})\d+")
 _MAX_CARD_DEPTH = 8
 
 CARD_KINDS = {
@@ -59,14 +59,9 @@ def zone(name: str) -> ZoneInfo | None:
 
 def local_time(value: Any, timezone: str) -> str | None:
     """`2024-03-05 14:32 CET`: a Graph timestamp in the given IANA zone (UTC if unknown)."""
-    if not isinstance(value, str) or not value.strip():
+    moment = parse_instant(value)
+    if moment is None:
         return None
-    try:
-        moment = datetime.fromisoformat(_FRACTION.sub(r"\1", value.strip().replace("Z", "+00:00")))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(zone(timezone) or UTC)
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or "UTC")
 

@@ -55,6 +55,7 @@ from migrate.model import (
     TeamsTeam,
     TeamsTeamId,
 )
+from migrate.timestamps import EPOCH_MIN, parse_instant
 from migrate.transform.users import read_override_rows
 
 MAX_NAME = 80          # reference/slack.md §4.1
@@ -171,15 +172,8 @@ class _Auto:
 
 def _instant(stamp: str | None) -> tuple[int, dt.datetime]:
     """createdDateTime as an instant (Graph trims fractional zeros); unknown ones sort last."""
-    if stamp:
-        try:
-            when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=dt.UTC)
-            return 0, when
-        except ValueError:
-            pass
-    return 1, dt.datetime.min.replace(tzinfo=dt.UTC)
+    when = parse_instant(stamp)
+    return (0, when) if when is not None else (1, EPOCH_MIN)
 
 
 def creation_order(channel: TeamsChannel) -> tuple:
