@@ -226,7 +226,7 @@ def plan(
     with ExportDisplay(state.out.err) as display:
         result, paths = stages.plan(settings, display, workers=workers, export_first=not no_export)
     if state.out.json_mode:
-        sys.stdout.write(result.to_json())
+        result.write_json(sys.stdout)
         return
     _plan_summary(state.out, result)
     out = state.out

@@ -8,11 +8,12 @@ Same inputs → byte-identical `plan.json` (no wall-clock time, everything sorte
 
 from __future__ import annotations
 
+import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 from migrate.config import Settings
 from migrate.graph import records
@@ -146,7 +147,38 @@ class Plan:
                 "estimate": self.estimate.to_dict() if self.estimate else None}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        out = io.StringIO()
+        self.write_json(out)
+        return out.getvalue()
+
+    def write_json(self, out: TextIO) -> None:
+        """plan.json, written item by item: the same bytes as json.dumps(self.to_dict(),
+        indent=1, sort_keys=True, ensure_ascii=False) + newline, without ever holding the whole
+        document (a plan of 50,000 channels is hundreds of MB as one dict and one string)."""
+        def dump(value: Any, depth: int) -> str:
+            text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
+            return text.replace("\n", "\n" + " " * depth)
+
+        lists = {"users": self.users, "channels": self.channels, "posts": self.posts,
+                 "uploads": self.uploads, "skips": self.skips, "retractions": self.retractions}
+        scalars = {"version": PLAN_VERSION, "as_of": self.as_of, "summary": self.summary(),
+                   "warnings": self.warnings, "warning_samples": self.warning_samples,
+                   "estimate": self.estimate.to_dict() if self.estimate else None}
+        out.write("{")
+        for n, key in enumerate(sorted({*lists, *scalars})):
+            out.write(("," if n else "") + "\n " + json.dumps(key) + ": ")
+            if key in scalars:
+                out.write(dump(scalars[key], 1))
+                continue
+            items = lists[key]
+            if not items:
+                out.write("[]")
+                continue
+            out.write("[")
+            for i, item in enumerate(items):
+                out.write(("," if i else "") + "\n  " + dump(asdict(item), 2))
+            out.write("\n ]")
+        out.write("\n}\n")
 
 
 class _Warnings:

@@ -26,7 +26,8 @@ def write_reports(plan: Plan, directory: Path) -> dict[str, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     paths = {"json": directory / "plan.json", "md": directory / "plan.md",
              "html": directory / "plan.html"}
-    paths["json"].write_text(plan.to_json(), encoding="utf-8")
+    with paths["json"].open("w", encoding="utf-8") as handle:
+        plan.write_json(handle)
     paths["md"].write_text(plan_markdown(plan), encoding="utf-8")
     paths["html"].write_text(plan_html(plan), encoding="utf-8")
     return paths

@@ -145,3 +145,33 @@ def test_malformed_mapping_file_is_one_line_naming_the_line(tmp_path):
     assert result.returncode == 2, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("migrate: error: ") and "users.csv:2" in last and "Traceback" not in result.stderr
+
+
+def test_plan_json_is_streamed_with_the_same_bytes_as_one_dump(planned):
+    from migrate.plan import (
+        ChannelPlan,
+        Plan,
+        Post,
+        Retraction,
+        Skip,
+        Upload,
+        UserLine,
+    )
+
+    plan = Plan(as_of="2024-01-01T00:00:00Z",
+                users=[UserLine("u1", "Zoë “Z” Ünal", "U1", "mail", None, False)],
+                channels=[ChannelPlan("19:a@thread.tacv2", "T", "Équipe", "Général\nnew", "create",
+                                      "equipe-general", None, True, None, None, False, None,
+                                      "desc", ("U1", "U2"))],
+                posts=[Post("post:c:m:0", "c", "m", None, 0, "line 1\nline 2 <&> 🎉", "Zoë", None, "")],
+                uploads=[Upload("file:c:m:hosted:h", "c", "m", "m", "hosted", "h", "a.png", "ab" * 32,
+                                10, "image/png")],
+                skips=[Skip("message", "m2", "deleted in Teams")],
+                retractions=[Retraction("post:c:m3:0", "c", "m3", "deleted in Teams")],
+                warnings={"x": 1}, warning_samples={"x": ["é"]})
+    for sample in (plan, Plan(as_of=None)):
+        expected = json.dumps(sample.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        assert sample.to_json() == expected
+    demo = json.loads(planned["bytes"])
+    assert json.dumps(demo, indent=1, sort_keys=True, ensure_ascii=False) + "\n" == \
+        planned["bytes"].decode("utf-8")

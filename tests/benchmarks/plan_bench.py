@@ -98,10 +98,13 @@ settings = load_settings(None, environ={"MIGRATE_WORKDIR": sys.argv[1]})
 started = time.monotonic()
 directory = load_directory(store)
 plan = build_plan(store, settings, directory)
-text = plan.to_json()
+path = sys.argv[1] + "/plan.json"
+with open(path, "w", encoding="utf-8") as handle:  # as `migrate plan` writes it: streamed
+    plan.write_json(handle)
 seconds = time.monotonic() - started
+import os
 print(json.dumps({"seconds": round(seconds, 1), "posts": len(plan.posts), "channels": len(plan.channels),
-                  "users": len(plan.users), "plan_json_mb": round(len(text) / 2**20, 1),
+                  "users": len(plan.users), "plan_json_mb": round(os.path.getsize(path) / 2**20, 1),
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
 '''
 
