@@ -47,6 +47,8 @@ LOOKBACK_S = 600.0        # an in-doubt post is looked for from this long before
 TRIES = 3                 # posts tried per run when their outcome keeps being unknown
 INVITE_BATCH = 100        # reference §4.3: the stricter of the documented maxima
 GUEST_CODES = {"user_is_restricted", "user_is_ultra_restricted", "ura_max_channels"}
+CHANNEL_CODES = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action",
+                 "no_permission", "method_not_supported_for_channel_type"}
 # Refusals that say this content will never be accepted: the item is skipped, not retried.
 CONTENT_CODES = {"msg_too_long", "no_text", "invalid_blocks", "invalid_blocks_format",
                  "msg_blocks_too_long", "too_many_attachments", "invalid_metadata_format",
@@ -760,36 +762,63 @@ class ChannelLane:
     # ------------------------------------------------------------------ invites, archive
 
     def _do_invite(self, item: _Item) -> None:
+        """Mapped members in batches of ≤ 100 with `force` (valid ones invited, the others
+        listed in `errors`). A refused call invites nobody (all or nothing, reference §4.3):
+        the users it names are settled, the rest go again — one by one when Slack names no
+        one — so nobody is recorded as a member who was not invited."""
         store = self.imp.store
         prefix = f"member:{self.cp.teams_channel_id}:"
         settled = {k.removeprefix(prefix) for k, row in ledger.with_prefix(store, prefix).items()
                    if row["state"] in ("done", "skipped")}
         wanted = [u for u in self.cp.invite if u not in settled]
-        for start in range(0, len(wanted), INVITE_BATCH):
-            batch = wanted[start:start + INVITE_BATCH]
+        queue = [wanted[i:i + INVITE_BATCH] for i in range(0, len(wanted), INVITE_BATCH)]
+        while queue:
+            batch = queue.pop(0)
             try:
                 answer = self._call("conversations.invite",
                                     lambda b=batch: self.imp.client.invite(self.slack_id, b))
-                errors = answer.get("errors") or []
             except SlackRefused as exc:
-                errors = exc.data.get("errors") or [{"user": u, "error": exc.code} for u in batch]
+                if exc.code in CHANNEL_CODES:  # about the channel, not the people: retry later
+                    for user in [u for b in [batch, *queue] for u in b]:
+                        self._fail(prefix + user, "member", f"Slack refused the invite: {exc.code}",
+                                   halt=False)
+                    return
+                named = {e.get("user"): e.get("error") or exc.code for e in exc.data.get("errors") or []
+                         if e.get("user") in batch}
+                if not named and len(batch) == 1:
+                    named = {batch[0]: exc.code}
+                rest = [u for u in batch if u not in named]
+                if named:
+                    self._settle_members(prefix, named, [])
+                    if rest:
+                        queue.insert(0, rest)
+                else:
+                    queue[:0] = [[u] for u in rest]      # Slack named no one: try each alone
+                continue
             except SlackUnavailable as exc:
                 for user in batch:
                     self._fail(prefix + user, "member", f"Slack unavailable ({exc.code})", halt=False)
                 continue
-            refused = {e.get("user"): e.get("error") or "refused" for e in errors}
-            with store.transaction():
-                for user in batch:
-                    code = refused.get(user)
-                    if code is None or code == "already_in_channel":
-                        ledger.done(store, prefix + user, kind="member", slack_channel=self.slack_id,
-                                    teams_id=self.cp.teams_channel_id)
-                        self.imp.count("member", "invited" if code is None else "already")
-                    elif code in GUEST_CODES:
-                        self._skip(prefix + user, "member", f"guest account ({code}): an admin "
-                                   "must add guests to channels")
-                    else:
-                        self._skip(prefix + user, "member", f"Slack refused the invite: {code}")
+            refused = {e.get("user"): e.get("error") or "refused" for e in answer.get("errors") or []}
+            self._settle_members(prefix, refused, [u for u in batch if u not in refused])
+
+    def _settle_members(self, prefix: str, refused: dict[str, str], invited: list[str]) -> None:
+        store = self.imp.store
+        with store.transaction():
+            for user in invited:
+                ledger.done(store, prefix + user, kind="member", slack_channel=self.slack_id,
+                            teams_id=self.cp.teams_channel_id)
+                self.imp.count("member", "invited")
+            for user, code in refused.items():
+                if code == "already_in_channel":
+                    ledger.done(store, prefix + user, kind="member", slack_channel=self.slack_id,
+                                teams_id=self.cp.teams_channel_id)
+                    self.imp.count("member", "already")
+                elif code in GUEST_CODES:
+                    self._skip(prefix + user, "member", f"guest account ({code}): an admin "
+                               "must add guests to channels")
+                else:
+                    self._skip(prefix + user, "member", f"Slack refused the invite: {code}")
 
     def _do_archive(self, item: _Item) -> None:
         key = self._key("archive")

@@ -137,3 +137,26 @@ def test_a_channel_slack_keeps_rate_limiting_waits_for_the_next_run(emulator, tm
     assert "429" in result.halted["team-general"] and not result.finished
     assert not _ours(emulator)
     assert rows[f"post:{CH}:1:0"]["state"] == "intent"  # looked up first by the next run
+
+
+def test_an_all_or_nothing_invite_still_invites_everyone_it_can(emulator, tmp_path, monkeypatch):
+    # A workspace (or an older Slack) ignoring `force`: one guest makes the whole call fail,
+    # naming only the guest. The others must still be invited, and nobody recorded who was not.
+    monkeypatch.setattr(SlackClient, "invite", lambda self, channel, users: self.call(
+        "conversations.invite", {"channel": channel, "users": ",".join(users)}, write=True))
+    users = [u for u in emulator.state()["users"] if not u.get("is_bot") and not u.get("deleted")
+             and u["id"] != "USLACKBOT"]
+    guests = [u["id"] for u in users if u.get("is_restricted") or u.get("is_ultra_restricted")]
+    members = [u["id"] for u in users if u["id"] not in guests][:4]
+    if not guests:  # the synthetic workspace decides; make one user a guest if it has none
+        guest = members.pop()
+        with emulator.store.lock:
+            emulator.store.users[guest]["is_restricted"] = True
+        guests = [guest]
+    plan = Plan(as_of=None, channels=[_channel(invite=sorted(members + guests))],
+                posts=[_post("1", "hello")])
+    result, _ = _run(emulator, tmp_path, plan)
+    channel = next(c for c in emulator.state()["channels"] if c["name"] == "team-general")
+    assert set(members) <= set(channel["members"]) and not set(guests) & set(channel["members"])
+    assert result.outcomes[("member", "invited")] == len(members)
+    assert result.outcomes[("member", "skipped")] == len(guests)
