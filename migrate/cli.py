@@ -392,6 +392,10 @@ def status(ctx: typer.Context) -> None:
         out.info("In Slack (ledger): " + "; ".join(
             f"{kind}: " + ", ".join(f"{n} {st}" for st, n in states.items())
             for kind, states in totals.items()))
+    last = next((r for r in doc["runs"] if r["command"] in ("run", "sync")), None)
+    if last and last["not_attempted"]:
+        out.info(f"Pending: the last {last['command']} (#{last['id']}, {last['status']}) left "
+                 f"{last['not_attempted']} items for the next one.")
     for title, key in (("Failed (retried by the next run)", "failed"), ("In doubt (looked up before any retry)", "in_doubt")):
         if doc[key]:
             out.info(f"{title}:")
