@@ -434,8 +434,11 @@ def _check(settings: Settings) -> None:
                 "graph.timeout", "slack.timeout", "export.max_file_mb"):
         if settings.value(key) <= 0:
             fail(key, f"must be greater than 0, got {settings.value(key)}")
-    if settings.export.overlap_hours < 0:
-        fail("export.overlap_hours", f"must be 0 or more, got {settings.export.overlap_hours}")
+    if settings.export.overlap_hours < 24:
+        # Teams' export data can surface up to a day late (reference/graph.md): a shorter
+        # overlap would silently miss messages.
+        fail("export.overlap_hours", f"must be at least 24, got {settings.export.overlap_hours:g}",
+             "export data can appear up to a day late; 48 is the default")
     try:
         zoneinfo.ZoneInfo(settings.plan.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

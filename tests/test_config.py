@@ -128,3 +128,10 @@ def test_rendered_template_documents_every_setting_and_loads_back(tmp_path):
                             for line in text.splitlines())
     s = load_settings(write(tmp_path, uncommented), environ={})
     assert s == load_settings(None, environ={})
+
+
+def test_an_overlap_under_a_day_is_refused(clean_env):
+    # Export data can surface a day late: a shorter re-read window would miss messages.
+    with pytest.raises(ConfigError, match="overlap_hours must be at least 24"):
+        load_settings(None, environ={"MIGRATE_OVERLAP_HOURS": "6"})
+    assert load_settings(None, environ={"MIGRATE_OVERLAP_HOURS": "24"}).export.overlap_hours == 24
