@@ -343,6 +343,10 @@ def sync(
     state = _state(ctx)
     settings = state.settings()
     out = state.out
+    if settings.export.method == "per-channel":
+        out.warn("export.method is per-channel: each sync reads every channel, and Microsoft "
+                 "asks not to poll the same resource for changes more than once a day — schedule "
+                 "syncs daily, or use getAllMessages (the default)")
     with ExportDisplay(out.err) as export_display:
         stages.export(settings, export_display)
     with ImportDisplay(out.err) as display:
