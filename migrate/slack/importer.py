@@ -287,6 +287,8 @@ class ChannelLane:
             return "pending"
         elif item.kind == "upload":
             row = self.rows.get(item.upload.key)
+        elif item.kind == "rename":
+            return None  # planned only while the Slack name differs (a channel may move twice)
         else:
             row = ledger.get(self.imp.store, self._key(item.kind))
             if item.kind == "channel" and row is not None and row["state"] == "done":
