@@ -687,6 +687,10 @@ class ChannelLane:
         store, client, key = self.imp.store, self.imp.client, upload.key
         thread_ts = self.thread_ts.get(upload.thread_of)
         if thread_ts is None:
+            root = ledger.get(store, f"post:{upload.channel}:{upload.thread_of}:0")
+            if root is not None and root["state"] == "skipped":
+                self._skip(key, "file", "the message it belongs to was refused by Slack")
+                return
             self._fail(key, "file", "the message it belongs to is not in Slack yet", halt=False)
             return
         row = self.rows.get(key)
