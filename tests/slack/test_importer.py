@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from migrate.config import SlackSettings
-from migrate.plan import ChannelPlan, Plan, Post
+from migrate.plan import ChannelPlan, Plan, Post, Upload
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.slack_emulator import SlackEmulator
 from migrate.sandbox.synthetic import synthetic_tenant, synthetic_workspace
@@ -92,12 +92,16 @@ def test_a_post_whose_request_never_reached_slack_is_posted_after_the_look_up(em
 
 
 def test_replies_of_a_refused_root_are_skipped_and_the_channel_goes_on(emulator, tmp_path):
+    upload = Upload(f"file:{CH}:1:hosted:h1", CH, "1", "1", "hosted", "h1", "a.txt", "ab" * 32, 3,
+                    "text/plain")
     plan = Plan(as_of=None, channels=[_channel()],
                 posts=[_post("1", ""), _post("2", "reply to nothing", root="1"),
-                       _post("3", "the next root")])          # "" → Slack answers no_text
+                       _post("3", "the next root")],          # "" → Slack answers no_text
+                uploads=[upload])
     result, rows = _run(emulator, tmp_path, plan)
     assert rows[f"post:{CH}:1:0"]["state"] == "skipped"
     assert rows[f"post:{CH}:2:0"]["reason"] == "its thread root was refused by Slack"
+    assert result.skipped["the message it belongs to was refused by Slack"] == 1
     assert rows[f"post:{CH}:3:0"]["state"] == "done"
     assert not result.halted and result.finished
 
