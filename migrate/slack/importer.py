@@ -629,10 +629,17 @@ class ChannelLane:
             self._skip_update(post.key, f"Slack refused the edit: {exc.code}")
             return
         except SlackUnavailable as exc:
-            self._fail(post.key, "post", f"edit: Slack unavailable ({exc.code})", halt=False)
+            self._change_failed(post.key, "edit", f"Slack unavailable ({exc.code})")
             return
         ledger.done(self.imp.store, post.key, content_hash=ledger.text_hash(post.text))
         self.imp.count("post", "updated")
+
+    def _change_failed(self, key: str, change: str, reason: str) -> None:
+        """An edit or deletion of a post already in Slack failed: the post stays `done` (it
+        is in Slack — marking it failed would post it again) and the next sync retries."""
+        ledger.done(self.imp.store, key, reason=f"{change} not applied yet: {reason}")
+        self.imp.count(change, "failed", f"{change}: {reason}")
+        self.trouble = True
 
     def _skip_update(self, key: str, reason: str) -> None:
         # The post stays in Slack as it was (done); the edit is what is skipped. Remember the
@@ -656,11 +663,10 @@ class ChannelLane:
             self._call("chat.delete", lambda: client.delete_message(channel, ts))
         except SlackRefused as exc:
             if exc.code != "message_not_found":
-                self._fail(retraction.key, "post", f"Slack refused to delete it: {exc.code}",
-                           halt=False)
+                self._change_failed(retraction.key, "delete", f"Slack refused: {exc.code}")
                 return
         except SlackUnavailable as exc:
-            self._fail(retraction.key, "post", f"delete: Slack unavailable ({exc.code})", halt=False)
+            self._change_failed(retraction.key, "delete", f"Slack unavailable ({exc.code})")
             return
         ledger.skipped(self.imp.store, retraction.key, "post",
                        f"deleted from Slack ({retraction.reason})")

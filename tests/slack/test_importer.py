@@ -44,7 +44,7 @@ def _run(emu, tmp_path, plan, clock=None):
     settings = SlackSettings(url=emu.url, token=SANDBOX_SLACK_TOKEN, rate_scale=100)
     store = Store.open(tmp_path / "work")
     try:
-        importer = Importer(plan, store, SlackClient(settings),
+        importer = Importer(plan, store, SlackClient(settings, sleep=lambda _s: None),
                             Scheduler(slack_limits(settings), clock=clock),
                             files_dir=tmp_path / "files")
         result = importer.run(workers=1 if clock else 2)
@@ -164,3 +164,17 @@ def test_an_all_or_nothing_invite_still_invites_everyone_it_can(emulator, tmp_pa
     assert set(members) <= set(channel["members"]) and not set(guests) & set(channel["members"])
     assert result.outcomes[("member", "invited")] == len(members)
     assert result.outcomes[("member", "skipped")] == len(guests)
+
+
+def test_a_failed_edit_leaves_the_post_in_place_and_is_retried_not_reposted(emulator, tmp_path):
+    first = Plan(as_of=None, channels=[_channel()], posts=[_post("1", "version 1")])
+    _run(emulator, tmp_path, first)
+    edited = Plan(as_of=None, channels=[_channel()], posts=[_post("1", "version 2 _(edited)_")])
+    emulator.configure_faults(5, FaultPlan(rates={"http_500": 1.0}, only=("chat.update",)))
+    result, rows = _run(emulator, tmp_path, edited)
+    assert result.failed and rows[f"post:{CH}:1:0"]["state"] == "done"
+    emulator.configure_faults(5, FaultPlan())
+    result, rows = _run(emulator, tmp_path, edited)             # the next sync
+    (post,) = _ours(emulator)[("1", 0)]
+    assert post["text"] == "version 2 _(edited)_" and not result.failed
+    assert emulator.counters()["calls"]["chat.postMessage"] == 1  # never posted twice
