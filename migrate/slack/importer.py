@@ -380,6 +380,15 @@ class ChannelLane:
         if halt:
             raise _Halt(f"{kind} failed: {reason}")
 
+    def _still_in_doubt(self, key: str, kind: str, reason: str, *, halt: bool = True) -> None:
+        """The look-up itself failed: the item stays in doubt (never `failed`, which the next
+        run would simply redo) so it is looked up again before anything is re-sent."""
+        ledger.in_doubt(self.imp.store, key, reason)
+        self.imp.count(kind, "failed", reason)
+        self.trouble = True
+        if halt:
+            raise _Halt(f"{kind} in doubt: {reason}")
+
     def _skip(self, key: str, kind: str, reason: str) -> None:
         ledger.skipped(self.imp.store, key, kind, reason, run_id=self.imp.run_id)
         self.imp.count(kind, "skipped", reason)
@@ -453,7 +462,7 @@ class ChannelLane:
             found = self.imp.workspace_channel(name, refresh=True)
             bot = self.imp.bot_user()
         except SlackUnavailable as exc:
-            self._fail(self._key("channel"), "channel", f"cannot check #{name} ({exc.code})")
+            self._still_in_doubt(self._key("channel"), "channel", f"cannot check #{name} ({exc.code})")
         if found and bot and found.get("creator") == bot:
             ledger.done(self.imp.store, self._key("channel"), slack_channel=found["id"],
                         reason=f"created #{name} (found after an unanswered create)")
@@ -704,7 +713,7 @@ class ChannelLane:
             try:
                 ts = self._file_in_thread(thread_ts, row["slack_file"], row["intent_at"])
             except (SlackUnavailable, SlackRefused) as exc:
-                self._fail(key, "file", f"cannot check an unanswered upload ({exc.code})")
+                self._still_in_doubt(key, "file", f"cannot check an unanswered upload ({exc.code})")
             if ts:
                 self._uploaded(upload, row["slack_file"], ts, "found")
                 return
@@ -746,8 +755,8 @@ class ChannelLane:
                 try:
                     ts = self._file_in_thread(thread_ts, file_id, started)
                 except (SlackUnavailable, SlackRefused) as err:
-                    self._fail(key, "file", f"cannot check an unanswered upload ({err.code})",
-                               halt=False)
+                    self._still_in_doubt(key, "file",
+                                         f"cannot check an unanswered upload ({err.code})", halt=False)
                     return
                 if ts:
                     self._uploaded(upload, file_id, ts, "found")
