@@ -124,6 +124,7 @@ class ImportDisplay:
         self._lock = threading.Lock()
         self.totals: dict[str, int] = {}
         self.done: dict[str, int] = {}
+        self.already = 0
         self.started = time.monotonic()
         self._last_line = 0.0
         self.stats = None  # SchedulerStats, set by the caller
@@ -145,10 +146,11 @@ class ImportDisplay:
         elif self.totals:
             self._plain(force=True)
 
-    def lanes(self, totals: dict[str, int]) -> None:
+    def lanes(self, totals: dict[str, int], done: dict[str, int]) -> None:
         with self._lock:
             self.totals = dict(totals)
-            self.done = dict.fromkeys(totals, 0)
+            self.done = {name: done.get(name, 0) for name in totals}
+            self.already = sum(self.done.values())   # by earlier runs: not this run's rate
             self.started = time.monotonic()
         if self.interactive and not self._live:
             self._progress.start()
@@ -156,6 +158,8 @@ class ImportDisplay:
         self._refresh()
 
     def advance(self, channel: str, n: int = 1) -> None:
+        if not self.totals:
+            return  # lanes skipping what earlier runs did, before `lanes` counts it for them
         with self._lock:
             self.done[channel] = self.done.get(channel, 0) + n
         self._refresh()
@@ -163,7 +167,7 @@ class ImportDisplay:
     def _figures(self) -> str:
         total, done = sum(self.totals.values()), sum(self.done.values())
         elapsed = max(0.001, time.monotonic() - self.started)
-        rate = done / elapsed
+        rate = (done - self.already) / elapsed
         eta = (total - done) / rate if rate > 0 else 0.0
         throttled = ""
         if self.stats is not None:

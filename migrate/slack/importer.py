@@ -58,12 +58,12 @@ CONTENT_CODES = {"msg_too_long", "no_text", "invalid_blocks", "invalid_blocks_fo
 
 
 class ImportProgress(Protocol):
-    def lanes(self, totals: dict[str, int]) -> None: ...
+    def lanes(self, totals: dict[str, int], done: dict[str, int]) -> None: ...
     def advance(self, channel: str, n: int = 1) -> None: ...
 
 
 class _NoProgress:
-    def lanes(self, totals: dict[str, int]) -> None:
+    def lanes(self, totals: dict[str, int], done: dict[str, int]) -> None:
         pass
 
     def advance(self, channel: str, n: int = 1) -> None:
@@ -169,7 +169,9 @@ class Importer:
     def run(self, *, workers: int = 8) -> ImportResult:
         started = time.monotonic()
         lanes = [ChannelLane(self, c) for c in self.plan.channels if c.action != "skip"]
-        self.progress.lanes({lane.label: lane.total for lane in lanes})
+        # Items earlier runs finished count as done from the start (a sync shows its delta).
+        self.progress.lanes({lane.label: lane.total for lane in lanes},
+                            {lane.label: lane.total - lane.remaining() for lane in lanes})
         try:
             finished = self.scheduler.run(lanes, workers=workers)
         finally:
@@ -220,7 +222,7 @@ class ChannelLane:
     def __init__(self, importer: Importer, plan: ChannelPlan) -> None:
         self.imp = importer
         self.cp = plan
-        self.label = plan.slack_name or plan.channel_name
+        self.label = plan.slack_name or f"{plan.team_name}/{plan.channel_name}"
         self.slack_id: str | None = plan.slack_channel_id
         self.rows = ledger.with_prefix(importer.store, f"post:{plan.teams_channel_id}:")
         self.rows.update(ledger.with_prefix(importer.store, f"file:{plan.teams_channel_id}:"))
