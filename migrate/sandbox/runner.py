@@ -55,6 +55,10 @@ def _num(value: float) -> str:
 
 
 def load_folder(folder: Path | None) -> Sandbox:
+    if folder is None and not default_demo_folder().is_dir():
+        raise ConfigError("the demo tenant is not installed with this copy of migrate (it lives "
+                          "in the source checkout, examples/demo-tenant)",
+                          hint="install from a clone with `pip install -e .`, or pass --tenant DIR")
     folder = Path(folder) if folder else default_demo_folder()
     if not (folder / "graph").is_dir() or not (folder / "slack").is_dir():
         raise ConfigError(f"{folder}: not a sandbox folder (it needs graph/ and slack/)",
