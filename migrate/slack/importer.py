@@ -729,28 +729,23 @@ class ChannelLane:
             self._skip(key, "file", "empty file (Slack refuses zero-length uploads)")
             return
         for _ in range(TRIES):
-            try:
-                ticket = self._call("files.getUploadURLExternal",
-                                    lambda: client.get_upload_url(upload.name, len(data)))
-                client.upload_bytes(ticket["upload_url"], data)
-            except SlackRefused as exc:
-                if exc.code in CONTENT_CODES:
-                    self._skip(key, "file", f"Slack refused the file: {exc.code}")
-                    return
-                self._fail(key, "file", f"Slack refused the upload: {exc.code}", halt=False)
-                return
-            except SlackUnavailable as exc:
-                self._fail(key, "file", f"Slack unavailable ({exc.code})", halt=False)
-                return
-            file_id = ticket["file_id"]
-            def share(f: str = file_id) -> Any:
+            file_id = None
+
+            def share(f: str) -> Any:
                 ledger.intent(store, key, "file", teams_id=upload.message_id,
                               slack_channel=self.slack_id, run_id=self.imp.run_id, slack_file=f)
                 return client.complete_upload(f, upload.name, self.slack_id, thread_ts,
                                               username=self._usernames.get(upload.message_id))
 
             try:
-                answer = self._call("files.completeUploadExternal", share, posting=True)
+                # getUploadURLExternal and the byte upload are repeatable (an upload never
+                # completed stays private); only the share can leave us in doubt.
+                ticket = self._call("files.getUploadURLExternal",
+                                    lambda: client.get_upload_url(upload.name, len(data)))
+                client.upload_bytes(ticket["upload_url"], data)
+                file_id = ticket["file_id"]
+                answer = self._call("files.completeUploadExternal",
+                                    lambda f=file_id: share(f), posting=True)
             except SlackOutcomeUnknown as exc:
                 started = ledger.get(store, key)["intent_at"]
                 ledger.in_doubt(store, key, f"no answer to completeUploadExternal ({exc.code})")
@@ -767,8 +762,8 @@ class ChannelLane:
             except SlackRefused as exc:
                 if exc.code in CONTENT_CODES:
                     self._skip(key, "file", f"Slack refused the file: {exc.code}")
-                    return
-                self._fail(key, "file", f"Slack refused the upload: {exc.code}", halt=False)
+                else:
+                    self._fail(key, "file", f"Slack refused the upload: {exc.code}", halt=False)
                 return
             except SlackUnavailable as exc:
                 self._fail(key, "file", f"Slack unavailable ({exc.code})", halt=False)
