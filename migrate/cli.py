@@ -21,7 +21,7 @@ try:  # typer ≥ 0.24 vendors click; older releases depend on it
 except ImportError:  # pragma: no cover - depends on the installed typer
     import click
 
-from migrate import __version__
+from migrate import __version__, summaries
 from migrate.config import Settings, load_settings
 from migrate.console import Output, print_error, setup_logging
 from migrate.errors import EXIT_ITEMS_FAILED, EXIT_USAGE, MigrateError
@@ -228,33 +228,9 @@ def plan(
     if state.out.json_mode:
         result.write_json(sys.stdout)
         return
-    _plan_summary(state.out, result)
+    summaries.plan_summary(state.out, result)
     out = state.out
     out.info("Reports: " + ", ".join(str(p) for p in paths.values()))
-
-
-def _plan_summary(out: Output, result) -> None:
-    from migrate.plan_estimate import human
-
-    s = result.summary()
-    est = result.estimate
-    out.info(f"Users: {s['users'].get('mapped', 0)} mapped, {s['users'].get('unmapped', 0)} unmapped "
-             f"({s['users'].get('ambiguous', 0)} ambiguous)")
-    out.info(f"Channels: {s['channels'].get('create', 0)} to create ({s['channels'].get('renamed', 0)} "
-             f"renamed), {s['channels'].get('reuse', 0)} reused, {s['channels'].get('skip', 0)} skipped")
-    out.info(f"Messages: {s['messages']['to_post']} to post ({s['messages']['posts']} posts), "
-             f"{sum(s['messages']['skipped'].values())} skipped; files: {s['files']['to_upload']} "
-             f"({s['files']['bytes']:,} bytes), {s['files']['skipped']} skipped")
-    if result.already_in_slack:
-        out.info(f"Already in Slack: {result.already_in_slack} of {s['messages']['posts']} posts "
-                 "(earlier runs)" + (f"; {len(result.retractions)} to delete (deleted or "
-                                     "shortened in Teams)" if result.retractions else ""))
-    if result.warnings:
-        out.info("Warnings: " + ", ".join(f"{n} {k}" for k, n in result.warnings.items()))
-    if est:
-        out.info(f"Estimated run: {human(est.seconds)} (bound by {est.binding})")
-        for advice in est.advice:
-            out.info(f"  advice: {advice}")
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -303,7 +279,7 @@ def run(
     ask = not yes and sys.stdin.isatty() and not dry_run
 
     def confirm(plan, already: int) -> None:
-        _plan_summary(out, plan)
+        summaries.plan_summary(out, plan)
         if ask and not typer.confirm("Write this to Slack now?", default=False, err=True):
             raise typer.Abort()
 
@@ -314,7 +290,7 @@ def run(
         outcome = stages.run(settings, export_first=False, dry_run=dry_run, confirm=confirm,
                              max_duration=limit, workers=workers, import_progress=display,
                              started=started)
-    _run_summary(out, outcome)
+    summaries.run_summary(out, outcome)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
 
@@ -352,20 +328,10 @@ def sync(
     with ImportDisplay(out.err) as display:
         outcome = stages.run(settings, export_first=False, max_duration=limit, workers=workers,
                              import_progress=display, started=started, command="sync")
-    _run_summary(out, outcome)
-    _github_step_summary(outcome)
+    summaries.run_summary(out, outcome)
+    summaries.github_step_summary(outcome)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
-
-
-def _github_step_summary(outcome) -> None:
-    """GitHub Actions shows $GITHUB_STEP_SUMMARY on the job's page (Markdown, appended)."""
-    target = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not target or not outcome.run_reports:
-        return
-    text = Path(outcome.run_reports["md"]).read_text(encoding="utf-8")
-    with open(target, "a", encoding="utf-8") as handle:
-        handle.write(text.replace("# Migration run", "## migrate sync — run", 1) + "\n")
 
 
 @app.command(help="Show progress from the state store: the last runs and how they ended, items "
@@ -381,77 +347,7 @@ def status(ctx: typer.Context) -> None:
     if out.json_mode:
         out.emit_json(doc)
         return
-    from rich.table import Table
-
-    table = Table(title="Last runs")
-    for column in ("#", "command", "started", "ended", "status", "exit", "posts"):
-        table.add_column(column)
-    for r in doc["runs"]:
-        table.add_row(str(r["id"]), r["command"], r["started_at"] or "", r["ended_at"] or "",
-                      r["status"], "" if r["exit_code"] is None else str(r["exit_code"]),
-                      "" if r["posts_done"] is None else str(r["posts_done"]))
-    out.err.print(table)
-    totals = doc["ledger"]
-    if totals:
-        out.info("In Slack (ledger): " + "; ".join(
-            f"{kind}: " + ", ".join(f"{n} {st}" for st, n in states.items())
-            for kind, states in totals.items()))
-    last = next((r for r in doc["runs"] if r["command"] in ("run", "sync")), None)
-    if last and last["not_attempted"]:
-        out.info(f"Pending: the last {last['command']} (#{last['id']}, {last['status']}) left "
-                 f"{last['not_attempted']} items for the next one.")
-    for title, key in (("Failed (retried by the next run)", "failed"), ("In doubt (looked up before any retry)", "in_doubt")):
-        if doc[key]:
-            out.info(f"{title}:")
-            for reason, n in list(doc[key].items())[:10]:
-                out.info(f"  {n:>6}  {reason}")
-    lag = doc["lag"]
-    if lag["newest_teams_change"] is None:
-        out.info("Nothing exported yet.")
-    elif lag["complete_in_slack_up_to"] is None:
-        out.info(f"Newest Teams change exported: {lag['newest_teams_change']}; no run has completed yet.")
-    else:
-        out.info(f"Slack is complete up to Teams changes of {lag['complete_in_slack_up_to']} "
-                 f"(last complete run ended {lag['last_complete_run_ended_at']}); newest exported "
-                 f"change {lag['newest_teams_change']}: lag {lag['seconds']:.0f}s.")
-
-
-def _run_summary(out: Output, outcome) -> None:
-    if out.json_mode:
-        doc = {"dry_run": outcome.dry_run, "exit_code": outcome.exit_code,
-               "plan": outcome.plan.summary(),
-               "reports": {k: str(v) for k, v in {**outcome.reports, **{
-                   f"run_{k}": v for k, v in outcome.run_reports.items()}}.items()}}
-        if outcome.result is not None:
-            doc["run"] = outcome.result.as_dict()
-            doc["slack"] = outcome.stats.as_dict()
-        out.emit_json(doc)
-        return
-    if outcome.dry_run:
-        _plan_summary(out, outcome.plan)
-        out.info("Dry run: nothing was written to Slack. Plan: " +
-                 ", ".join(str(p) for p in outcome.reports.values()))
-        return
-    r, stats = outcome.result, outcome.stats
-    calls = sum(stats.calls.values())
-    limited = sum(stats.ratelimited.values())
-    outcomes = r.as_dict()["outcomes"]
-    line = "; ".join(f"{kind}: " + ", ".join(f"{n} {state}" for state, n in states.items())
-                     for kind, states in outcomes.items()) or "nothing to do"
-    out.info(f"Done in {r.seconds:.1f}s — {line}")
-    out.info(f"Slack: {calls} calls, {limited} rate limited ({stats.throttled_s:.1f}s held by "
-             f"Retry-After); {r.posts_done / max(r.seconds, 0.001):.1f} posts/s"
-             + (f", efficiency {outcome.ceiling_s / r.seconds:.2f} of the rate-limit ceiling"
-                if r.posts_done and r.seconds else ""))
-    for reason, n in r.failed.most_common(5):
-        out.warn(f"{n} failed: {reason}")
-    for channel, why in list(r.halted.items())[:5]:
-        out.warn(f"#{channel} stopped: {why}")
-    if outcome.exit_code == 75:
-        out.info("Stopped at --max-duration; run again to resume.")
-    elif outcome.exit_code == 1:
-        out.info("Some items failed; run again to retry them (see the run report).")
-    out.info("Run report: " + ", ".join(str(p) for p in outcome.run_reports.values()))
+    summaries.status_summary(out, doc)
 
 
 @app.command(help="Compare what should be in Slack (the plan, from the state store) with what "
@@ -463,31 +359,9 @@ def verify(ctx: typer.Context) -> None:
 
     state = _state(ctx)
     report, paths = stages.verify(state.settings())
-    _verify_summary(state.out, report, paths)
+    summaries.verify_summary(state.out, report, paths)
     if not report.ok:
         raise typer.Exit(EXIT_ITEMS_FAILED)
-
-
-def _verify_summary(out: Output, report, paths) -> None:
-    if out.json_mode:
-        out.emit_json({**report.as_dict(), "reports": {k: str(v) for k, v in paths.items()}})
-        return
-    t = report.totals()
-    for check in report.channels:
-        if check.problems or check.unverifiable:
-            detail = ", ".join(f"{len(getattr(check, n))} {n.replace('_', ' ')}" for n in
-                               ("missing", "duplicated", "misplaced", "out_of_order", "missing_files")
-                               if getattr(check, n))
-            out.info(f"  #{check.name}: {detail or ''}{'; ' if detail and check.unverifiable else ''}"
-                     f"{check.unverifiable or ''}")
-        elif check.note:
-            out.info(f"  #{check.name}: {check.note}")
-    verdict = "[green]verified[/]" if report.ok else "[red]problems found[/]"
-    out.info(f"{verdict}: {t['found']} of {t['expected']} posts found in {t['channels']} channels; "
-             f"{t['missing']} missing, {t['duplicated']} duplicated, {t['misplaced']} misplaced, "
-             f"{t['out_of_order']} out of order, {t['missing_files']} files missing"
-             + (f"; {t['unverifiable_channels']} channels unreadable" if t["unverifiable_channels"] else ""))
-    out.info("Report: " + ", ".join(str(p) for p in paths.values()))
 
 
 @app.command(help="See it work: start the Graph and Slack emulators in this process with the "
@@ -518,9 +392,9 @@ def demo(
                            f"run_{k}": v for k, v in run_outcome.run_reports.items()},
                            **{f"verify_{k}": v for k, v in result.verify_paths.items()}}.items()}})
     else:
-        _plan_summary(out, run_outcome.plan)
-        _run_summary(out, run_outcome)
-        _verify_summary(out, result.verify, result.verify_paths)
+        summaries.plan_summary(out, run_outcome.plan)
+        summaries.run_summary(out, run_outcome)
+        summaries.verify_summary(out, result.verify, result.verify_paths)
         out.info("\nA few migrated threads, as Slack shows them:\n")
         for thread in result.threads:
             for line in render_thread(thread):
