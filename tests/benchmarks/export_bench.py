@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from migrate.sandbox.graph_emulator import LIMITS, TEAM_RPS  # noqa: E402
 from migrate.sandbox.tenant import SANDBOX_GRAPH_TOKEN  # noqa: E402
+from tests.benchmarks.measure import run_measured  # noqa: E402
 from tests.benchmarks.serve_synthetic import tenant_args  # noqa: E402
 
 PAGE = 50
@@ -85,25 +86,6 @@ def counters(url: str) -> dict:
     return requests.get(url.rsplit("/v1.0", 1)[0] + "/_control/counters", timeout=10).json()
 
 
-def run_measured(cmd: list[str], env: dict[str, str], timeout: float | None = None
-                 ) -> tuple[float, int, int, float]:
-    """(seconds, exit status, peak RSS in bytes, CPU seconds) of a child process."""
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = started + timeout if timeout else None
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if deadline and time.monotonic() > deadline:
-            proc.send_signal(signal.SIGINT)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.02)
-    return (time.monotonic() - started, os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024,
-            usage.ru_utime + usage.ru_stime)
-
-
 def bench_migrate(args, messages: int, scratch: Path) -> dict:
     emu, info = start_emulator(args, messages, scratch)
     url = info["url"]
@@ -114,7 +96,7 @@ def bench_migrate(args, messages: int, scratch: Path) -> dict:
                "MIGRATE_GRAPH_TOKEN": SANDBOX_GRAPH_TOKEN, "MIGRATE_GRAPH_RATE_SCALE": str(args.rate_scale),
                "MIGRATE_WORKDIR": str(workdir)}
         seconds, code, rss, cpu = run_measured(
-            [sys.executable, "-m", "migrate", "export", "--workers", "128"], env)
+            [sys.executable, "-m", "migrate", "export", "--workers", "128"], env, quiet=True)
         figures = counters(url)
     finally:
         emu.send_signal(signal.SIGTERM)
@@ -171,7 +153,7 @@ def bench_naive(args, scratch: Path) -> dict:
         env = {**os.environ}
         seconds, _code, rss, cpu = run_measured(
             [sys.executable, "-c", NAIVE, url, SANDBOX_GRAPH_TOKEN, str(scratch / "naive.jsonl")], env,
-            timeout=args.naive_budget)
+            timeout=args.naive_budget, quiet=True)
         figures = counters(url)
     finally:
         emu.send_signal(signal.SIGTERM)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import signal
 import subprocess
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from migrate.config import SlackSettings  # noqa: E402
 from migrate.slack.limits import ceiling_seconds, slack_limits  # noqa: E402
+from tests.benchmarks.measure import run_measured  # noqa: E402
 
 POST_CAP_PER_MINUTE = 300.0     # the emulator's and the tool's default workspace cap
 MAX_SIZE_RATIO = 12.0           # biggest channel ≤ 12 × the smallest (keeps the shape stable)
@@ -362,23 +362,6 @@ class Emulator:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=300)
         return json.loads(self.summary.read_text())
-
-
-def run_measured(cmd: list[str], timeout: float) -> tuple[float, int, int, float]:
-    """(seconds, exit status, peak RSS in bytes, CPU seconds) of a child process."""
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - started > timeout:
-            proc.send_signal(signal.SIGINT)
-            pid, status, usage = os.wait4(proc.pid, 0)
-            break
-        time.sleep(0.02)
-    return (time.monotonic() - started, os.waitstatus_to_exitcode(status), usage.ru_maxrss * 1024,
-            usage.ru_utime + usage.ru_stime)
 
 
 def ceiling(per_channel: dict[str, int], rate_scale: float) -> tuple[float, str]:
