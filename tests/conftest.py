@@ -38,3 +38,17 @@ def run_migrate(*args: str, env: dict[str, str] | None = None, cwd: Path | None 
     base["PYTHONPATH"] = str(ROOT)
     return subprocess.run([sys.executable, "-m", "migrate", *args], capture_output=True,
                           text=True, env=base, cwd=cwd, timeout=timeout)
+
+
+def slack_posts(state: dict) -> dict[tuple[str, int], list[dict]]:
+    """Our posts in a Slack emulator's state(): (Teams message id, part) → the messages that
+    carry those ids in their metadata (each with its Slack `channel`), archived channels too."""
+    found: dict[tuple[str, int], list[dict]] = {}
+    for channel_id, messages in state["messages"].items():
+        for message in messages:
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == "teams_message":
+                ids = meta["event_payload"]
+                found.setdefault((ids["teams_message_id"], int(ids["part"])), []).append(
+                    {**message, "channel": channel_id})
+    return found

@@ -15,7 +15,7 @@ import pytest
 
 from migrate.sandbox.runner import start_sandbox
 
-from .conftest import run_migrate
+from .conftest import run_migrate, slack_posts
 
 NOTIFYING = re.compile(r"<@[UW]|<!channel>|<!here>|<!everyone>|<!subteam")
 ALLOWED_ANGLES = re.compile(r"<(?:https?://|mailto:)[^<>]*>")
@@ -48,13 +48,7 @@ def slack_view(migrated):
     """Slack's channels by name and our posts by (Teams message id, part)."""
     state = migrated["state"]
     by_name = {c["name"]: c for c in state["channels"]}
-    posts: dict[tuple[str, int], list[dict]] = defaultdict(list)
-    for channel_id, messages in state["messages"].items():
-        for m in messages:
-            meta = m.get("metadata") or {}
-            if meta.get("event_type") == "teams_message":
-                p = meta["event_payload"]
-                posts[(p["teams_message_id"], int(p["part"]))].append({**m, "channel": channel_id})
+    posts = slack_posts(state)
     return {"by_name": by_name, "posts": posts, "state": state}
 
 

@@ -8,30 +8,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 
 import pytest
 
 from migrate.sandbox.runner import start_sandbox
 from migrate.store import RunLock
 
-from .conftest import run_migrate
+from .conftest import run_migrate, slack_posts
 
 NEW_ROOT = "Cut-over rehearsal moved to Thursday."
 NEW_REPLY = "Late answer in an old thread."
 EDITED = "Corrected figures: 42, not 24."
-
-
-def _ours(state):
-    """(Teams message id, part) → our posts in Slack (with their channel id)."""
-    out = defaultdict(list)
-    for channel_id, messages in state["messages"].items():
-        for m in messages:
-            meta = m.get("metadata") or {}
-            if meta.get("event_type") == "teams_message":
-                p = meta["event_payload"]
-                out[(p["teams_message_id"], int(p["part"]))].append({**m, "channel": channel_id})
-    return out
 
 
 def _author(demo, user_id):
@@ -132,7 +119,7 @@ def test_second_sync_succeeds_and_verify_passes(synced):
 
 
 def test_new_root_and_new_reply_into_the_old_thread(synced):
-    ours = _ours(synced["after"])
+    ours = slack_posts(synced["after"])
     (root,) = ours[(synced["new_root"]["id"], 0)]
     assert NEW_ROOT in root["text"] and root.get("thread_ts") in (None, root["ts"])
     (old_root,) = ours[(synced["thread_root"], 0)]
@@ -141,7 +128,7 @@ def test_new_root_and_new_reply_into_the_old_thread(synced):
 
 
 def test_edit_deletion_and_reaction_reach_slack(synced):
-    before, after = _ours(synced["before"]), _ours(synced["after"])
+    before, after = slack_posts(synced["before"]), slack_posts(synced["after"])
     key = (synced["edited"]["message_id"], 0)
     assert after[key][0]["ts"] == before[key][0]["ts"]          # updated in place
     assert EDITED in after[key][0]["text"] and "_(edited)_" in after[key][0]["text"]
@@ -153,7 +140,7 @@ def test_edit_deletion_and_reaction_reach_slack(synced):
 
 
 def test_exactly_those_changes_and_nothing_else(synced):
-    before, after = _ours(synced["before"]), _ours(synced["after"])
+    before, after = slack_posts(synced["before"]), slack_posts(synced["after"])
     changed = {k for k in before.keys() & after.keys() if before[k][0]["text"] != after[k][0]["text"]}
     assert changed == {(synced["edited"]["message_id"], 0), (synced["reacted"]["message_id"], 0)}
     assert set(before) - set(after) == {(synced["deleted"]["message_id"], 0)}

@@ -19,6 +19,8 @@ from migrate.slack.limits import slack_limits
 from migrate.slack.scheduler import FakeClock, Scheduler
 from migrate.store import Store, ledger
 
+from ..conftest import slack_posts
+
 CH = "19:aaaa@thread.tacv2"
 
 
@@ -55,14 +57,8 @@ def _run(emu, tmp_path, plan, clock=None):
 
 
 def _ours(emu):
-    out = {}
-    for messages in emu.state()["messages"].values():
-        for m in messages:
-            meta = m.get("metadata") or {}
-            if meta.get("event_type") == "teams_message":
-                key = (meta["event_payload"]["teams_message_id"], meta["event_payload"]["part"])
-                out.setdefault(key, []).append(m)
-    return out
+    return slack_posts(emu.state())
+
 
 
 def test_an_unanswered_post_is_found_not_posted_twice(emulator, tmp_path):
