@@ -270,9 +270,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
         plan.posts.extend(posts)
         plan.uploads.extend(uploads)
 
-    plan.retractions = _retractions(store, plan.posts)
-    settled = {row["key"] for row in store.query(
-        "SELECT key FROM ledger WHERE kind = 'post' AND state IN ('done', 'skipped')")}
+    settled = ledger.settled_posts(store)   # one read of the ledger for both
+    plan.retractions = _retractions(store, plan.posts, settled)
     plan.already_in_slack = sum(1 for p in plan.posts if p.key in settled)
     for kind, count in store.warning_counts("export").items():
         warnings.counts[f"export:{kind}"] += count
@@ -282,7 +281,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     return plan
 
 
-def _retractions(store: Store, posts: list[Post]) -> list[Retraction]:
+def _retractions(store: Store, posts: list[Post], settled: dict[str, tuple[str, str]]
+                 ) -> list[Retraction]:
     """Posts in Slack (ledger) the plan no longer has: deleted in Teams, or parts an edit made
     unnecessary. Nothing else is ever retracted: a post merely out of scope (a changed filter,
     a skipped channel) stays in Slack."""
@@ -293,12 +293,13 @@ def _retractions(store: Store, posts: list[Post]) -> list[Retraction]:
         if row["key"] not in planned:
             channel = row["key"].removeprefix("post:").rsplit(":", 2)[0]
             out[row["key"]] = Retraction(row["key"], channel, row["teams_id"], "deleted in Teams")
-    for message_id, keys in ledger.posted_parts(store).items():
-        for key in keys:
-            channel = key.removeprefix("post:").rsplit(":", 2)[0]
-            if key not in planned and (channel, message_id) in planned_messages:
-                out.setdefault(key, Retraction(key, channel, message_id,
-                                               "edited in Teams: fewer parts now"))
+    for key, (state, message_id) in settled.items():
+        if state != "done" or key in planned:
+            continue
+        channel = key.removeprefix("post:").rsplit(":", 2)[0]
+        if (channel, message_id) in planned_messages:
+            out.setdefault(key, Retraction(key, channel, message_id,
+                                           "edited in Teams: fewer parts now"))
     return [out[k] for k in sorted(out)]
 
 

@@ -97,12 +97,11 @@ def retracted(store: Store) -> list[sqlite3.Row]:
         "WHERE l.kind = 'post' AND l.state = 'done' ORDER BY l.key")
 
 
-def posted_parts(store: Store) -> dict[str, list[str]]:
-    """Teams message id → ledger keys of its posts in Slack (done)."""
-    out: dict[str, list[str]] = {}
-    for row in store.query("SELECT key, teams_id FROM ledger WHERE kind = 'post' AND state = 'done'"):
-        out.setdefault(row["teams_id"], []).append(row["key"])
-    return out
+def settled_posts(store: Store) -> dict[str, tuple[str, str]]:
+    """Posts an earlier run finished: ledger key → (state: done | skipped, Teams message id)."""
+    return {row["key"]: (row["state"], row["teams_id"]) for row in store.query(
+        "SELECT key, state, teams_id FROM ledger WHERE kind = 'post' AND state IN ('done', 'skipped')")}
+
 
 
 def channel_map(store: Store) -> dict[str, str]:
