@@ -287,7 +287,7 @@ def run(
         with ExportDisplay(out.err) as export_display:
             stages.export(settings, export_display)
     with ImportDisplay(out.err) as display:
-        outcome = stages.run(settings, export_first=False, dry_run=dry_run, confirm=confirm,
+        outcome = stages.run(settings, dry_run=dry_run, confirm=confirm,
                              max_duration=limit, workers=workers, import_progress=display,
                              started=started)
     summaries.run_summary(out, outcome)
@@ -326,7 +326,7 @@ def sync(
     with ExportDisplay(out.err) as export_display:
         stages.export(settings, export_display)
     with ImportDisplay(out.err) as display:
-        outcome = stages.run(settings, export_first=False, max_duration=limit, workers=workers,
+        outcome = stages.run(settings, max_duration=limit, workers=workers,
                              import_progress=display, started=started, command="sync")
     summaries.run_summary(out, outcome)
     summaries.github_step_summary(outcome)

@@ -46,7 +46,7 @@ def run_demo(workdir: Path | None = None, *, tenant: Path | None = None,
         environ = {**sandbox.env(), "MIGRATE_WORKDIR": str(workdir)}
         settings = load_settings(None, environ=environ)
         stages.export(settings, progress)
-        outcome = stages.run(settings, export_first=False, import_progress=import_progress)
+        outcome = stages.run(settings, import_progress=import_progress)
         report, paths = stages.verify(settings)
         threads = sample_threads(sandbox.slack.state())
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()

@@ -67,15 +67,16 @@ class RunOutcome:
     ceiling_s: float | None = None    # DESIGN §5 ceiling of the posts made in this run
 
 
-def run(settings: Settings, progress: ExportProgress | None = None, *, export_first: bool = True,
-        dry_run: bool = False, confirm: Callable[[Any, int], None] | None = None,
-        max_duration: float | None = None, workers: int = 8, import_progress: Any = None,
-        started: float | None = None, command: str = "run") -> RunOutcome:
-    """`migrate run`: incremental export, plan, then execute the plan in Slack exactly once.
+def run(settings: Settings, *, dry_run: bool = False,
+        confirm: Callable[[Any, int], None] | None = None, max_duration: float | None = None,
+        workers: int = 8, import_progress: Any = None, started: float | None = None,
+        command: str = "run") -> RunOutcome:
+    """`migrate run` / `sync` after their export: plan, then execute the plan in Slack exactly
+    once. (The callers export first, with their own progress display.)
 
     `--dry-run` builds and reports the very same Plan and stops before the first Slack write.
-    `confirm(plan, posts_already_in_slack)` may raise to cancel. Past `max_duration` seconds (from `started`) no new
-    call starts; the ledger stays consistent and the exit code is 75.
+    `confirm(plan, posts_already_in_slack)` may raise to cancel. Past `max_duration` seconds
+    (from `started`) no new call starts; the ledger stays consistent and the exit code is 75.
     """
     from migrate.plan import build_plan
     from migrate.report import write_reports
@@ -87,8 +88,6 @@ def run(settings: Settings, progress: ExportProgress | None = None, *, export_fi
     from migrate.slack.scheduler import Scheduler
 
     started = time.monotonic() if started is None else started
-    if export_first:
-        export(settings, progress)
     limits = slack_limits(settings.slack)
     client = SlackClient(settings.slack)
     scheduler = Scheduler(limits)

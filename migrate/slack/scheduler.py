@@ -325,7 +325,7 @@ class Scheduler:
                 try:
                     lane.step()
                 except Stopped:
-                    pass
+                    pass  # deadline or Ctrl-C while waiting: the lane goes back, unchanged
                 except BaseException as exc:  # a fatal error (auth): stop everyone
                     errors.append(exc)
                     with self._cond:
