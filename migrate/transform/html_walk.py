@@ -211,7 +211,10 @@ class Walker:
         lines: list[str] = []
         for child in node.children if items is None else items:
             if isinstance(child, Node) and child.tag == "li":
-                item = self.block(child.children, inner)
+                # A quote marker only works at the start of a line: inside an item it would be
+                # a raw '>' (Slack shows it as text anyway), so it is written escaped.
+                item = [f"&gt;{line[1:]}" if line.startswith(">") else line
+                        for line in self.block(child.children, inner)]
                 marker = f"{number}." if ordered else BULLETS[st.depth % len(BULLETS)]
                 number += 1
                 pad = " " * (len(marker) + 1)
