@@ -267,6 +267,9 @@ class TeamSpec:
     channels: list[ChannelSpec]
     topic: str
     archived: bool = False
+    # An older team whose group lacks "Team" in resourceProvisioningOptions: invisible to the
+    # groups filter, listed by GET /teams (reference/graph.md §3.1, §12; known issue 13633).
+    legacy_group: bool = False
 
 
 INCIDENTS_DESCRIPTION = (
@@ -304,7 +307,7 @@ TEAMS: list[TeamSpec] = [
     TeamSpec(
         key="rnd", name="R&D", nickname="RD",
         description="Research & Development: prototypes, lab work and experiments.",
-        visibility="public", created="2019-05-06T08:31:50.774Z", topic="rnd",
+        visibility="public", created="2019-05-06T08:31:50.774Z", topic="rnd", legacy_group=True,
         owners=["zoe", "johanna"],
         members=["christie", "pat", "priya", "lidia", "megan", "pradeep", "bjorn", "alexw"],
         guests=["hannah"],
@@ -2104,6 +2107,8 @@ class Answers:
             "usersWithoutMail": sum(1 for u in users if u["mail"] is None),
             "teams": len(g.teams),
             "archivedTeams": sum(1 for t in g.teams.values() if t["json"]["isArchived"]),
+            "teamsMissingFromGroupsFilter": sorted(t["json"]["displayName"] for t in g.teams.values()
+                                                   if t["spec"].legacy_group),
             "channels": {"total": len(g.channels), "standard": mtype("standard"), "private": mtype("private"),
                          "shared": mtype("shared")},
             "teamMembers": sum(len(t["members"]) for t in g.teams.values()),
@@ -2349,6 +2354,12 @@ def readme(g: Generator, exp: Json) -> str:
       f"archive at {exp['archivedTeam']['archivedDateTime']}. The shared channel's members include a guest "
       "who is not a member of the team (Kari Nordmann) and an in-tenant user from another team (Megan Bowen).")
     a("")
+    legacy = ", ".join(exp["counts"]["teamsMissingFromGroupsFilter"])
+    a(f"An older team ({md(legacy)}) has a group without \"Team\" in `resourceProvisioningOptions` "
+      "(its file carries `\"group\": {\"resourceProvisioningOptions\": []}`): "
+      "`GET /groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')` misses it, `GET /teams` "
+      "lists it (reference/graph.md §3.1, §12).")
+    a("")
     a("## Messages: where each edge case lives")
     a("")
     a("| edge case | team › channel | message id | details |")
@@ -2484,8 +2495,9 @@ def write(g: Generator, exp: Json, out: Path) -> list[Path]:
         "README.md": readme(g, exp).encode("utf-8"),
     }
     for t in g.teams.values():
+        group = {"resourceProvisioningOptions": []} if t["spec"].legacy_group else {}
         files[f"graph/teams/{t['json']['id']}.json"] = dump({
-            "team": t["json"], "members": t["members"],
+            "team": t["json"], **({"group": group} if group else {}), "members": t["members"],
             "channels": [{"channel": ch["json"], "members": ch["members"], "messages": ch["messages"]}
                          for ch in g.channels.values() if ch["team"] == t["spec"].key]})
     for path, data in g.files.items():

@@ -197,15 +197,7 @@ def export(
     if state.out.json_mode:
         state.out.emit_json(doc)
         return
-    files = ", ".join(f"{n} {status}" for status, n in sorted(summary.files.items())) or "none"
-    warnings = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.warnings.items())) or "none"
-    state.out.info(
-        f"Exported {'changes since the last export' if summary.incremental else 'the tenant'} "
-        f"in {summary.seconds:.1f}s: {summary.users} users, {summary.teams} teams "
-        f"({summary.teams_out_of_scope} out of scope), {summary.channels} channels, "
-        f"{summary.messages_new} new and {summary.messages_updated} changed messages; files: "
-        f"{files}; warnings: {warnings}; {summary.requests} Graph requests, {summary.throttled} "
-        f"throttled ({summary.throttle_wait_s:.1f}s waited).")
+    summaries.export_summary(state.out, summary)
 
 
 @app.command(help="Plan the migration without touching Slack: export what changed, map people "
@@ -223,8 +215,11 @@ def plan(
     state = _state(ctx)
     state.flags.update({"export.since": since})
     settings = state.settings()
-    with ExportDisplay(state.out.err) as display:
-        result, paths = stages.plan(settings, display, workers=workers, export_first=not no_export)
+    if not no_export:
+        with ExportDisplay(state.out.err) as display:
+            exported = stages.export(settings, display, workers=workers)
+        summaries.export_summary(state.out, exported)
+    result, paths = stages.plan(settings, export_first=False)
     if state.out.json_mode:
         result.write_json(sys.stdout)
         return
@@ -285,7 +280,8 @@ def run(
 
     if not no_export:
         with ExportDisplay(out.err) as export_display:
-            stages.export(settings, export_display)
+            exported = stages.export(settings, export_display)
+        summaries.export_summary(out, exported)
     with ImportDisplay(out.err) as display:
         outcome = stages.run(settings, dry_run=dry_run, confirm=confirm,
                              max_duration=limit, workers=workers, import_progress=display,
@@ -324,7 +320,8 @@ def sync(
                  "asks not to poll the same resource for changes more than once a day — schedule "
                  "syncs daily, or use getAllMessages (the default)")
     with ExportDisplay(out.err) as export_display:
-        stages.export(settings, export_display)
+        exported = stages.export(settings, export_display)
+    summaries.export_summary(out, exported)
     with ImportDisplay(out.err) as display:
         outcome = stages.run(settings, max_duration=limit, workers=workers,
                              import_progress=display, started=started, command="sync")

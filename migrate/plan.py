@@ -21,7 +21,7 @@ from migrate.model import SlackUserId, TeamsChannel, TeamsTeam
 from migrate.plan_estimate import Estimate, estimate_run
 from migrate.slack.directory import SlackDirectory
 from migrate.slack.limits import slack_limits
-from migrate.store import Store, ledger
+from migrate.store import Store, ledger, teams_objects
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
 from migrate.transform.users import load_user_overrides, map_users
@@ -118,6 +118,7 @@ class Plan:
     warning_samples: dict[str, list[str]] = field(default_factory=dict)
     estimate: Estimate | None = None
     already_in_slack: int = 0    # planned posts an earlier run already made (not in plan.json)
+    source: dict[str, int] = field(default_factory=dict)  # teams, channels, messages found
 
     def summary(self) -> dict[str, Any]:
         users = Counter("mapped" if u.slack_user_id else "unmapped" for u in self.users)
@@ -132,6 +133,7 @@ class Plan:
             "files": {"to_upload": len(self.uploads), "bytes": sum(u.size for u in self.uploads),
                       "skipped": sum(1 for s in self.skips if s.kind == "file")},
             "warnings": dict(self.warnings),
+            "source": dict(self.source),
             "estimate_seconds": round(self.estimate.seconds, 1) if self.estimate else None,
         }
 
@@ -241,6 +243,14 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     # "As of" the newest change in the data, not the export's clock: same data, same plan.
     plan = Plan(as_of=store.scalar("SELECT MAX(last_modified_at) FROM teams_messages"))
     plan.users = users
+    plan.source = teams_objects.inventory(store)
+    # Every team has a General channel: a team with none was listed but never read.
+    with_channels = {c.team_id for c in channels}
+    for team in sorted(teams.values(), key=lambda t: t.display_name.casefold()):
+        if team.id not in with_channels:
+            warnings.add("team_not_read", f"{team.display_name}: listed by Graph, but its "
+                         "channels were never read (see the export warnings); nothing of it "
+                         "is planned")
     files = _files_by_message(store)
     since = settings.export.since or None
 

@@ -9,11 +9,34 @@ from pathlib import Path
 from migrate.console import Output
 
 
+def export_summary(out: Output, summary) -> None:
+    """One paragraph after an export: what this export read, and what the store now holds."""
+    files = ", ".join(f"{n} {status}" for status, n in sorted(summary.files.items())) or "none"
+    warnings = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.warnings.items())) or "none"
+    found = summary.found
+    out.info(
+        f"Exported {'changes since the last export' if summary.incremental else 'the tenant'} "
+        f"in {summary.seconds:.1f}s: {summary.users} users, {summary.teams} teams read "
+        f"({summary.teams_out_of_scope} out of scope"
+        + (f", {summary.teams_unreadable} UNREADABLE — see warnings" if summary.teams_unreadable
+           else "") + f"), {summary.channels} channels, "
+        f"{summary.messages_new} new and {summary.messages_updated} changed messages; files: "
+        f"{files}; warnings: {warnings}; {summary.requests} Graph requests, {summary.throttled} "
+        f"throttled ({summary.throttle_wait_s:.1f}s waited).")
+    if found:
+        out.info(f"Found in Teams: {found.get('teams', 0)} teams, {found.get('channels', 0)} "
+                 f"channels, {found.get('messages', 0)} messages.")
+
+
 def plan_summary(out: Output, result) -> None:
     from migrate.plan_estimate import human
 
     s = result.summary()
     est = result.estimate
+    source = s.get("source") or {}
+    if source:
+        out.info(f"Source: {source.get('teams', 0)} teams, {source.get('channels', 0)} channels, "
+                 f"{source.get('messages', 0)} messages found in Teams")
     out.info(f"Users: {s['users'].get('mapped', 0)} mapped, {s['users'].get('unmapped', 0)} unmapped "
              f"({s['users'].get('ambiguous', 0)} ambiguous)")
     out.info(f"Channels: {s['channels'].get('create', 0)} to create ({s['channels'].get('renamed', 0)} "

@@ -18,7 +18,7 @@ from typing import Any
 
 from migrate.config import Settings
 from migrate.graph.client import GraphClient
-from migrate.graph.errors import GraphNotFound
+from migrate.graph.errors import GraphNotFound, GraphRequestError, GraphUnavailable
 from migrate.graph.export_files import download_pending
 from migrate.graph.export_messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.graph.scope import team_in_scope
@@ -30,7 +30,6 @@ Json = dict[str, Any]
 
 USER_FIELDS = ("id,displayName,givenName,surname,mail,userPrincipalName,otherMails,proxyAddresses,"
                "accountEnabled,userType,jobTitle,creationType,externalUserState,mailNickname")
-GROUP_FIELDS = "id,displayName,description,visibility,createdDateTime,mail,resourceProvisioningOptions"
 
 
 @dataclass
@@ -40,6 +39,7 @@ class ExportSummary:
     users: int = 0
     teams: int = 0
     teams_out_of_scope: int = 0
+    teams_unreadable: int = 0
     channels: int = 0
     team_members: int = 0
     channel_members: int = 0
@@ -47,6 +47,7 @@ class ExportSummary:
     messages_updated: int = 0
     files: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
+    found: dict[str, int] = field(default_factory=dict)   # the whole source inventory in the store
     requests: int = 0
     throttled: int = 0
     throttle_wait_s: float = 0.0
@@ -112,15 +113,22 @@ class TeamsExporter:
             self._add(users=teams_store.upsert_users(self.store, users))
 
     def list_teams(self) -> list[Json]:
-        """Every team (group with a team) in scope, oldest first."""
-        groups = list(self.client.iter_items(
-            "/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')"
-            f"&$select={GROUP_FIELDS}&$top=999"))
-        chosen = [g for g in groups if team_in_scope(g["id"], g.get("displayName") or "",
-                                                     self.options.include_teams,
-                                                     self.options.exclude_teams)]
-        self._add(teams_out_of_scope=len(groups) - len(chosen))
-        return sorted(chosen, key=lambda g: (g.get("createdDateTime") or "", g["id"]))
+        """Every team in scope, by id.
+
+        `GET /teams` is the source of truth: the groups filter on resourceProvisioningOptions
+        misses older teams whose group lacks "Team" (reference/graph.md §3.1, §12; known issue
+        13633). The list carries only id, displayName and description (learn `teams-list`);
+        createdDateTime and isArchived come from `GET /teams/{id}` in each team's $batch, so no
+        group field is needed. Each listed team is recorded at once, so a team whose details
+        cannot be read is still in the source inventory (and `verify` reports it)."""
+        teams = list(self.client.iter_items("/teams"))
+        chosen = [t for t in teams if team_in_scope(t["id"], t.get("displayName") or "",
+                                                    self.options.include_teams,
+                                                    self.options.exclude_teams)]
+        self._add(teams_out_of_scope=len(teams) - len(chosen))
+        for team in chosen:
+            teams_store.record_listed_team(self.store, team)
+        return sorted(chosen, key=lambda t: t["id"])
 
     def _vanished(self, group: Json, what: str) -> None:
         with self._lock:  # its message stream and its small reads may both notice: say it once
@@ -130,12 +138,26 @@ class TeamsExporter:
         self._warn("team_vanished", f"team {group.get('displayName')!r} disappeared while {what}",
                    subject=group["id"])
 
+    def _unreadable(self, group: Json, what: str, exc: Exception) -> None:
+        """A team Graph would not give us (a refusal, or failures past every retry): a
+        warning with the reason, counted in the summary — never a silent absence. The team
+        stays in the inventory, so `verify` reports it until a later export reads it."""
+        with self._lock:
+            first = group["id"] not in self._vanished_teams
+            self._vanished_teams.add(group["id"])
+        if first:
+            self._add(teams_unreadable=1)
+        self._warn("team_unreadable", f"team {group.get('displayName')!r}: {what} could not be "
+                   f"read: {exc}", subject=group["id"])
+
     def export_team_messages(self, group: Json, reader: MessageReader) -> None:
         """getAllMessages mode: the team's message stream (the long part of the export)."""
         try:
             reader.read_team(group["id"])
         except GraphNotFound:
             self._vanished(group, "its messages were read")
+        except (GraphRequestError, GraphUnavailable) as exc:
+            self._unreadable(group, "its messages", exc)
 
     def export_team(self, group: Json, reader: MessageReader) -> None:
         """A team's details, members and channels (and, per-channel mode, its messages).
@@ -152,13 +174,15 @@ class TeamsExporter:
                 if isinstance(answer, Exception):
                     raise answer
             team, member_page, channel_page = answers
-            team.setdefault("createdDateTime", group.get("createdDateTime"))
             teams_store.upsert_team(self.store, team)
             members = list(self.client.follow(member_page))
             self._add(team_members=teams_store.replace_team_members(self.store, team_id, members))
             channels = list(self.client.follow(channel_page, headers=PREFER_ALL_ENUMS))
         except GraphNotFound:
             self._vanished(group, "it was being exported")
+            return
+        except (GraphRequestError, GraphUnavailable) as exc:
+            self._unreadable(group, "its details, members or channels", exc)
             return
         self.progress.channels_found(len(channels))
         for channel in channels:
@@ -218,5 +242,6 @@ class TeamsExporter:
         self.summary.warnings = dict(self.store.execute(
             "SELECT kind, COUNT(*) FROM warnings WHERE stage = 'export' AND run_id IS ? "
             "GROUP BY kind", (self.run_id,)).fetchall())
+        self.summary.found = teams_store.inventory(self.store)
         self.summary.seconds = time.monotonic() - started
         return self.summary

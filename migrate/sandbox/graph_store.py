@@ -45,6 +45,7 @@ class ChannelState:
 class TeamState:
     team: Json
     members: list[Json]
+    group: Json = field(default_factory=dict)    # overrides of the team's group fields
     channels: list[ChannelState] = field(default_factory=list)
     by_channel: dict[str, ChannelState] = field(default_factory=dict)
     all_keys: list[ModKey] = field(default_factory=list)        # ascending
@@ -76,7 +77,8 @@ class GraphStore:
         self.teams_by_id: dict[str, TeamState] = {}
         for data in tenant.teams:
             team = {"isArchived": False, **data.team}
-            state = TeamState(team, [self._member_defaults(team["id"], None, m) for m in data.members])
+            state = TeamState(team, [self._member_defaults(team["id"], None, m) for m in data.members],
+                              dict(data.group))
             self.teams.append(state)
             self.teams_by_id[team["id"]] = state
             for cdata in data.channels:

@@ -6,6 +6,10 @@ shape the real API returns it, so the emulators serve them as they are:
     graph/tenant.json                {"tenantId": "...", "displayName": "..."}
     graph/users.json                 [user, ...]                       (Graph `user`)
     graph/teams/<team-id>.json       {"team":     team,                (Graph `team`, incl. isArchived)
+                                      "group":    {group fields},      (optional: the team's group
+                                                   where it differs from the default, e.g.
+                                                   "resourceProvisioningOptions": [] for an
+                                                   older team the groups filter misses)
                                       "members":  [aadUserConversationMember, ...],
                                       "channels": [{"channel":  channel,
                                                     "members":  [conversationMember, ...],
@@ -53,6 +57,7 @@ class TeamsTeamData:
     team: Json
     members: list[Json] = field(default_factory=list)
     channels: list[TeamsChannelData] = field(default_factory=list)
+    group: Json = field(default_factory=dict)   # group fields that differ from the default
 
 
 @dataclass
@@ -119,6 +124,7 @@ def load_graph_tenant(folder: Path) -> GraphTenant:
         tenant.teams.append(
             TeamsTeamData(
                 team=raw["team"],
+                group=raw.get("group", {}),
                 members=raw.get("members", []),
                 channels=[
                     TeamsChannelData(c["channel"], c.get("members", []), c.get("messages", []))

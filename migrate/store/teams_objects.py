@@ -64,6 +64,17 @@ def upsert_team(store: Store, team: Json) -> None:
              int(bool(team.get("isArchived"))), team.get("createdDateTime"), _raw(team), utcnow()))
 
 
+def record_listed_team(store: Store, team: Json) -> None:
+    """A team as `GET /teams` lists it (id, displayName, description): recorded at once so
+    the source inventory holds every team found, even one whose details then fail. Full
+    details (upsert_team) replace it; a listing never overwrites them, except the name."""
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO teams_teams (id, display_name, raw, fetched_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name",
+            (team["id"], team.get("displayName"), _raw(team), utcnow()))
+
+
 def replace_team_members(store: Store, team_id: str, members: Iterable[Json]) -> int:
     """The full member list of a team, as read now (members who left are dropped)."""
     now = utcnow()
@@ -140,6 +151,13 @@ def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tup
             "deleted = ?, raw = ?, fetched_at = ?, version = version + 1 "
             "WHERE channel_id = ? AND thread_id = ? AND id = ?", updates)
     return len(inserts), len(updates)
+
+
+def inventory(store: Store) -> dict[str, int]:
+    """What the store holds of the source: every team listed, every channel and message read
+    (deleted messages and system events included — they are found, even if not posted)."""
+    return {"teams": count(store, "teams_teams"), "channels": count(store, "teams_channels"),
+            "messages": count(store, "teams_messages")}
 
 
 def count(store: Store, table: str) -> int:

@@ -16,6 +16,7 @@ from migrate.config import load_settings
 from migrate.errors import PermissionMissing
 from migrate.graph.auth import StaticTokenAuth
 from migrate.graph.client import GraphClient
+from migrate.graph.errors import GraphRequestError
 from migrate.graph.export import TeamsExporter
 from migrate.runtime import writer_run
 from migrate.sandbox.graph_emulator import GraphEmulator
@@ -193,3 +194,44 @@ def test_team_that_vanishes_mid_export_is_a_warning(tenant, tmp_path, monkeypatc
     messages = stored_messages(tmp_path)
     assert {m["channelIdentity"]["teamId"] for m in messages.values()} == {
         tenant.teams[0].team["id"], tenant.teams[2].team["id"]}
+
+
+def test_a_team_whose_group_lacks_the_team_flag_is_exported(tenant, tmp_path):
+    # Older teams' groups may lack "Team" in resourceProvisioningOptions, so the groups filter
+    # misses them; GET /teams lists every team (reference/graph.md §3.1, §12).
+    legacy = tenant.teams[2]
+    legacy.group = {"resourceProvisioningOptions": []}
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        filtered = requests.get(
+            f"{emu.url}/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')",
+            headers={"Authorization": f"Bearer {SANDBOX_GRAPH_TOKEN}"}, timeout=10).json()
+        assert legacy.team["id"] not in {g["id"] for g in filtered["value"]}  # the quirk
+        summary = export(emu, tmp_path)
+    assert summary.teams == 3
+    assert summary.found == {"teams": 3, "channels": 7, "messages": len(tenant_messages(tenant))}
+    stored = stored_messages(tmp_path)
+    assert {m["channelIdentity"]["teamId"] for m in stored.values()} >= {legacy.team["id"]}
+    assert set(stored) == tenant_messages(tenant)
+
+
+def test_a_team_graph_will_not_give_is_a_warning_with_its_reason(tenant, tmp_path, monkeypatch):
+    # A team whose reads Graph refuses is named in a warning with the reason and stays in the
+    # store's inventory, so the plan and verify report it: never a silent absence.
+    broken = tenant.teams[0].team["id"]
+    batch_get = GraphClient.batch_get
+
+    def refusing(self, requests_, *args, **kwargs):
+        if any(broken in r["url"] for r in requests_):
+            raise GraphRequestError("Graph answered 400 BadRequest for the team's details")
+        return batch_get(self, requests_, *args, **kwargs)
+
+    monkeypatch.setattr(GraphClient, "batch_get", refusing)
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        summary = export(emu, tmp_path)
+    assert summary.teams_unreadable == 1
+    assert summary.warnings.get("team_unreadable", 0) >= 1
+    conn = sqlite3.connect(tmp_path / "state.db")
+    message = conn.execute("SELECT message FROM warnings WHERE kind = 'team_unreadable'").fetchone()[0]
+    assert tenant.teams[0].team["displayName"] in message and "400" in message
+    assert conn.execute("SELECT 1 FROM teams_teams WHERE id = ?", (broken,)).fetchone()
+    assert summary.found["teams"] == 3

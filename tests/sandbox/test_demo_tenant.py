@@ -112,6 +112,9 @@ def compute_counts(sb: Sandbox) -> Json:
         "usersWithoutMail": sum(u["mail"] is None for u in users),
         "teams": len(sb.graph.teams),
         "archivedTeams": sum(bool(t.team["isArchived"]) for t in sb.graph.teams),
+        "teamsMissingFromGroupsFilter": sorted(
+            t.team["displayName"] for t in sb.graph.teams
+            if "Team" not in t.group.get("resourceProvisioningOptions", ["Team"])),
         "channels": {"total": len(channels),
                      **{k: sum(c["membershipType"] == k for c in channels) for k in ("standard", "private", "shared")}},
         "teamMembers": sum(len(t.members) for t in sb.graph.teams),
