@@ -12,20 +12,48 @@ route of a match:
      stripped; other address types (SIP:, X500:, …) are ignored. DESIGN §4.4 names only the
      first three; proxy aliases are an extension (an alias is often the address people use).
 
-Every address is looked up, not only the first that matches, so that nothing is chosen
-silently:
+The order decides; every other finding is reported, none leaves a person out by itself:
 
-- one Teams person whose addresses reach two different Slack users is AMBIGUOUS — unmapped,
-  both candidates reported;
-- two Teams people reaching the same Slack user are a CONFLICT — both unmapped, each naming the
-  other — unless an override decides;
-- a Slack user found but deactivated (`deleted`) is reported "deactivated in Slack", never used;
-- bots (and Slackbot) never match;
-- guests are matched like members (`guests="map"`) or never (`guests="unmapped"`).
+- **First route wins.** A person's addresses are tried in the order above (and, within
+  `otherMails` and `proxyAddresses`, in the order Graph lists them); the first that is the
+  email of an active Slack account gives the person that account. What a later address finds
+  — another Slack account — is a warning on the decision (`UserDecision.warnings`), not a
+  doubt: an old account under someone's UPN must not leave her out of every channel.
+- **Deactivated accounts and bots never win.** A deactivated (`deleted`) account is skipped
+  with a warning, so an active account found by a later route is used; a person whose
+  addresses find only deactivated accounts is unmapped, "deactivated in Slack". Bots and
+  Slackbot are not in the directory we match against.
+- **One address, several active accounts** (two Slack users with one email, which Slack
+  does not allow among active users, so rare): the order cannot choose, so the person is
+  AMBIGUOUS — unmapped, the accounts named — if that address is the one the order reaches.
+  The person does not move on to a weaker route: those accounts may well be theirs.
+- **Two people, one account: the stronger route wins** — mail beats userPrincipalName beats
+  otherMails beats proxyAddresses, and an override beats them all. Two people reaching it by
+  equally strong routes are a tie: the account goes to neither (unless someone stronger
+  claims it, who then wins it), and a tied person whose only account it was is unmapped with
+  a CONFLICT naming the other(s).
+- **Losers fall back.** A person who loses an account — to a stronger claim, or to nobody
+  in a tie — moves on to the next account in their own order, as if the lost one had not
+  matched, and may win it if nobody stronger claims it; the lost account is then a warning
+  on the decision. (A tie is usually an address two people share, e.g. a team mailbox in
+  both their otherMails; it says nothing about the next, personal address of either.)
+  Losing can cascade (a fallback may beat someone weaker, who falls back in turn): this is
+  deferred acceptance with accounts preferring stronger routes, so the result does not
+  depend on the order people are looked at. A loser with no account left is unmapped with a
+  reason naming, for each account lost, who has it (or who tied for it) and by which route.
+- **Guests** are matched like members (`guests="map"`) or never (`guests="unmapped"`).
+
+Consequences worth knowing: nobody is ever mapped to an account that someone else reaches by
+a stronger route while wanting it (tested as a property); adding an address to a person never
+changes anything for people mapped by a stronger route than the new address, and nothing at
+all if the person was already mapped by an address ranked before it. A new address can take
+an account from someone mapped by a weaker route, or tie with someone mapped by the same
+one.
 
 An override file (CSV `teams_user,slack_user`) decides any of these: a Teams id or email → a
 Slack id (U…/W…), a Slack email, or `skip`. Overrides are explicit, so they win over matches
-and may send two Teams accounts (an old and a new one) to one Slack user.
+(a match that loses its account to an override falls back like any loser) and may send two
+Teams accounts (an old and a new one) to one Slack user.
 """
 
 from __future__ import annotations
@@ -72,14 +100,19 @@ class Candidate:
 class UserDecision:
     """What happens to one Teams user. `slack_user_id` is None when unmapped, and then
     `reason` says why. `route` is how the Slack account named in the decision was found
-    ("mail", "userPrincipalName", "otherMails", "proxyAddresses" or "override"); it is kept
-    for a deactivated or conflicting match too, and is None when no single account was found."""
+    ("mail", "userPrincipalName", "otherMails", "proxyAddresses" or "override"); for an
+    unmapped person it is the route of the deactivated account, the tie or the first account
+    lost to a stronger claim, and None when no account was found (or ambiguous).
+    `candidates` are every match of the person's addresses, in order; `warnings` say, for a
+    mapped person, what the other candidates were and why they were not used (a later route
+    to another account, a deactivated account, an account lost to a stronger claim)."""
 
     teams_user_id: TeamsUserId
     slack_user_id: SlackUserId | None
     route: str | None
     reason: str | None = None
     candidates: tuple[Candidate, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def mapped(self) -> bool:
@@ -94,6 +127,11 @@ class UserMapping:
 
     def unmapped(self) -> list[UserDecision]:
         return [d for d in self.decisions.values() if d.slack_user_id is None]
+
+    def user_warnings(self) -> list[tuple[TeamsUserId, str]]:
+        """(Teams id, warning) of every decision, by Teams id: what the report lists as
+        accounts found but not used."""
+        return [(uid, w) for uid, d in self.decisions.items() for w in d.warnings]
 
 
 @dataclass(frozen=True)
@@ -164,21 +202,153 @@ def _describe(candidates: Sequence[Candidate]) -> str:
 
 # -- matching ----------------------------------------------------------------------------
 
+_OVERRIDE_STRENGTH = -1
+_STRENGTH = {route: n for n, route in enumerate(ROUTES)}
 
-def _match(user: TeamsUser, index: dict[str, list[SlackUser]]) -> UserDecision:
-    candidates = tuple(
-        Candidate(route, address, slack.id, slack.deleted)
-        for route, address in user_addresses(user) for slack in index.get(address, ()))
-    ids = list(dict.fromkeys(c.slack_user_id for c in candidates))
-    if not candidates:
-        return UserDecision(user.id, None, None, NO_ACCOUNT)
-    if len(ids) > 1:
-        return UserDecision(user.id, None, None, f"ambiguous: {_describe(candidates)}",
-                            candidates)
-    first = candidates[0]
-    if first.deleted:
-        return UserDecision(user.id, None, first.route, DEACTIVATED, candidates)
-    return UserDecision(user.id, first.slack_user_id, first.route, None, candidates)
+
+@dataclass(frozen=True)
+class _Step:
+    """One address of a person that finds active Slack accounts, in the person's order:
+    one account (a claim) or several (ambiguous: the order cannot choose)."""
+
+    route: str
+    address: str
+    slack_user_ids: tuple[SlackUserId, ...]
+
+    @property
+    def strength(self) -> int:
+        return _STRENGTH[self.route]
+
+
+def _candidates(user: TeamsUser, index: dict[str, list[SlackUser]]) -> tuple[Candidate, ...]:
+    return tuple(Candidate(route, address, slack.id, slack.deleted)
+                 for route, address in user_addresses(user) for slack in index.get(address, ()))
+
+
+def _steps(candidates: Sequence[Candidate]) -> list[_Step]:
+    """The person's order of active accounts; an account already reached by an earlier
+    address is not a step again."""
+    steps: list[_Step] = []
+    seen: set[SlackUserId] = set()
+    by_address: dict[tuple[str, str], list[SlackUserId]] = {}
+    for c in candidates:
+        if not c.deleted:
+            by_address.setdefault((c.route, c.address), []).append(c.slack_user_id)
+    for (route, address), ids in by_address.items():
+        fresh = tuple(i for i in ids if i not in seen)
+        seen.update(fresh)
+        if fresh:
+            steps.append(_Step(route, address, fresh))
+    return steps
+
+
+@dataclass
+class _Account:
+    """Who claims one Slack account: the strongest route that reached it so far and everyone
+    who came by that route. One of them holds the account; two or more are a tie, and then
+    nobody holds it (they all moved on)."""
+
+    strength: int
+    claimants: list[TeamsUserId]
+
+    @property
+    def holder(self) -> TeamsUserId | None:
+        return self.claimants[0] if len(self.claimants) == 1 else None
+
+
+def _contest(steps: dict[TeamsUserId, list[_Step]],
+             claimed: dict[SlackUserId, list[TeamsUserId]]
+             ) -> tuple[dict[TeamsUserId, int], dict[SlackUserId, _Account]]:
+    """Deferred acceptance. Each person claims the account of their current step; an account
+    is held by its one strongest claimant, and everyone else who reached it moves on to their
+    next step: the weaker ones, and all of a tie. An ambiguous step stops its person there.
+    Accounts given by override are held at a strength no route reaches. Returns each person's
+    final step index (== len(steps) when none is left) and the accounts' final claims. A
+    rejection is never undone (an account's strongest route only gets stronger), so the
+    result is the same in whatever order people are taken."""
+    accounts = {sid: _Account(_OVERRIDE_STRENGTH, list(uids)) for sid, uids in claimed.items()}
+    position = dict.fromkeys(steps, 0)
+    free = sorted(steps, reverse=True)
+
+    def move_on(uid: TeamsUserId) -> None:
+        position[uid] += 1
+        free.append(uid)
+
+    while free:
+        uid = free.pop()
+        if position[uid] >= len(steps[uid]):
+            continue
+        step = steps[uid][position[uid]]
+        if len(step.slack_user_ids) > 1:
+            continue                                    # ambiguous: stays, claims nothing
+        sid = step.slack_user_ids[0]
+        account = accounts.get(sid)
+        if account is None or step.strength < account.strength:
+            if account is not None and account.holder is not None:
+                move_on(account.holder)                 # a stronger claim takes it
+            accounts[sid] = _Account(step.strength, [uid])
+        elif step.strength == account.strength:
+            if account.holder is not None:
+                move_on(account.holder)                 # a tie: neither keeps it
+            account.claimants.append(uid)
+            move_on(uid)
+        else:
+            move_on(uid)                                # someone stronger claims it
+    return position, accounts
+
+
+def _who(uids: Iterable[TeamsUserId], users: dict[TeamsUserId, TeamsUser]) -> str:
+    return ", ".join(f"{users[u].display_name} ({u})" for u in sorted(uids))
+
+
+def _lost(uid: TeamsUserId, step: _Step, account: _Account,
+          users: dict[TeamsUserId, TeamsUser]) -> str:
+    """Why `uid` did not get the account of `step`."""
+    sid = step.slack_user_ids[0]
+    if account.strength == _OVERRIDE_STRENGTH:
+        return f"Slack user {sid} is given to {_who(account.claimants, users)} by override"
+    route = ROUTES[account.strength]
+    if uid in account.claimants:
+        others = _who((c for c in account.claimants if c != uid), users)
+        return f"Slack user {sid} also matches {others} by {route} (a tie)"
+    if account.holder is None:
+        return (f"Slack user {sid} is tied between {_who(account.claimants, users)} by "
+                f"{route}, a stronger route than {step.route}")
+    return (f"Slack user {sid} goes to {_who(account.claimants, users)} by {route}, "
+            f"a stronger route than {step.route}")
+
+
+def _decide(user: TeamsUser, candidates: tuple[Candidate, ...], steps: list[_Step], at: int,
+            accounts: dict[SlackUserId, _Account],
+            users: dict[TeamsUserId, TeamsUser]) -> UserDecision:
+    uid = user.id
+    lost = [_lost(uid, step, accounts[step.slack_user_ids[0]], users) for step in steps[:at]]
+    if at == len(steps):
+        if lost:
+            return UserDecision(uid, None, steps[0].route, "conflict: " + "; ".join(lost),
+                                candidates)
+        if candidates:
+            return UserDecision(uid, None, candidates[0].route, DEACTIVATED, candidates)
+        return UserDecision(uid, None, None, NO_ACCOUNT)
+    step = steps[at]
+    if len(step.slack_user_ids) > 1:
+        found = [c for c in candidates if c.address == step.address and not c.deleted]
+        return UserDecision(uid, None, None, f"ambiguous: {_describe(found)} (one address, "
+                            "several active Slack users)", candidates)
+    sid = step.slack_user_ids[0]
+    warnings = [f"{step.route} {step.address} → {sid} is used; {why}" for why in lost]
+    reported = {sid} | {s.slack_user_ids[0] for s in steps[:at]}
+    for c in candidates:
+        if c.slack_user_id in reported:
+            continue
+        reported.add(c.slack_user_id)
+        if c.deleted:
+            warnings.append(f"{c.route} {c.address} → {c.slack_user_id} is deactivated in "
+                            f"Slack; {step.route} {step.address} → {sid} is used")
+        else:
+            warnings.append(f"{c.route} {c.address} → {c.slack_user_id} is another Slack "
+                            f"account; {step.route} {step.address} → {sid} comes first and is used")
+    return UserDecision(uid, sid, step.route, None, candidates, tuple(warnings))
 
 
 def _resolve_teams_user(override: UserOverride, by_id: dict[TeamsUserId, TeamsUser],
@@ -250,35 +420,23 @@ def map_users(teams_users: Iterable[TeamsUser], slack_directory_users: Iterable[
             continue
         decisions[uid] = _override_decision(users[uid], override, slack_by_id, index)
 
+    # Everyone else by their addresses; accounts given by override are taken.
+    claimed: dict[SlackUserId, list[TeamsUserId]] = defaultdict(list)
+    for uid, decision in decisions.items():
+        if decision.slack_user_id is not None:
+            claimed[decision.slack_user_id].append(uid)
+    candidates: dict[TeamsUserId, tuple[Candidate, ...]] = {}
     for uid, user in users.items():
         if uid in decisions:
             continue
         if user.is_guest and guests == "unmapped":
             decisions[uid] = UserDecision(uid, None, None, GUEST_POLICY)
         else:
-            decisions[uid] = _match(user, index)
-
-    # Conflicts: one Slack user reached by several Teams people. An override keeps it; the
-    # matches by address that compete with each other (or with an override) are all dropped.
-    claims: dict[SlackUserId, list[TeamsUserId]] = defaultdict(list)
-    for uid, decision in decisions.items():
-        if decision.slack_user_id is not None:
-            claims[decision.slack_user_id].append(uid)
-    for slack_id, claimants in claims.items():
-        if len(claimants) < 2:
-            continue
-        by_override = [u for u in claimants if decisions[u].route == ROUTE_OVERRIDE]
-        for uid in claimants:
-            decision = decisions[uid]
-            if decision.route == ROUTE_OVERRIDE:
-                continue
-            if by_override:
-                others = ", ".join(f"{users[o].display_name} ({o})" for o in by_override)
-                reason = f"conflict: Slack user {slack_id} is given to {others} by override"
-            else:
-                others = ", ".join(f"{users[o].display_name} ({o})" for o in claimants if o != uid)
-                reason = f"conflict: Slack user {slack_id} also matches {others}"
-            decisions[uid] = UserDecision(uid, None, decision.route, reason, decision.candidates)
+            candidates[uid] = _candidates(user, index)
+    steps = {uid: _steps(found) for uid, found in candidates.items()}
+    position, accounts = _contest(steps, claimed)
+    for uid, found in candidates.items():
+        decisions[uid] = _decide(users[uid], found, steps[uid], position[uid], accounts, users)
 
     ordered = {uid: decisions[uid] for uid in sorted(decisions)}
     mapping = {uid: d.slack_user_id for uid, d in ordered.items() if d.slack_user_id is not None}

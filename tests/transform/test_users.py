@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 
@@ -18,6 +19,7 @@ from migrate.transform.users import (
     DEACTIVATED,
     GUEST_POLICY,
     NO_ACCOUNT,
+    ROUTES,
     SKIPPED,
     UNKNOWN_OVERRIDE,
     UserOverride,
@@ -98,30 +100,114 @@ def test_bots_and_slackbot_never_match():
     assert {d.reason for d in m.decisions.values()} == {NO_ACCOUNT}
 
 
-def test_ambiguous_when_addresses_reach_two_slack_users():
-    sam = T("sam", mail="sam.taylor@x.com", upn="sam.taylor@x.com", other=["sam@adatum.com"])
-    m = decide([sam], [S("U1", "sam.taylor@x.com"), S("U2", "Sam@Adatum.com")])
-    d = m.decisions["sam"]
-    assert d.slack_user_id is None and d.route is None
-    assert d.reason.startswith("ambiguous: ")
-    assert "mail sam.taylor@x.com → U1" in d.reason and "otherMails sam@adatum.com → U2" in d.reason
-    assert [(c.route, c.slack_user_id) for c in d.candidates] == [("mail", "U1"), ("otherMails", "U2")]
+def test_first_route_wins_and_a_later_different_account_is_a_warning():
+    # The outside check: an old Slack account under her UPN left a person out of every channel.
+    ana = T("ana", mail="ana.lima@x.com", upn="alima@x.com", other=["ana@adatum.com"])
+    slack = [S("UNEW", "ana.lima@x.com"), S("UOLD", "alima@x.com"), S("UADA", "Ana@Adatum.com")]
+    m = decide([ana], slack)
+    d = m.decisions["ana"]
+    assert (d.slack_user_id, d.route, d.reason) == ("UNEW", "mail", None)
+    assert [(c.route, c.slack_user_id) for c in d.candidates] == [
+        ("mail", "UNEW"), ("userPrincipalName", "UOLD"), ("otherMails", "UADA")]
+    assert len(d.warnings) == 2
+    assert "userPrincipalName alima@x.com → UOLD" in d.warnings[0] and "mail" in d.warnings[0]
+    assert "otherMails ana@adatum.com → UADA" in d.warnings[1]
+    assert m.user_warnings() == [("ana", w) for w in d.warnings]
+    assert m.warnings == []  # those are for override rows; user warnings are per decision
 
 
-def test_ambiguous_when_two_slack_accounts_share_an_email_even_if_one_is_deactivated():
+def test_deactivated_first_route_then_active_later_route_uses_the_active_one():
+    bo = T("bo", mail="bo@x.com", upn="bo.new@x.com")
+    m = decide([bo], [S("UOLD", "bo@x.com", deleted=True), S("UNEW", "bo.new@x.com")])
+    d = m.decisions["bo"]
+    assert (d.slack_user_id, d.route, d.reason) == ("UNEW", "userPrincipalName", None)
+    assert len(d.warnings) == 1 and "mail bo@x.com → UOLD" in d.warnings[0]
+    assert "deactivated" in d.warnings[0]
+
+
+def test_an_active_account_wins_over_a_deactivated_one_with_the_same_email():
     m = decide([T("a", mail="a@x.com")], [S("U1", "a@x.com"), S("U2", "A@x.com", deleted=True)])
-    assert m.decisions["a"].reason.startswith("ambiguous: ")
-    assert "U2 (deactivated)" in m.decisions["a"].reason
+    d = m.decisions["a"]
+    assert (d.slack_user_id, d.route) == ("U1", "mail")
+    assert "U2" in d.warnings[0] and "deactivated" in d.warnings[0]
 
 
-def test_conflict_two_teams_people_one_slack_user_neither_chosen():
+def test_one_address_of_several_active_slack_accounts_is_ambiguous():
+    # The first route finds two active accounts: the documented order cannot choose.
+    m = decide([T("a", mail="a@x.com", other=["a2@x.com"])],
+               [S("U1", "a@x.com"), S("U2", "A@x.com"), S("U3", "a2@x.com")])
+    d = m.decisions["a"]
+    assert d.slack_user_id is None and d.route is None
+    assert d.reason.startswith("ambiguous: ") and "U1" in d.reason and "U2" in d.reason
+
+
+def test_two_people_one_account_the_stronger_route_wins():
     teams = [T("old", mail="pat@x.com", name="Pat (old)"),
              T("new", mail="pat.new@x.com", other=["pat@x.com"], name="Pat")]
     m = decide(teams, [S("UP", "pat@x.com")])
+    assert m.teams_user_id_to_slack_user_id == {"old": "UP"}
+    assert (m.decisions["old"].route, m.decisions["old"].reason) == ("mail", None)
+    d = m.decisions["new"]
+    assert d.slack_user_id is None and d.route == "otherMails"
+    assert d.reason == ("conflict: Slack user UP goes to Pat (old) (old) by mail, "
+                        "a stronger route than otherMails")
+
+
+def test_the_loser_of_a_contest_falls_back_to_its_next_unclaimed_account():
+    teams = [T("a", upn="shared@x.com", other=["a@x.com"], name="A"),
+             T("b", mail="shared@x.com", name="B"),
+             T("c", other=["shared@x.com"], proxy=["smtp:c@x.com"], name="C")]
+    slack = [S("US", "shared@x.com"), S("UA", "a@x.com"), S("UC", "c@x.com")]
+    m = decide(teams, slack)
+    assert m.teams_user_id_to_slack_user_id == {"a": "UA", "b": "US", "c": "UC"}
+    assert m.decisions["a"].route == "otherMails" and m.decisions["c"].route == "proxyAddresses"
+    assert any("US" in w and "B (b)" in w for w in m.decisions["a"].warnings)
+
+
+def test_a_fallback_never_takes_an_account_from_someone_stronger():
+    # a loses US to b (mail beats UPN), then UD to d (mail beats proxyAddresses): nothing left.
+    teams = [T("a", upn="s@x.com", proxy=["smtp:d@x.com"], name="A"),
+             T("b", mail="s@x.com", name="B"), T("d", mail="d@x.com", name="D")]
+    m = decide(teams, [S("US", "s@x.com"), S("UD", "d@x.com")])
+    assert m.teams_user_id_to_slack_user_id == {"b": "US", "d": "UD"}
+    reason = m.decisions["a"].reason
+    assert reason.startswith("conflict: ")
+    assert "US goes to B (b) by mail" in reason and "UD goes to D (d) by mail" in reason
+
+
+def test_a_tie_stays_unmapped_and_each_names_the_other():
+    teams = [T("p1", upn="pat@x.com", name="Pat One"), T("p2", upn="PAT@x.com", name="Pat Two"),
+             T("p3", other=["pat@x.com"], name="Pat Three")]
+    m = decide(teams, [S("UP", "pat@x.com")])
     assert m.teams_user_id_to_slack_user_id == {}
-    assert m.decisions["old"].reason == "conflict: Slack user UP also matches Pat (new)"
-    assert m.decisions["new"].reason == "conflict: Slack user UP also matches Pat (old) (old)"
-    assert m.decisions["new"].route == "otherMails"
+    assert m.decisions["p1"].reason == \
+        "conflict: Slack user UP also matches Pat Two (p2) by userPrincipalName (a tie)"
+    assert m.decisions["p2"].reason == \
+        "conflict: Slack user UP also matches Pat One (p1) by userPrincipalName (a tie)"
+    assert m.decisions["p1"].route == m.decisions["p2"].route == "userPrincipalName"
+    # The weaker third claimant lost to the tie, not to a single winner.
+    assert m.decisions["p3"].reason.startswith("conflict: Slack user UP is tied between ")
+
+
+def test_a_tie_sends_both_on_to_their_next_route():
+    # A team mailbox in both people's otherMails says nothing about their own addresses.
+    teams = [T("t1", other=["team@x.com", "t1@x.com"], name="One"),
+             T("t2", other=["team@x.com"], name="Two"), T("t3", proxy=["smtp:t1@x.com"], name="Three")]
+    m = decide(teams, [S("UTEAM", "team@x.com"), S("U1", "t1@x.com")])
+    assert m.teams_user_id_to_slack_user_id == {"t1": "U1"}
+    assert m.decisions["t1"].warnings == (
+        "otherMails t1@x.com → U1 is used; Slack user UTEAM also matches Two (t2) by otherMails (a tie)",)
+    assert m.decisions["t2"].reason == \
+        "conflict: Slack user UTEAM also matches One (t1) by otherMails (a tie)"
+    assert m.decisions["t3"].reason == ("conflict: Slack user U1 goes to One (t1) by otherMails, "
+                                        "a stronger route than proxyAddresses")
+
+
+def test_a_stronger_route_breaks_a_weaker_tie():
+    teams = [T("p1", other=["pat@x.com"]), T("p2", other=["pat@x.com"]), T("p3", mail="pat@x.com")]
+    m = decide(teams, [S("UP", "pat@x.com")])
+    assert m.teams_user_id_to_slack_user_id == {"p3": "UP"}
+    assert "goes to p3 (p3) by mail" in m.decisions["p1"].reason
 
 
 def test_an_override_decides_a_conflict():
@@ -130,6 +216,15 @@ def test_an_override_decides_a_conflict():
     assert m.teams_user_id_to_slack_user_id == {"new": "UP"}
     assert m.decisions["new"].route == "override"
     assert m.decisions["old"].reason == "conflict: Slack user UP is given to Pat (new) by override"
+
+
+def test_an_override_wins_over_a_mail_match_and_the_loser_falls_back():
+    teams = [T("a", mail="a@x.com", other=["a.alt@x.com"], name="A"), T("b", mail="b@x.com", name="B")]
+    slack = [S("UA", "a@x.com"), S("UALT", "a.alt@x.com"), S("UB", "b@x.com")]
+    m = decide(teams, slack, [UserOverride("b", "UA", "users.csv:2")])
+    assert m.teams_user_id_to_slack_user_id == {"a": "UALT", "b": "UA"}
+    assert (m.decisions["a"].route, m.decisions["b"].route) == ("otherMails", "override")
+    assert any("UA is given to B (b) by override" in w for w in m.decisions["a"].warnings)
 
 
 # -- guests ------------------------------------------------------------------------------
@@ -277,6 +372,95 @@ def test_mapping_is_deterministic_and_safe(world, rnd):
         assert (d.slack_user_id is None) == (d.reason is not None)
 
 
+STRENGTH = {route: n for n, route in enumerate(ROUTES)}
+
+
+def _stronger_claim_left_out(m, teams, slack) -> str | None:
+    """A person mapped to U by route r while someone else reaches U by a stronger route and
+    did not get an account they rank higher: what "the stronger route wins" forbids."""
+    active = {u.id for u in slack if not u.deleted and not u.is_bot and u.id != "USLACKBOT"}
+    by_email: dict[str, list[str]] = {}
+    for u in slack:
+        if u.email and u.id in active:
+            by_email.setdefault(u.email.lower(), []).append(u.id)
+    for p, dp in m.decisions.items():
+        if not dp.mapped or dp.route == "override":
+            continue
+        for q in teams:
+            dq = m.decisions[q.id]
+            if q.id == p or dq.route == "override" or dq.reason == GUEST_POLICY \
+                    or (dq.reason or "").startswith("ambiguous"):  # stops at its first route
+                continue
+            ranked = [(route, ids[0]) for route, address in user_addresses(q)
+                      for ids in [by_email.get(address, [])] if len(ids) == 1]
+            own = next((n for n, (_, sid) in enumerate(ranked) if sid == dq.slack_user_id), None)
+            for n, (route, sid) in enumerate(ranked):
+                if sid == dp.slack_user_id and STRENGTH[route] < STRENGTH[dp.route] \
+                        and (own is None or own > n):
+                    return f"{q.id} reaches {sid} by {route}, stronger than {p}'s {dp.route}"
+    return None
+
+
+pool = st.sampled_from(["a@x.com", "b@x.com", "c@x.com", "d@x.com", "e@x.com"])
+maybe = st.one_of(st.none(), pool)
+rarely = st.sampled_from([False, False, False, True])
+
+
+@st.composite
+def tenants(draw):
+    teams = [T(f"t{i}", mail=draw(maybe), upn=draw(maybe), other=draw(st.lists(pool, max_size=2)),
+               proxy=[f"smtp:{a}" for a in draw(st.lists(pool, max_size=2))])
+             for i in range(draw(st.integers(1, 5)))]
+    slack = [S(f"U{i}", draw(maybe), deleted=draw(rarely), is_bot=draw(rarely))
+             for i in range(draw(st.integers(1, 6)))]
+    return teams, slack
+
+
+@settings(max_examples=400, deadline=None)
+@given(tenants())
+def test_the_stronger_route_always_wins(world):
+    teams, slack = world
+    assert _stronger_claim_left_out(decide(teams, slack), teams, slack) is None
+
+
+@settings(max_examples=600, deadline=None)
+@given(tenants(), st.data())
+def test_adding_a_lower_route_address_never_unmaps_anyone_it_ranks_below(world, data):
+    """Adding an otherMails or proxyAddresses address (at the end of that list) to any Teams
+    user Q never un-maps, nor moves, a person mapped by a stronger route than the added one;
+    and if Q was mapped by that route or a stronger one, nobody's mapping changes at all.
+
+    (What it may change, by DESIGN §4.4: a person mapped by the same or a weaker route, when the
+    new address makes Q reach that person's account by a route as strong — a tie — or stronger.)"""
+    teams, slack = world
+    q = data.draw(st.sampled_from(teams))
+    route = data.draw(st.sampled_from(["otherMails", "proxyAddresses"]))
+    address = data.draw(pool)
+    if route == "otherMails":
+        grown = dataclasses.replace(q, other_mails=(*q.other_mails, address))
+    else:
+        grown = dataclasses.replace(q, proxy_addresses=(*q.proxy_addresses, f"smtp:{address}"))
+    before = decide(teams, slack)
+    after = decide([grown if t.id == q.id else t for t in teams], slack)
+    for uid, d in before.decisions.items():
+        if d.mapped and STRENGTH[d.route] < STRENGTH[route]:
+            assert after.decisions[uid].slack_user_id == d.slack_user_id, uid
+    mine = before.decisions[q.id]
+    if mine.mapped and STRENGTH[mine.route] <= STRENGTH[route]:
+        assert after.teams_user_id_to_slack_user_id == before.teams_user_id_to_slack_user_id
+
+
+def test_a_new_claim_as_strong_as_a_mapped_one_makes_a_tie():
+    """The limit of the property above, as DESIGN §4.4 wants it: equal routes are a tie."""
+    teams = [T("r", proxy=["smtp:x@x.com"]), T("q")]
+    slack = [S("UX", "x@x.com")]
+    assert decide(teams, slack).teams_user_id_to_slack_user_id == {"r": "UX"}
+    teams[1] = T("q", proxy=["smtp:x@x.com"])
+    m = decide(teams, slack)
+    assert m.teams_user_id_to_slack_user_id == {}
+    assert "(a tie)" in m.decisions["r"].reason
+
+
 # -- known answers: the demo tenant -------------------------------------------------------
 
 
@@ -295,11 +479,16 @@ def test_demo_tenant_user_matching_known_answers():
         if want["route"] == "none":
             assert (d.slack_user_id, d.reason) == (None, NO_ACCOUNT), label
         elif want["route"] == "ambiguous":
-            assert d.slack_user_id is None and d.reason.startswith("ambiguous: "), label
+            # expected.json still says "ambiguous" (two Slack users through different routes);
+            # by DESIGN §4.4 the first route wins and the other account is a warning.
+            first = next(r for r in ROUTES if r in want["candidates"])
+            assert (d.slack_user_id, d.route, d.reason) == (want["candidates"][first], first, None), label
             found = {(c.route, c.slack_user_id) for c in d.candidates}
             assert {c.slack_user_id for c in d.candidates} == set(want["candidates"].values())
             # An address that is both mail and UPN/proxy is listed once, under mail.
             assert found <= set(want["candidates"].items())
+            for other in set(want["candidates"].values()) - {d.slack_user_id}:
+                assert any(other in w for w in d.warnings), label
         elif want["slackDeleted"]:
             assert (d.slack_user_id, d.route, d.reason) == (None, want["route"], DEACTIVATED), label
             assert [c.slack_user_id for c in d.candidates] == [want["slackUserId"]]
