@@ -50,6 +50,9 @@ def setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Library debug logs can carry request bodies; keep them out unless -vvv.
-    for noisy in ("urllib3", "msal", "slack_sdk"):
-        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 3 else logging.DEBUG)
+    # Libraries log every failure they hand back to us (slack_sdk: one ERROR line per failed
+    # request, hundreds in a run that ends well); we report what matters in our own words.
+    # Their lines appear with -vv; their debug logs (request bodies) only with -vvv.
+    for noisy in ("urllib3", "msal", "slack_sdk", "tenacity"):
+        logging.getLogger(noisy).setLevel(
+            logging.CRITICAL + 1 if verbose < 2 else logging.WARNING if verbose < 3 else logging.DEBUG)

@@ -63,6 +63,13 @@ class LockedError(MigrateError):
     exit_code = EXIT_LOCKED
 
 
+class ServiceUnreachable(MigrateError):
+    """Graph or Slack cannot be reached at the configured URL (refused, unknown host, no
+    answer). Not a verdict on the migration: exit 2 (the URL, proxy or network to fix)."""
+
+    exit_code = EXIT_USAGE
+
+
 class StoreError(MigrateError):
     """The state store cannot be opened or is from a newer version of migrate."""
 

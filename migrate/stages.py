@@ -130,8 +130,28 @@ def run(settings: Settings, *, dry_run: bool = False,
     return outcome
 
 
+def source_inventory(settings: Settings, store) -> Any:
+    """Every team and channel in scope: from Graph when Graph credentials are set (what Teams
+    holds now, so a team the export missed is caught), else from the store."""
+    from migrate.errors import ConfigError, ServiceUnreachable
+    from migrate.graph import inventory
+    from migrate.graph.errors import GraphUnavailable
+
+    try:
+        client = graph_client(settings)
+    except ConfigError:
+        return inventory.from_store(store, settings)   # no Graph credentials: the store's view
+    try:
+        return inventory.from_graph(client, settings)
+    except GraphUnavailable as exc:
+        raise ServiceUnreachable(f"Graph is unreachable at {settings.graph.base_url} ({exc})",
+                                 hint="check MIGRATE_GRAPH_URL and the network; or unset the "
+                                 "Graph credentials to verify against the store") from None
+
+
 def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:
-    """`migrate verify`: the Plan from the store against what Slack holds (reads only)."""
+    """`migrate verify`: the source inventory and the Plan from the store against what Slack
+    holds (reads only). Slack unreachable is a one-line error (exit 2), never a verdict."""
     import datetime as dt
     import json
 
@@ -143,15 +163,17 @@ def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:
     from migrate.slack.scheduler import Scheduler
     from migrate.verify import Verifier, verify_markdown
 
+    client = SlackClient(settings.slack)
+    client.ensure_reachable()
     with writer_run(settings, "verify") as ctx:
         directory = load_directory(ctx.store)
         if directory is None:
             raise ConfigError("nothing to verify: this working directory has no plan yet",
                               hint="run `migrate plan` and `migrate run` first")
+        source = source_inventory(settings, ctx.store)
         plan = build_plan(ctx.store, settings, directory)
-        verifier = Verifier(ctx.store, SlackClient(settings.slack),
-                            Scheduler(slack_limits(settings.slack)))
-        report = verifier.check(plan)
+        verifier = Verifier(ctx.store, client, Scheduler(slack_limits(settings.slack)))
+        report = verifier.check(plan, source)
         ctx.summary = {"ok": report.ok, **report.totals()}
         ctx.exit_code = EXIT_OK if report.ok else EXIT_ITEMS_FAILED
     reports = settings.workdir_path / "reports"

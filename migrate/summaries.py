@@ -110,18 +110,21 @@ def verify_summary(out: Output, report, paths) -> None:
         return
     t = report.totals()
     for check in report.channels:
-        if check.problems or check.unverifiable:
-            detail = ", ".join(f"{len(getattr(check, n))} {n.replace('_', ' ')}" for n in
-                               ("missing", "duplicated", "misplaced", "out_of_order", "missing_files")
-                               if getattr(check, n))
-            out.info(f"  #{check.name}: {detail or ''}{'; ' if detail and check.unverifiable else ''}"
-                     f"{check.unverifiable or ''}")
+        if check.problems:
+            detail = [f"{len(getattr(check, n))} {n.replace('_', ' ')}" for n in
+                      ("missing", "duplicated", "misplaced", "out_of_order", "missing_files")
+                      if getattr(check, n)]
+            detail += [x for x in (check.gap, check.unverifiable) if x]
+            out.info(f"  {check.name}: {'; '.join(detail)}")
         elif check.note:
-            out.info(f"  #{check.name}: {check.note}")
+            out.info(f"  {check.name}: {check.note}")
+    out.info(f"Source ({report.source}): {report.source_teams} teams, {report.source_channels} "
+             f"channels in scope; {len(report.skipped)} channels skipped by the plan")
     verdict = "[green]verified[/]" if report.ok else "[red]problems found[/]"
     out.info(f"{verdict}: {t['found']} of {t['expected']} posts found in {t['channels']} channels; "
              f"{t['missing']} missing, {t['duplicated']} duplicated, {t['misplaced']} misplaced, "
              f"{t['out_of_order']} out of order, {t['missing_files']} files missing"
+             + (f"; {t['channel_gaps']} channels or teams not in Slack" if t["channel_gaps"] else "")
              + (f"; {t['unverifiable_channels']} channels unreadable" if t["unverifiable_channels"] else ""))
     out.info("Report: " + ", ".join(str(p) for p in paths.values()))
 

@@ -1,9 +1,13 @@
-"""`migrate verify`: what the store says should be in Slack against what Slack has.
+"""`migrate verify`: the source against what Slack has.
 
-Expected: the Plan built from the store and the Slack directory cached by the last plan/run
-(no write, no directory read). Found: every migrated channel's history and threads read back
-with `include_all_metadata`, our posts recognised by the Teams ids in their metadata
-(DESIGN §4.4). Per channel it lists posts that are
+Source: the inventory of every team and channel in scope (read from Graph now when Graph
+credentials are set, else from the store — migrate/graph/inventory.py). A team or channel of
+the source that the plan does not cover, or a planned channel that is not in Slack, is a gap:
+checking only what the plan contains would pass a team the export missed.
+Expected content: the Plan built from the store and the Slack directory cached by the last
+plan/run. Found: every migrated channel's history and threads read back with
+`include_all_metadata`, our posts recognised by the Teams ids in their metadata (DESIGN §4.4).
+Per channel it lists posts that are
 
 - **missing** (planned, not in Slack),
 - **duplicated** (in Slack more than once),
@@ -13,6 +17,8 @@ with `include_all_metadata`, our posts recognised by the Teams ids in their meta
 and uploads whose file is not in its thread. Channels archived after import cannot be read
 back (Slack removes bots on archive, reference §4.5), so the importer verifies each one the same
 way just before archiving it and records the result; verify reports that.
+
+A Slack that cannot be reached is not a verdict: `SlackUnreachable` stops verify at once.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrate.graph.inventory import SourceInventory
 from migrate.plan import ChannelPlan, Plan, Post
 from migrate.slack.client import SlackClient, SlackRefused, SlackUnavailable
 from migrate.slack.scheduler import Scheduler
@@ -42,12 +49,14 @@ class ChannelCheck:
     missing_files: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)      # ours in Slack, no longer planned
     unverifiable: str | None = None
+    gap: str | None = None          # the channel itself is not where it should be, and why
     note: str | None = None
 
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.duplicated) + len(self.misplaced)
-                + len(self.out_of_order) + len(self.missing_files))
+                + len(self.out_of_order) + len(self.missing_files)
+                + (1 if self.gap else 0) + (1 if self.unverifiable else 0))
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "slack_channel": self.slack_channel,
@@ -59,6 +68,8 @@ class ChannelCheck:
                 out[f"{name}_sample"] = values[:SAMPLES]
         if self.unverifiable:
             out["unverifiable"] = self.unverifiable
+        if self.gap:
+            out["gap"] = self.gap
         if self.note:
             out["note"] = self.note
         return out
@@ -67,6 +78,10 @@ class ChannelCheck:
 @dataclass
 class VerifyReport:
     channels: list[ChannelCheck] = field(default_factory=list)
+    source: str = "plan"                 # where the inventory came from: graph or store
+    source_teams: int = 0
+    source_channels: int = 0
+    skipped: list[str] = field(default_factory=list)      # channels the plan skips, with why
 
     @property
     def ok(self) -> bool:
@@ -78,11 +93,14 @@ class VerifyReport:
         for name in ("missing", "duplicated", "misplaced", "out_of_order", "missing_files", "extra"):
             out[name] = sum(len(getattr(c, name)) for c in self.channels)
         out["unverifiable_channels"] = sum(1 for c in self.channels if c.unverifiable)
+        out["channel_gaps"] = sum(1 for c in self.channels if c.gap)
         out["channels"] = len(self.channels)
         return out
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "totals": self.totals(),
+                "source": {"from": self.source, "teams": self.source_teams,
+                           "channels": self.source_channels, "skipped": self.skipped},
                 "channels": [c.as_dict() for c in self.channels]}
 
 
@@ -148,7 +166,7 @@ class Verifier:
                     break
         return ours, files
 
-    def check(self, plan: Plan) -> VerifyReport:
+    def check(self, plan: Plan, source: SourceInventory | None = None) -> VerifyReport:
         report = VerifyReport()
         created = ledger.channel_map(self.store)
         posts_by: dict[str, list[Post]] = defaultdict(list)
@@ -157,21 +175,52 @@ class Verifier:
         uploads_by: dict[str, list] = defaultdict(list)
         for upload in plan.uploads:
             uploads_by[upload.channel].append(upload)
+        if source is not None:
+            self._source_gaps(report, plan, source)
         for cp in plan.channels:
             if cp.action == "skip":
+                report.skipped.append(f"{cp.team_name} › {cp.channel_name}: {cp.reason or 'skipped'}")
                 continue
             slack_id = created.get(cp.teams_channel_id) or cp.slack_channel_id
-            report.channels.append(self.check_channel(
-                cp, slack_id, posts_by.get(cp.teams_channel_id, []),
-                uploads_by.get(cp.teams_channel_id, [])))
+            try:
+                check = self.check_channel(cp, slack_id, posts_by.get(cp.teams_channel_id, []),
+                                           uploads_by.get(cp.teams_channel_id, []))
+            except SlackUnavailable as exc:
+                # Slack gone altogether is no verdict on this channel: that stops verify with
+                # one line (ServiceUnreachable); otherwise this channel is unverified.
+                self.client.ensure_reachable()
+                check = ChannelCheck(f"#{cp.slack_name or cp.channel_name}", slack_id,
+                                     expected=len(posts_by.get(cp.teams_channel_id, [])))
+                check.unverifiable = f"Slack kept failing on this channel ({exc.code})"
+            report.channels.append(check)
         return report
+
+    @staticmethod
+    def _source_gaps(report: VerifyReport, plan: Plan, source: SourceInventory) -> None:
+        """Teams and channels of the source that the plan does not cover at all."""
+        report.source = source.origin
+        report.source_teams = len(source.teams)
+        report.source_channels = len(source.channels)
+        planned = {cp.teams_channel_id for cp in plan.channels}
+        for team_id, why in sorted(source.unreadable.items(), key=lambda kv: source.teams[kv[0]]):
+            check = ChannelCheck(f"{source.teams[team_id]} (whole team)", None)
+            check.gap = f"team not migrated: {why}"
+            report.channels.append(check)
+        for channel in source.channels:
+            if channel.channel_id in planned:
+                continue
+            check = ChannelCheck(f"{channel.team_name} › {channel.name}", None)
+            check.gap = ("in Teams but not in the plan: the export has not read it "
+                         "(run `migrate export`, then `migrate run`)")
+            report.channels.append(check)
 
     def check_channel(self, cp: ChannelPlan, slack_id: str | None, posts: list[Post],
                       uploads: list) -> ChannelCheck:
         """One channel: its planned posts and files against what Slack holds."""
-        check = ChannelCheck(cp.slack_name or cp.channel_name, slack_id)
+        check = ChannelCheck(f"#{cp.slack_name or cp.channel_name}", slack_id)
         check.expected = len(posts)
         if slack_id is None:
+            check.gap = "planned, but not in Slack (run `migrate run`)"
             check.missing = [_label(p) for p in posts]
             return check
         try:
@@ -185,16 +234,14 @@ class Verifier:
                     check.unverifiable = None
                     check.note = f"{before['reason']} ({before['updated_at']})"
                     return check
-                check.unverifiable = ("archived in Slack, which removes the bot: it cannot be "
-                                      "read back")
+                # Not a gap we can see: Slack archived it and removed the bot (outside a run
+                # of ours, which would have recorded its verdict first).
+                check.note = ("archived in Slack, which removes the bot: it cannot be read back "
+                              "and no verdict was recorded before archiving")
                 return check
             check.unverifiable = f"cannot read it back: {exc.code}"
-            check.missing = [_label(p) for p in posts]
             return check
-        except SlackUnavailable as exc:
-            check.unverifiable = f"Slack unavailable ({exc.code})"
-            check.missing = [_label(p) for p in posts]
-            return check
+
         self._compare(check, posts, ours)
         self._files(check, cp.teams_channel_id, uploads, files)
         return check
@@ -264,10 +311,14 @@ def verify_markdown(report: VerifyReport) -> str:
     lines = ["# Verification", "", f"**{'Everything is in place.' if report.ok else 'Problems found.'}** "
              f"{t['found']} of {t['expected']} planned posts found in {t['channels']} channels; "
              f"missing {t['missing']}, duplicated {t['duplicated']}, misplaced {t['misplaced']}, "
-             f"out of order {t['out_of_order']}, files missing {t['missing_files']}.", ""]
-    rows = [[f"#{c.name}", str(c.expected), str(c.found), str(len(c.missing)),
+             f"out of order {t['out_of_order']}, files missing {t['missing_files']}, channels or "
+             f"teams not in Slack {t['channel_gaps']}.", "",
+             f"Source ({report.source}): {report.source_teams} teams and {report.source_channels} "
+             f"channels in scope; {len(report.skipped)} channels skipped by the plan.", ""]
+    rows = [[c.name, str(c.expected), str(c.found), str(len(c.missing)),
              str(len(c.duplicated)), str(len(c.misplaced)), str(len(c.out_of_order)),
-             str(len(c.missing_files)), c.unverifiable or c.note or ""] for c in report.channels]
+             str(len(c.missing_files)), c.gap or c.unverifiable or c.note or ""]
+            for c in report.channels]
     lines.append(_md_table(["channel", "expected", "found", "missing", "duplicated", "misplaced",
                             "out of order", "files missing", "note"], rows))
     return "\n".join(lines) + "\n"

@@ -37,7 +37,7 @@ from tenacity import (
 )
 
 from migrate.config import SlackSettings
-from migrate.errors import AuthError, PermissionMissing
+from migrate.errors import AuthError, PermissionMissing, ServiceUnreachable
 
 Json = dict[str, Any]
 
@@ -99,6 +99,7 @@ class _Transient(Exception):
 class SlackClient:
     def __init__(self, settings: SlackSettings, *, web: WebClient | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        self.url = settings.url
         self.timeout = max(1, math.ceil(settings.timeout))
         self.web = web or WebClient(token=settings.token or None, base_url=settings.url,
                                     timeout=self.timeout, retry_handlers=[])
@@ -136,7 +137,9 @@ class SlackClient:
                 raise _Transient(f"HTTP {status} {code}"[:120]) from None
             raise SlackRefused(method, code, data=data) from None
         except (OSError, SlackClientError) as exc:  # resets, timeouts, URLError
-            raise _Transient(type(exc).__name__) from None
+            reason = getattr(exc, "reason", None)
+            raise _Transient(f"{type(exc).__name__}: {reason}"[:120] if reason is not None
+                             else type(exc).__name__) from None
 
     def call(self, method: str, args: Json, *, write: bool = False, repeatable: bool = True,
              form: bool = False) -> Json:
@@ -160,6 +163,22 @@ class SlackClient:
 
     def auth_test(self) -> Json:
         return self.call("auth.test", {})
+
+    def ensure_reachable(self, attempts: int = 3) -> Json:
+        """auth.test, a few quick tries: Slack refused, unknown, silent or failing with 5xx
+        raises ServiceUnreachable (one line, exit 2) instead of every later call retrying its
+        way to a misleading verdict. A bad token is still AuthError (exit 3)."""
+        cause = ""
+        for attempt in range(attempts):
+            try:
+                return self._once("auth.test", {}, write=False, form=False)
+            except _Transient as exc:
+                cause = exc.code
+                if attempt + 1 < attempts:
+                    self.sleep(0.5 * (attempt + 1))
+        raise ServiceUnreachable(f"Slack is unreachable at {self.url} ({cause})",
+                                 hint="check MIGRATE_SLACK_URL, the network or proxy, and "
+                                 "status.slack.com; nothing was checked or changed")
 
     def create_channel(self, name: str, is_private: bool) -> Json:
         return self.call("conversations.create", {"name": name, "is_private": is_private},
