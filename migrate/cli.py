@@ -228,6 +228,22 @@ def plan(
     out.info("Reports: " + ", ".join(str(p) for p in paths.values()))
 
 
+REQUIRE_STATE_HELP = ("Refuse (exit 2) when the working directory holds no state from an "
+                      "earlier run: for scheduled jobs, so a lost CI cache never starts the "
+                      "migration afresh.")
+
+
+def _require_state(settings: Settings) -> None:
+    from migrate.errors import ConfigError
+
+    path = settings.workdir_path / "state.db"
+    if not path.is_file():
+        raise ConfigError(f"{path}: no state from an earlier run (--require-state): the working "
+                          "directory was not restored",
+                          hint="restore it (CI: its cache), point --workdir/MIGRATE_WORKDIR at "
+                          "it, or rebuild it from Slack with `migrate adopt`")
+
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -259,6 +275,7 @@ def run(
     no_export: Annotated[bool, typer.Option("--no-export", help="Use what is already exported.")] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Slack calls in flight at once (the rate limits, not this, set the pace).")] = 8,
+    require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
     import time as _time
 
@@ -270,6 +287,8 @@ def run(
     state = _state(ctx)
     state.flags.update({"export.since": since})
     settings = state.settings()
+    if require_state:
+        _require_state(settings)
     out = state.out
     ask = not yes and sys.stdin.isatty() and not dry_run
 
@@ -304,6 +323,7 @@ def sync(
     max_duration: Annotated[str | None, typer.Option(
         "--max-duration", metavar="DURATION", help="Stop starting new work after this long, before the CI job's timeout (e.g. 50m); exit 75, the next sync resumes.")] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Slack calls in flight at once.")] = 8,
+    require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
     import time as _time
 
@@ -314,6 +334,8 @@ def sync(
     limit = parse_duration(max_duration) if max_duration else None
     state = _state(ctx)
     settings = state.settings()
+    if require_state:
+        _require_state(settings)
     out = state.out
     if settings.export.method == "per-channel":
         out.warn("export.method is per-channel: each sync reads every channel, and Microsoft "
@@ -329,6 +351,41 @@ def sync(
     summaries.github_step_summary(outcome)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
+
+
+@app.command(help="Rebuild a lost working directory's ledger from Slack, so the next run carries "
+             "on instead of migrating everything twice: exports the tenant, plans, then reads "
+             "back the channels this Slack app created (and those the plan reuses) and records "
+             "every post it finds by the Teams ids in its metadata, and every file in its "
+             "thread. Reads Slack only. Use it when `run`/`sync` refuse with \"state is "
+             "missing\" and the old working directory cannot be restored.")
+def adopt(
+    ctx: typer.Context,
+    no_export: Annotated[bool, typer.Option("--no-export", help="Use what is already exported.")] = False,
+) -> None:
+    from migrate import stages
+    from migrate.ui import ExportDisplay
+
+    state = _state(ctx)
+    settings = state.settings()
+    out = state.out
+    if not no_export:
+        with ExportDisplay(out.err) as export_display:
+            exported = stages.export(settings, export_display)
+        summaries.export_summary(out, exported)
+    summary = stages.adopt(settings)
+    if out.json_mode:
+        out.emit_json(summary.as_dict())
+        return
+    out.info(f"Adopted from Slack: {summary.channels} channels ({summary.archived_channels} "
+             f"archived, not readable), {summary.posts} posts, {summary.files} files"
+             + (f"; {summary.duplicates} posts were in Slack more than once (the earliest "
+                "is kept)" if summary.duplicates else ""))
+    if summary.unmatched_channels:
+        out.warn("channels of this app that match nothing planned (left alone): "
+                 + ", ".join(summary.unmatched_channels[:20]))
+    out.info(f"The ledger in {settings.workdir_path / 'state.db'} now knows them: `migrate run` "
+             "carries on from here.")
 
 
 @app.command(help="Show progress from the state store: the last runs and how they ended, items "

@@ -100,6 +100,8 @@ def run(settings: Settings, *, dry_run: bool = False,
         ctx.summary = {"plan": plan.summary(), "dry_run": dry_run, "plan_as_of": plan.as_of}
         if dry_run:
             return outcome
+        _refuse_a_lost_state(ctx.store, plan, client, scheduler, directory,
+                             settings.workdir_path)
         if confirm is not None:
             confirm(plan, plan.already_in_slack)
         if import_progress is not None:
@@ -147,6 +149,44 @@ def source_inventory(settings: Settings, store) -> Any:
         raise ServiceUnreachable(f"Graph is unreachable at {settings.graph.base_url} ({exc})",
                                  hint="check MIGRATE_GRAPH_URL and the network; or unset the "
                                  "Graph credentials to verify against the store") from None
+
+
+def _refuse_a_lost_state(store, plan, client, scheduler, directory, workdir: Path) -> None:
+    """Slack holding our channels or posts that this ledger does not know means the working
+    directory's state is missing: stop before the first write (exit 2), never duplicate."""
+    from migrate.slack.state_check import find_unknown_traces, refuse_if_lost
+    from migrate.store import ledger
+
+    bot = scheduler.call("auth.test", None, client.auth_test).get("user_id")
+    doubtful = ledger.channels_in_doubt(store)
+    pending = {cp.slack_name for cp in plan.channels
+               if cp.teams_channel_id in doubtful and cp.slack_name}
+    reuse = [cp.slack_channel_id for cp in plan.channels
+             if cp.action == "reuse" and cp.slack_channel_id]
+    refuse_if_lost(find_unknown_traces(store, client, scheduler, directory, bot, reuse, pending),
+                   workdir)
+
+
+def adopt(settings: Settings) -> Any:
+    """`migrate adopt`: rebuild the ledger of this working directory from Slack (channels our
+    bot created, posts with our metadata), after an export and a plan. Reads Slack only."""
+    from migrate.plan import build_plan
+    from migrate.slack.adopt import Adopter
+    from migrate.slack.client import SlackClient
+    from migrate.slack.directory import read_directory, save_directory
+    from migrate.slack.limits import slack_limits
+    from migrate.slack.scheduler import Scheduler
+
+    client = SlackClient(settings.slack)
+    bot = client.ensure_reachable().get("user_id")
+    scheduler = Scheduler(slack_limits(settings.slack))
+    directory = read_directory(client, scheduler)
+    with writer_run(settings, "adopt") as ctx:
+        save_directory(ctx.store, directory)
+        plan = build_plan(ctx.store, settings, directory)
+        summary = Adopter(ctx.store, plan, client, scheduler, directory, bot).run()
+        ctx.summary = summary.as_dict()
+    return summary
 
 
 def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:

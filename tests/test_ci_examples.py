@@ -78,3 +78,15 @@ def test_examples_keep_the_contract():
     assert "resource_group:" in gitlab and "id_tokens:" in gitlab
     for text in (github, gitlab):
         assert "--max-duration" in text and "-eq 75" in text
+
+
+def test_a_lost_state_fails_the_job_instead_of_starting_afresh():
+    github = GITHUB.read_text()
+    # the cache restore is checked, and a miss fails the job unless this is the first sync
+    assert "steps.state.outputs.cache-matched-key == ''" in github
+    assert "inputs.first_sync != true" in github and "exit 1" in github
+    assert "--require-state" in github
+    gitlab = GITLAB.read_text()
+    assert 'REQUIRE="--require-state"' in gitlab and "MIGRATE_FIRST_SYNC" in gitlab
+    for command in ("sync", "run"):
+        assert "--require-state" in run_migrate(command, "--help").stdout

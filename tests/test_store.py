@@ -48,6 +48,7 @@ def test_store_written_by_newer_migrate_is_refused(tmp_path):
 def test_migrations_are_transactional(tmp_path, monkeypatch):
     from migrate.store import schema
 
+    Store.open(tmp_path).close()   # an existing state, upgraded by a newer migrate
     broken = [*schema.MIGRATIONS, ("broken", "CREATE TABLE extra (x);\nCREATE TABLE runs (y);")]
     monkeypatch.setattr("migrate.store.db.MIGRATIONS", broken)
     monkeypatch.setattr("migrate.store.db.SCHEMA_VERSION", len(broken))
@@ -163,3 +164,35 @@ def test_newer_copy_wins_even_when_graph_trims_fractional_seconds(tmp_path):
     teams.upsert_messages(store, "T", [message("1", "2024-01-01T21:11:12Z", "first")])
     assert teams.upsert_messages(store, "T", [message("1", "2024-01-01T21:11:12.5Z", "second")]) == (0, 1)
     assert teams.upsert_messages(store, "T", [message("1", "2024-01-01T21:11:12.08Z", "older")]) == (0, 0)
+
+
+def test_an_empty_or_foreign_state_file_is_refused_not_treated_as_new(tmp_path):
+    # A 0-byte state.db (a truncated copy, a failed cache restore) would otherwise start the
+    # migration afresh and post everything twice.
+    (tmp_path / "state.db").write_bytes(b"")
+    with pytest.raises(StoreError, match="empty \\(0 bytes\\)"):
+        Store.open(tmp_path)
+    (tmp_path / "state.db").write_text("not a database at all\n" * 100)
+    with pytest.raises(StoreError, match="not a usable state database"):
+        Store.open(tmp_path)
+    (tmp_path / "state.db").unlink()
+    other = sqlite3.connect(tmp_path / "state.db")
+    other.execute("CREATE TABLE something_else (x)")
+    other.commit()
+    other.close()
+    with pytest.raises(StoreError, match="not a migrate state database"):
+        Store.open(tmp_path)
+
+
+def test_a_new_state_is_never_left_half_made(tmp_path, monkeypatch):
+    from migrate.store import schema
+
+    broken = [*schema.MIGRATIONS, ("broken", "CREATE TABLE runs (y);")]
+    monkeypatch.setattr("migrate.store.db.MIGRATIONS", broken)
+    monkeypatch.setattr("migrate.store.db.SCHEMA_VERSION", len(broken))
+    with pytest.raises(StoreError, match="failed"):
+        Store.open(tmp_path)
+    assert not (tmp_path / "state.db").exists()        # nothing a later run would refuse
+    monkeypatch.undo()
+    Store.open(tmp_path).close()                        # and the next attempt starts cleanly
+    assert (tmp_path / "state.db").stat().st_mode & 0o777 == 0o600

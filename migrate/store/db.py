@@ -45,22 +45,55 @@ class Store:
             raise StoreError(f"{workdir}: cannot create the working directory ({exc.strerror})",
                              hint="set MIGRATE_WORKDIR or --workdir to a writable folder") from None
         path = workdir / DB_FILENAME
-        # Create the file ourselves so it is 0600 from its first byte (it holds tenant data);
-        # SQLite gives the -wal and -shm files the database file's permissions.
         if not path.exists():
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            cls._create(path)
+        elif path.stat().st_size == 0:
+            # A state that is nothing but a name (a truncated copy, a failed cache restore) is
+            # not a new migration: starting afresh here would migrate everything twice.
+            raise StoreError(f"{path}: the state database is empty (0 bytes): its ledger is lost",
+                             hint="restore it from where it was kept (a CI cache or artifact), "
+                             "or remove it and run `migrate adopt` to rebuild it from Slack")
         os.chmod(path, 0o600)
+        store = cls(cls._connect(path), path)
+        if store.schema_version == 0:
+            store.close()
+            raise StoreError(f"{path}: not a migrate state database (a file of something else)",
+                             hint="point --workdir at the migration's working directory, or "
+                             "move this file away")
+        store.migrate()
+        return store
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA user_version").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable state database ({exc})",
                              hint="point --workdir elsewhere, or move the damaged file away") from None
-        store = cls(conn, path)
-        store.migrate()
-        return store
+        return conn
+
+    @classmethod
+    def _create(cls, path: Path) -> None:
+        """A new state database, built beside its final name and renamed into place: a crash
+        never leaves a 0-byte or half-made state.db (which later runs refuse). 0600 from its
+        first byte (it holds tenant data); SQLite gives -wal/-shm the same permissions."""
+        fresh = path.with_name(path.name + ".new")
+        for leftover in (fresh, fresh.with_name(fresh.name + "-wal"),
+                         fresh.with_name(fresh.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        os.close(os.open(fresh, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        store = cls(cls._connect(fresh), fresh)
+        try:
+            store.migrate()
+            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            store.conn.execute("PRAGMA journal_mode=DELETE")   # one file to rename
+        finally:
+            store.close()
+        os.replace(fresh, path)
 
     def close(self) -> None:
         with self.lock:

@@ -111,6 +111,23 @@ def channel_map(store: Store) -> dict[str, str]:
         "AND slack_channel IS NOT NULL")}
 
 
+def slack_channels(store: Store) -> set[str]:
+    """Every Slack channel any ledger row names (created, reused, posted into)."""
+    return {row["slack_channel"] for row in store.query(
+        "SELECT DISTINCT slack_channel FROM ledger WHERE slack_channel IS NOT NULL")}
+
+
+def channels_in_doubt(store: Store) -> set[str]:
+    """Teams channels whose Slack channel creation was started but not confirmed."""
+    return {row["teams_id"] for row in store.query(
+        "SELECT teams_id FROM ledger WHERE kind = 'channel' AND state IN "
+        "('intent', 'in_doubt', 'failed') AND teams_id IS NOT NULL")}
+
+
+def is_empty(store: Store) -> bool:
+    return store.scalar("SELECT 1 FROM ledger LIMIT 1") is None
+
+
 def recover_interrupted(store: Store) -> int:
     """Intents left by a process that died mid-call become in doubt; returns how many."""
     with store.transaction() as conn:
