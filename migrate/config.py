@@ -110,6 +110,11 @@ class ExportSettings:
     overlap_hours: float = setting(48.0, "Incremental exports re-read this much before the last "
                                    "one (export data can surface up to a day late).",
                                    "MIGRATE_OVERLAP_HOURS")
+    full_directory_hours: float = setting(
+        168.0, "Incremental exports read users and team changes through Graph delta queries; "
+        "every this many hours they read all users and every team's channels and members "
+        "again, for what neither delta queries nor message activity show (0: every export).",
+        "MIGRATE_FULL_DIRECTORY_HOURS")
 
 
 @dataclass(frozen=True)
@@ -341,6 +346,8 @@ def _values_from_file(path: Path) -> dict[str, Any]:
         value = _coerce(info, raw, from_env=False)
         if value is None:
             raise ConfigError(f"{where}: {key} must be {_expected(info)}, got {raw!r}")
+        if key in PATH_KEYS and value:
+            value = str(_beside(path, value))
         values[key] = value
 
     for name, raw in data.items():
@@ -353,6 +360,19 @@ def _values_from_file(path: Path) -> dict[str, Any]:
         else:
             take(None, name, raw)
     return values
+
+
+# Settings that name files or folders: written relative in migrate.toml, they are relative to
+# the file's own folder, so `migrate --config elsewhere/migrate.toml` finds the same state and
+# overrides from any directory (environment and flags stay relative to the current one).
+PATH_KEYS = frozenset({"workdir", "plan.user_map", "plan.channel_map", "plan.reactions_file",
+                       "plan.emoji_file", "plan.system_events_file", "graph.client_cert",
+                       "graph.client_assertion_file"})
+
+
+def _beside(config: Path, value: str) -> Path:
+    target = Path(value).expanduser()
+    return target if target.is_absolute() else (config.resolve().parent / target)
 
 
 def _values_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -394,6 +414,8 @@ def load_settings(
     source = "defaults"
     if path is not None:
         from_file = _values_from_file(path)
+        # The migration lives beside its config: the default workdir too.
+        merged["workdir"] = str(_beside(path, BY_KEY["workdir"].default))
         merged.update(from_file)
         sources.update(dict.fromkeys(from_file, str(path)))
         source = str(path)
@@ -434,6 +456,9 @@ def _check(settings: Settings) -> None:
                 "graph.timeout", "slack.timeout", "export.max_file_mb"):
         if settings.value(key) <= 0:
             fail(key, f"must be greater than 0, got {settings.value(key)}")
+    if settings.export.full_directory_hours < 0:
+        fail("export.full_directory_hours",
+             f"must be 0 (every export reads it all) or more, got {settings.export.full_directory_hours:g}")
     if settings.export.overlap_hours < 24:
         # Teams' export data can surface up to a day late (reference/graph.md): a shorter
         # overlap would silently miss messages.

@@ -37,7 +37,8 @@ def test_init_writes_a_config_that_loads_back(tmp_path):
     doc = json.loads(shown.stdout)
     assert doc["config_file"].endswith("migrate.toml")
     settings = {row["key"]: row for row in doc["settings"]}
-    assert settings["plan.user_map"]["value"] == "mappings/users.csv"
+    # relative to the file's folder, wherever migrate runs from
+    assert settings["plan.user_map"]["value"] == str(tmp_path.resolve() / "mappings" / "users.csv")
     assert settings["plan.user_map"]["source"].endswith("migrate.toml")
     # A second init refuses to clobber the admin's file.
     again = run_migrate("init", cwd=tmp_path)

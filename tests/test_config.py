@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path):
     assert s.sources == {"workdir": "command line", "slack.rate_scale": "$MIGRATE_SLACK_RATE_SCALE",
                          "export.since": str(path)}
     s2 = load_settings(path, environ={})
-    assert s2.workdir == "from-file" and s2.slack.rate_scale == 2.0
+    assert s2.workdir_path == path.parent / "from-file" and s2.slack.rate_scale == 2.0
 
 
 def test_cloud_sets_both_hosts_and_explicit_urls_override(tmp_path):
@@ -114,7 +115,7 @@ def test_missing_explicit_config_is_an_error(tmp_path):
 
 def test_migrate_config_env_names_the_file(tmp_path):
     path = write(tmp_path, 'workdir = "w"\n')
-    assert load_settings(None, environ={"MIGRATE_CONFIG": str(path)}).workdir == "w"
+    assert load_settings(None, environ={"MIGRATE_CONFIG": str(path)}).workdir_path == path.parent / "w"
 
 
 def test_rendered_template_documents_every_setting_and_loads_back(tmp_path):
@@ -127,7 +128,10 @@ def test_rendered_template_documents_every_setting_and_loads_back(tmp_path):
     uncommented = "\n".join(line[2:] if re.match(r"^# [a-z_]+ = ", line) else line
                             for line in text.splitlines())
     s = load_settings(write(tmp_path, uncommented), environ={})
-    assert s == load_settings(None, environ={})
+    defaults = load_settings(None, environ={})
+    # ./migration written in the file means beside the file (relative paths follow the file)
+    assert s.workdir_path == tmp_path / "migration"
+    assert dataclasses.replace(s, workdir=defaults.workdir) == defaults
 
 
 def test_an_overlap_under_a_day_is_refused(clean_env):
@@ -135,3 +139,25 @@ def test_an_overlap_under_a_day_is_refused(clean_env):
     with pytest.raises(ConfigError, match="overlap_hours must be at least 24"):
         load_settings(None, environ={"MIGRATE_OVERLAP_HOURS": "6"})
     assert load_settings(None, environ={"MIGRATE_OVERLAP_HOURS": "24"}).export.overlap_hours == 24
+
+
+def test_relative_paths_in_the_file_are_relative_to_the_file(tmp_path, monkeypatch, clean_env):
+    # `migrate --config other/migrate.toml run` from elsewhere must find the same state (not
+    # plan a fresh migration in the current directory) and the same override files.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "migrate.toml").write_text(
+        'workdir = "state"\n[plan]\nuser_map = "maps/users.csv"\nchannel_map = "/abs/channels.csv"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings("../project/migrate.toml", environ=clean_env)
+    assert settings.workdir_path == project / "state"
+    assert Path(settings.plan.user_map) == project / "maps" / "users.csv"
+    assert settings.plan.channel_map == "/abs/channels.csv"
+    # A file without `workdir`: the default one sits beside the file too.
+    (project / "bare.toml").write_text("[plan]\ntimezone = \"UTC\"\n")
+    assert load_settings("../project/bare.toml", environ=clean_env).workdir_path == project / "migration"
+    # The environment and flags stay relative to the current directory, as shells expect.
+    env = {**clean_env, "MIGRATE_WORKDIR": "here"}
+    assert load_settings("../project/migrate.toml", environ=env).workdir_path == Path("here")
