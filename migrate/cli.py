@@ -404,10 +404,12 @@ def status(ctx: typer.Context) -> None:
     summaries.status_summary(out, doc)
 
 
-@app.command(help="Compare what should be in Slack (the plan, from the state store) with what "
-             "Slack has, reading every migrated channel back by the Teams ids in the messages' "
-             "metadata. Lists missing, duplicated, misplaced (wrong thread) and out-of-order "
-             "messages and missing files; exit 1 if there are any. Writes nothing to Slack.")
+@app.command(help="Compare the source with Slack: every team and channel in scope (listed from "
+             "Graph when Graph credentials are set, else from the state store) must be planned "
+             "and in Slack; then every migrated channel is read back and our posts found by the "
+             "Teams ids in their metadata. Lists teams and channels not in Slack, missing, "
+             "duplicated, misplaced (wrong thread) and out-of-order messages and missing files; "
+             "exit 1 if there are any. Slack unreachable: one line, exit 2. Writes nothing.")
 def verify(ctx: typer.Context) -> None:
     from migrate import stages
 
