@@ -228,6 +228,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
                               decision.reason, user.is_guest))
         if decision.slack_user_id is None:
             warnings.add("unmapped_user", f"{user.display_name}: {decision.reason}")
+        for note in decision.warnings:   # e.g. an old account under a later address: reported
+            warnings.add("user_other_account", f"{user.display_name}: {note}")
 
     channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
     decisions = plan_channel_names(list(teams.values()), channels, directory.channels,
