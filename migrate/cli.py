@@ -6,13 +6,16 @@ them into one line on stderr and the exit code of DESIGN §4.3 (tracebacks with 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -90,7 +93,63 @@ def _state(ctx: typer.Context) -> AppState:
     return ctx.find_root().obj
 
 
-@app.command(help="Write a commented migrate.toml (every setting, its default and its environment "
+# Global options are also accepted after the command name (DESIGN §4.1: `migrate plan --json`
+# is `migrate --json plan`): every command gets these keyword parameters too (so its --help
+# lists them), and they update the AppState the group callback made.
+_LATE: dict[str, tuple[Any, Any]] = {
+    "late_json": (bool, typer.Option("--json", help="Print one JSON document on stdout; human output goes to stderr.")),
+    "late_workdir": (Path | None, typer.Option("--workdir", metavar="DIR", help="State database, files and reports (default: $MIGRATE_WORKDIR or ./migration).")),
+    "late_config": (Path | None, typer.Option("--config", metavar="FILE", help="Settings file (default: ./migrate.toml, or $MIGRATE_CONFIG).")),
+    "late_verbose": (int, typer.Option("-v", "--verbose", count=True, help="More detail: -v progress, -vv library logs, -vvv debug.")),
+    "late_traceback": (bool, typer.Option("--traceback", help="Show the Python traceback of an error (the exit code stays the same).")),
+}
+_LATE_DEFAULTS = {"late_json": False, "late_workdir": None, "late_config": None,
+                  "late_verbose": 0, "late_traceback": False}
+
+
+def _apply_late(ctx: typer.Context, late: dict[str, Any]) -> None:
+    state: AppState = _state(ctx)
+    if late["late_json"]:
+        state.out.json_mode = True
+    if late["late_workdir"] is not None:
+        state.workdir = late["late_workdir"]
+    if late["late_config"] is not None:
+        state.config = late["late_config"]
+    if late["late_verbose"]:
+        state.out.verbose += late["late_verbose"]
+        setup_logging(state.out.verbose)
+    if late["late_traceback"]:
+        state.out.traceback = True
+        _TRACEBACK["on"] = True
+    state._settings = None
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`app.command`, with the global options accepted after the command name too."""
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(fn, eval_str=True)
+        extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                   default=_LATE_DEFAULTS[name], annotation=Annotated[kind, option])
+                 for name, (kind, option) in _LATE.items()]
+
+        @functools.wraps(fn)
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            late = {name: kw.pop(name, _LATE_DEFAULTS[name]) for name in _LATE}
+            ctx = kw.get("ctx") or next(x for x in a if isinstance(x, typer.Context))
+            _apply_late(ctx, late)
+            return fn(*a, **kw)
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+                  if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD else p
+                  for p in signature.parameters.values()]
+        wrapper.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {**{p.name: p.annotation for p in params},
+                                   **{p.name: p.annotation for p in extra}}
+        return app.command(*args, **kwargs)(wrapper)
+    return register
+
+
+@command(help="Write a commented migrate.toml (every setting, its default and its environment "
              "variable) and empty override files for user and channel mappings.")
 def init(
     ctx: typer.Context,
@@ -112,7 +171,7 @@ def init(
                        "MIGRATE_SLACK_TOKEN, then run `migrate doctor`.")
 
 
-@app.command("config", help="Show the effective settings and where each one comes from "
+@command("config", help="Show the effective settings and where each one comes from "
              "(command line, environment, migrate.toml or default). Secrets are shown only as "
              "set or not set. Exits 2 when the configuration is invalid.")
 def show_config(ctx: typer.Context) -> None:
@@ -141,7 +200,7 @@ def show_config(ctx: typer.Context) -> None:
     state.out.err.print(table)
 
 
-@app.command(help="Check the configuration: sign in to Graph, probe every application permission "
+@command(help="Check the configuration: sign in to Graph, probe every application permission "
              "the export needs with one minimal call, check the Slack token and its scopes. Prints "
              "what is missing and exactly what to grant; exits 3 when something is missing.")
 def doctor(ctx: typer.Context) -> None:
@@ -166,7 +225,7 @@ def doctor(ctx: typer.Context) -> None:
         raise typer.Exit(EXIT_AUTH)
 
 
-@app.command(help="Read the Teams tenant through Microsoft Graph into the state store: users, "
+@command(help="Read the Teams tenant through Microsoft Graph into the state store: users, "
              "teams, channels, members, messages and replies, inline images and files. The first "
              "export reads everything; later ones read only what changed (a lastModifiedDateTime "
              "window with an overlap). Interrupted exports resume where they stopped.")
@@ -200,7 +259,7 @@ def export(
     summaries.export_summary(state.out, summary)
 
 
-@app.command(help="Plan the migration without touching Slack: export what changed, map people "
+@command(help="Plan the migration without touching Slack: export what changed, map people "
              "and channels, render every message, estimate the duration, and write "
              "reports/plan.json, plan.md and plan.html in the working directory.")
 def plan(
@@ -260,7 +319,7 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNITS[u] for n, u in parts)
 
 
-@app.command(help="Migrate: export what changed in Teams, build the plan, show its summary and "
+@command(help="Migrate: export what changed in Teams, build the plan, show its summary and "
              "ask for confirmation (unless --yes or not on a terminal), then create the channels, "
              "post every message and file into Slack at its rate limits, invite members and "
              "archive what Teams archived. Exactly once: a stopped or crashed run resumes without "
@@ -310,7 +369,7 @@ def run(
         raise typer.Exit(outcome.exit_code)
 
 
-@app.command(help="For CI schedules until cut-over: export what changed in Teams since the last "
+@command(help="For CI schedules until cut-over: export what changed in Teams since the last "
              "export (with an overlap), plan the delta and bring it into Slack — new messages, "
              "new replies into their migrated threads, edits (chat.update), deletions (chat.delete "
              "or a placeholder), reaction changes, new channels and members. Never prompts. A sync "
@@ -353,7 +412,7 @@ def sync(
         raise typer.Exit(outcome.exit_code)
 
 
-@app.command(help="Rebuild a lost working directory's ledger from Slack, so the next run carries "
+@command(help="Rebuild a lost working directory's ledger from Slack, so the next run carries "
              "on instead of migrating everything twice: exports the tenant, plans, then reads "
              "back the channels this Slack app created (and those the plan reuses) and records "
              "every post it finds by the Teams ids in its metadata, and every file in its "
@@ -388,7 +447,7 @@ def adopt(
              "carries on from here.")
 
 
-@app.command(help="Show progress from the state store: the last runs and how they ended, items "
+@command(help="Show progress from the state store: the last runs and how they ended, items "
              "failed or in doubt (by reason), what was skipped, and the lag between Teams and "
              "Slack (the newest exported Teams change against what the last complete run or sync "
              "brought across). Reads only; works while a sync runs.")
@@ -404,7 +463,7 @@ def status(ctx: typer.Context) -> None:
     summaries.status_summary(out, doc)
 
 
-@app.command(help="Compare the source with Slack: every team and channel in scope (listed from "
+@command(help="Compare the source with Slack: every team and channel in scope (listed from "
              "Graph when Graph credentials are set, else from the state store) must be planned "
              "and in Slack; then every migrated channel is read back and our posts found by the "
              "Teams ids in their metadata. Lists teams and channels not in Slack, missing, "
@@ -420,7 +479,7 @@ def verify(ctx: typer.Context) -> None:
         raise typer.Exit(EXIT_ITEMS_FAILED)
 
 
-@app.command(help="See it work: start the Graph and Slack emulators in this process with the "
+@command(help="See it work: start the Graph and Slack emulators in this process with the "
              "demo tenant and run export → plan → run → verify against them, then show where the "
              "reports are and a few migrated threads as Slack shows them. Touches nothing but "
              "127.0.0.1; about half a minute.")
@@ -464,7 +523,7 @@ def demo(
         raise typer.Exit(run_outcome.exit_code or EXIT_ITEMS_FAILED)
 
 
-@app.command(help="Serve local emulators of Microsoft Graph and the Slack Web API on 127.0.0.1 "
+@command(help="Serve local emulators of Microsoft Graph and the Slack Web API on 127.0.0.1 "
              "with the demo tenant, and print the environment that points `migrate` (or your own "
              "scripts) at them. Runs until Ctrl-C.")
 def sandbox(
@@ -525,6 +584,12 @@ def _wait_for_interrupt() -> None:
         pass
 
 
+def _show_traceback() -> None:
+    import traceback
+
+    traceback.print_exc(file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `migrate` script: run the app, map errors to exit codes."""
     command = typer.main.get_command(app)
@@ -532,8 +597,9 @@ def main(argv: list[str] | None = None) -> None:
         # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
         code = command.main(args=argv, prog_name="migrate", standalone_mode=False)
     except MigrateError as exc:
+        # --traceback adds the traceback; the line, its hint and the exit code stay.
         if _TRACEBACK["on"]:
-            raise
+            _show_traceback()
         print_error(exc.one_line())
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
@@ -549,7 +615,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as exc:  # a bug: say so in one line, keep the traceback behind a flag
         if _TRACEBACK["on"]:
-            raise
+            _show_traceback()
         print_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
                     "and report it)")
         sys.exit(EXIT_ITEMS_FAILED)

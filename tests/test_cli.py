@@ -7,6 +7,7 @@ import json
 import pytest
 
 from migrate.cli import app
+from migrate.store import Store
 
 from .conftest import run_migrate
 
@@ -95,3 +96,43 @@ def test_usage_errors_exit_2(tmp_path):
 def test_version():
     result = run_migrate("--version")
     assert result.returncode == 0 and result.stdout.startswith("migrate ")
+
+
+GLOBALS = ("--json", "--workdir", "--config", "--verbose", "--traceback")
+SETTINGS_COMMANDS = ("config", "doctor", "export", "plan", "run", "sync", "status", "verify",
+                     "adopt")
+
+
+@pytest.mark.parametrize("command", [*SETTINGS_COMMANDS, "init", "demo", "sandbox"])
+def test_every_command_lists_the_global_options(command):
+    usage = run_migrate(command, "--help").stdout
+    for option in GLOBALS:
+        assert option in usage, f"`migrate {command} --help` does not list {option}"
+
+
+@pytest.mark.parametrize("command", SETTINGS_COMMANDS)
+def test_global_options_work_after_the_command_as_before_it(command, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("unknown_key = 1\n")
+    before = run_migrate("--config", str(bad), command)
+    after = run_migrate(command, "--config", str(bad))
+    assert before.returncode == after.returncode == 2
+    assert before.stderr == after.stderr and f"{bad}:1" in after.stderr
+    # --traceback adds the traceback and keeps the exit code and the one-line error
+    traced = run_migrate(command, "--config", str(bad), "--traceback")
+    assert traced.returncode == 2 and "Traceback" in traced.stderr
+    assert traced.stderr.rstrip().splitlines()[-1] == after.stderr.rstrip()
+
+
+def test_json_and_workdir_after_the_command(tmp_path):
+    workdir = tmp_path / "wd"
+    Store.open(workdir).close()
+    before = run_migrate("--json", "--workdir", str(workdir), "status")
+    after = run_migrate("status", "--json", "--workdir", str(workdir))
+    assert before.returncode == after.returncode == 0, after.stderr
+    assert json.loads(before.stdout) == json.loads(after.stdout)
+    assert json.loads(after.stdout)["workdir"] == str(workdir)
+    shown = json.loads(run_migrate("config", "--json", "--workdir", str(workdir)).stdout)
+    assert {r["key"]: r for r in shown["settings"]}["workdir"]["value"] == str(workdir)
+    loud = run_migrate("status", "-vv", "--workdir", str(tmp_path / "none"))
+    assert loud.returncode == 2
