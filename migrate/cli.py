@@ -54,9 +54,12 @@ class AppState:
         if self._settings is None:
             flags = {"workdir": str(self.workdir) if self.workdir else None, **self.flags}
             self._settings = load_settings(self.config, flags=flags)
+            _WORKDIR["path"] = str(self._settings.workdir_path)
         return self._settings
 
 
+# The working directory in use, to name it when the machine fails us (disk full, read-only).
+_WORKDIR: dict[str, str] = {}
 # Read by `main` when an unexpected exception escapes, to decide whether to show it.
 _TRACEBACK = {"on": bool(os.environ.get("MIGRATE_TRACEBACK"))}
 
@@ -204,8 +207,7 @@ def show_config(ctx: typer.Context) -> None:
              "the export needs with one minimal call, check the Slack token and its scopes. Prints "
              "what is missing and exactly what to grant; exits 3 when something is missing.")
 def doctor(ctx: typer.Context) -> None:
-    from migrate.doctor import run_doctor
-    from migrate.errors import EXIT_AUTH
+    from migrate.doctor import exit_code, run_doctor
 
     state = _state(ctx)
     checks = run_doctor(state.settings())
@@ -222,7 +224,7 @@ def doctor(ctx: typer.Context) -> None:
         missing = [c.name for c in bad]
         state.out.info("All checks passed." if not bad else f"Missing or failing: {', '.join(missing)}")
     if bad:
-        raise typer.Exit(EXIT_AUTH)
+        raise typer.Exit(exit_code(checks))
 
 
 @command(help="Read the Teams tenant through Microsoft Graph into the state store: users, "
@@ -274,6 +276,7 @@ def plan(
     state = _state(ctx)
     state.flags.update({"export.since": since})
     settings = state.settings()
+    stages.check_slack(settings)
     if not no_export:
         with ExportDisplay(state.out.err) as display:
             exported = stages.export(settings, display, workers=workers)
@@ -348,6 +351,7 @@ def run(
     settings = state.settings()
     if require_state:
         _require_state(settings)
+    stages.check_slack(settings)
     out = state.out
     ask = not yes and sys.stdin.isatty() and not dry_run
 
@@ -395,6 +399,7 @@ def sync(
     settings = state.settings()
     if require_state:
         _require_state(settings)
+    stages.check_slack(settings)
     out = state.out
     if settings.export.method == "per-channel":
         out.warn("export.method is per-channel: each sync reads every channel, and Microsoft "
@@ -428,6 +433,7 @@ def adopt(
     state = _state(ctx)
     settings = state.settings()
     out = state.out
+    stages.check_slack(settings)
     if not no_export:
         with ExportDisplay(out.err) as export_display:
             exported = stages.export(settings, export_display)
@@ -590,8 +596,39 @@ def _show_traceback() -> None:
     traceback.print_exc(file=sys.stderr)
 
 
+def _operator_problem(exc: BaseException) -> str | None:
+    """A failure of the machine, not of migrate (a read-only or full disk, a path that is a
+    file): one line naming the path and the cause, or None when it is something else."""
+    import errno
+    import sqlite3
+
+    hints = {errno.EACCES: "give this user write access, or choose another --workdir",
+             errno.EPERM: "give this user write access, or choose another --workdir",
+             errno.EROFS: "the file system is read-only: choose another --workdir",
+             errno.ENOSPC: "free some space (the state and files need it) and run again: "
+                           "the next run resumes",
+             errno.EDQUOT: "the disk quota is used up: free some space and run again",
+             errno.ENOTDIR: "a part of the path is a file, not a folder: fix --workdir",
+             errno.EEXIST: "a file is in the way of a folder: fix --workdir"}
+    if isinstance(exc, OSError) and exc.errno in hints:
+        where = exc.filename or _WORKDIR.get("path") or "the working directory"
+        return f"{where}: {exc.strerror} ({hints[exc.errno]})"
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        db = f"{_WORKDIR.get('path') or '.'}/state.db"
+        if "disk is full" in text or "disk i/o error" in text:
+            return (f"{db}: the disk is full or failing ({exc}) (free some space and run "
+                    "again: the ledger is consistent and the next run resumes)")
+        if "readonly" in text or "unable to open" in text:
+            return f"{db}: cannot write the state database ({exc}) (give this user write access, or choose another --workdir)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `migrate` script: run the app, map errors to exit codes."""
+    # Private by default: the working directory holds private channels' text; whatever the
+    # shell's umask, what migrate creates is readable by this user only (0600 / 0700).
+    os.umask(0o077)
     command = typer.main.get_command(app)
     try:
         # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
@@ -616,6 +653,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so in one line, keep the traceback behind a flag
         if _TRACEBACK["on"]:
             _show_traceback()
+        problem = _operator_problem(exc)
+        if problem is not None:   # the machine's, not a bug: the operator fixes it (exit 2)
+            print_error(problem)
+            sys.exit(EXIT_USAGE)
         print_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
                     "and report it)")
         sys.exit(EXIT_ITEMS_FAILED)

@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from migrate.config import Settings
-from migrate.errors import MigrateError, PermissionMissing
+from migrate.errors import ConfigError, MigrateError, PermissionMissing, ServiceUnreachable
 from migrate.graph.assets import share_token
 from migrate.graph.auth import build_auth
 from migrate.graph.client import GraphClient
-from migrate.graph.errors import GraphNotFound
+from migrate.graph.errors import GraphNotFound, GraphUnavailable
 
 # Bot scopes the import uses (reference/slack.md §1.3); the optional ones only add extras.
 SLACK_REQUIRED_SCOPES = (
@@ -31,6 +31,9 @@ class Check:
     status: str          # ok | missing | failed | skipped
     detail: str = ""
     fix: str = ""
+    # What a failure means for the exit code (DESIGN §4.3): 2 = not configured or not
+    # reachable (fix the settings, URL or network), 3 = set but refused, or a grant missing.
+    exit_code: int = 3
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -60,8 +63,15 @@ class _GraphProbe:
                 return None
             self.checks.append(Check("graph", permission, "failed", f"{url.split('?')[0]} not found"))
             return None
+        except GraphUnavailable as exc:
+            self.checks.append(Check("graph", permission, "failed",
+                                     f"Graph unreachable or failing: {exc.one_line()}",
+                                     "check MIGRATE_GRAPH_URL, the network and the proxy",
+                                     exit_code=2))
+            return None
         except MigrateError as exc:
-            self.checks.append(Check("graph", permission, "failed", exc.one_line()))
+            self.checks.append(Check("graph", permission, "failed", exc.one_line(),
+                                     exit_code=exc.exit_code if exc.exit_code in (2, 3) else 3))
             return None
         self.checks.append(Check("graph", permission, "ok", "granted"))
         return pick(answer) if pick else answer
@@ -79,9 +89,17 @@ def graph_checks(settings: Settings, *, http_client: Any = None) -> list[Check]:
     try:
         auth = build_auth(settings.graph, http_client=http_client)
         auth.token()
-    except MigrateError as exc:
+    except ServiceUnreachable as exc:
+        return [Check("graph", "sign-in", "failed", f"unreachable: {exc.one_line()}",
+                      "check the network, the proxy and graph.cloud / MIGRATE_AUTHORITY_URL",
+                      exit_code=2)]
+    except ConfigError as exc:   # a credential not set at all: configuration
         return [Check("graph", "sign-in", "failed", exc.one_line(),
-                      "set MIGRATE_TENANT_ID, MIGRATE_CLIENT_ID and a credential (see README)")]
+                      "set MIGRATE_TENANT_ID, MIGRATE_CLIENT_ID and a credential (see README)",
+                      exit_code=2)]
+    except MigrateError as exc:  # set, but refused
+        return [Check("graph", "sign-in", "failed", exc.one_line(),
+                      "check the tenant id, client id and credential of the Entra app")]
     probe = _GraphProbe(GraphClient(settings.graph, auth, max_attempts=3))
     probe.checks.append(Check("graph", "sign-in", "ok", f"token acquired with {auth.description}"))
     probe.probe("User.Read.All", "/users?$top=1&$select=id")
@@ -119,7 +137,8 @@ def slack_checks(settings: Settings) -> list[Check]:
 
     if not settings.slack.token:
         return [Check("slack", "token", "failed", "MIGRATE_SLACK_TOKEN is not set",
-                      "create a Slack app in the workspace, install it, and export its bot token")]
+                      "create a Slack app in the workspace, install it, and export its bot token",
+                      exit_code=2)]
     client = WebClient(token=settings.slack.token, base_url=settings.slack.url,
                        timeout=int(settings.slack.timeout))
     try:
@@ -128,8 +147,9 @@ def slack_checks(settings: Settings) -> list[Check]:
         return [Check("slack", "token", "failed", f"auth.test answered {exc.response.get('error')}",
                       "check MIGRATE_SLACK_TOKEN (a bot token xoxb-… of an installed app)")]
     except Exception as exc:  # network: one line, no secret
-        return [Check("slack", "token", "failed", f"cannot reach {settings.slack.url} "
-                      f"({type(exc).__name__})", "check MIGRATE_SLACK_URL and the network")]
+        return [Check("slack", "token", "failed", f"Slack is unreachable at {settings.slack.url} "
+                      f"({type(exc).__name__})", "check MIGRATE_SLACK_URL, the network and the "
+                      "proxy (the token was not checked)", exit_code=2)]
     checks = [Check("slack", "token", "ok", f"bot {answer.get('user')} in workspace {answer.get('team')}")]
     header = {k.lower(): v for k, v in answer.headers.items()}.get("x-oauth-scopes")
     if header is None:
@@ -150,3 +170,12 @@ def slack_checks(settings: Settings) -> list[Check]:
 
 def run_doctor(settings: Settings, *, graph_http_client: Any = None) -> list[Check]:
     return graph_checks(settings, http_client=graph_http_client) + slack_checks(settings)
+
+
+def exit_code(checks: list[Check]) -> int:
+    """0 all good; 3 when something set is refused or a grant is missing; else 2 (a
+    credential not set, a host not reachable: configuration)."""
+    bad = [c for c in checks if c.status in ("missing", "failed")]
+    if not bad:
+        return 0
+    return 3 if any(c.exit_code == 3 for c in bad) else 2

@@ -16,6 +16,14 @@ from migrate.graph.export import ExportProgress, ExportSummary, TeamsExporter
 from migrate.runtime import writer_run
 
 
+def check_slack(settings: Settings) -> dict:
+    """Before a long export: the Slack token is set (else exit 2), Slack answers (else exit 2,
+    "unreachable") and takes the token (else exit 3). Returns auth.test's answer."""
+    from migrate.slack.client import SlackClient
+
+    return SlackClient(settings.slack).ensure_reachable()
+
+
 def graph_client(settings: Settings) -> GraphClient:
     return GraphClient(settings.graph, build_auth(settings.graph))
 

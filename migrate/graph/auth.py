@@ -20,7 +20,7 @@ import msal
 import requests
 
 from migrate.config import GraphSettings
-from migrate.errors import AuthError, ConfigError
+from migrate.errors import AuthError, ConfigError, ServiceUnreachable
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,12 @@ class MsalAuth:
 
     def token(self) -> str:
         with self._lock:  # one token request at a time; the others then hit the cache
-            result = self._app.acquire_token_for_client(scopes=self._scopes)
+            try:
+                result = self._app.acquire_token_for_client(scopes=self._scopes)
+            except requests.RequestException as exc:
+                raise ServiceUnreachable(f"the login host is unreachable ({type(exc).__name__})",
+                                         hint="check the network, the proxy settings and "
+                                         "graph.cloud") from None
         if "access_token" in result:
             return result["access_token"]
         error = result.get("error", "unknown_error")
@@ -201,7 +206,7 @@ def build_auth(settings: GraphSettings, *, environ: Mapping[str, str] | None = N
     except ValueError as exc:  # MSAL validates the authority URL and the credential's shape
         raise ConfigError(f"cannot set up Entra sign-in for {authority}: {exc}") from None
     except requests.RequestException as exc:  # MSAL reads the OpenID configuration at once
-        raise AuthError(f"cannot reach the login host {settings.authority_host} "
-                        f"({type(exc).__name__})",
-                        hint="check the network, the proxy settings and graph.cloud") from None
+        raise ServiceUnreachable(f"the login host {settings.authority_host} is unreachable "
+                                 f"({type(exc).__name__})",
+                                 hint="check the network, the proxy settings and graph.cloud") from None
     return MsalAuth(app, graph_scope(settings.base_url), description)

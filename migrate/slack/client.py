@@ -37,7 +37,7 @@ from tenacity import (
 )
 
 from migrate.config import SlackSettings
-from migrate.errors import AuthError, PermissionMissing, ServiceUnreachable
+from migrate.errors import AuthError, ConfigError, PermissionMissing, ServiceUnreachable
 
 Json = dict[str, Any]
 
@@ -99,6 +99,11 @@ class _Transient(Exception):
 class SlackClient:
     def __init__(self, settings: SlackSettings, *, web: WebClient | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        if web is None and not settings.token:
+            # Not set at all is configuration (exit 2), not a refused credential (3).
+            raise ConfigError("MIGRATE_SLACK_TOKEN is not set",
+                              hint="export the bot token (xoxb-…) of the Slack app installed in "
+                              "the target workspace; `migrate doctor` checks it")
         self.url = settings.url
         self.timeout = max(1, math.ceil(settings.timeout))
         self.web = web or WebClient(token=settings.token or None, base_url=settings.url,

@@ -39,12 +39,24 @@ class Store:
     @classmethod
     def open(cls, workdir: str | os.PathLike) -> Store:
         workdir = Path(workdir)
+        if workdir.exists() and not workdir.is_dir():
+            raise StoreError(f"{workdir}: the working directory is a file, not a folder",
+                             hint="set MIGRATE_WORKDIR or --workdir to a folder")
+        created = not workdir.exists()
         try:
             workdir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{workdir}: cannot create the working directory ({exc.strerror})",
                              hint="set MIGRATE_WORKDIR or --workdir to a writable folder") from None
         path = workdir / DB_FILENAME
+        if created or path.exists():
+            # Ours: private (it holds private channels' text), whatever the umask was.
+            with contextlib.suppress(OSError):
+                os.chmod(workdir, 0o700)
+        if not os.access(workdir, os.W_OK | os.X_OK):
+            raise StoreError(f"{workdir}: the working directory is not writable (read-only, or "
+                             "another user's)",
+                             hint="give this user write access, or set --workdir elsewhere")
         if not path.exists():
             cls._create(path)
         elif path.stat().st_size == 0:
