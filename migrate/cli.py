@@ -351,14 +351,16 @@ def run(
     settings = state.settings()
     if require_state:
         _require_state(settings)
-    stages.check_slack(settings)
+    slack = stages.check_slack(settings)
     out = state.out
     ask = not yes and sys.stdin.isatty() and not dry_run
+    target = summaries.target_line(settings, slack)
 
-    def confirm(plan, already: int) -> None:
+    def confirm(plan, already: int) -> bool:
         summaries.plan_summary(out, plan)
-        if ask and not typer.confirm("Write this to Slack now?", default=False, err=True):
-            raise typer.Abort()
+        out.info(target)
+        return not ask or typer.confirm("Write this to that Slack workspace now?", default=False,
+                                        err=True)
 
     if not no_export:
         with ExportDisplay(out.err) as export_display:
@@ -368,7 +370,12 @@ def run(
         outcome = stages.run(settings, dry_run=dry_run, confirm=confirm,
                              max_duration=limit, workers=workers, import_progress=display,
                              started=started)
+    if outcome.declined:
+        out.info("Nothing done: nothing was written to Slack.")
+        return
     summaries.run_summary(out, outcome)
+    if not dry_run and not out.json_mode:
+        out.info(target.replace("Target:", "Written to:", 1))
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
 

@@ -68,6 +68,7 @@ class RunOutcome:
     plan: Any
     dry_run: bool
     exit_code: int = 0
+    declined: bool = False            # the admin answered "no" at the confirmation
     result: Any = None                # ImportResult (None for a dry run)
     stats: Any = None                 # SchedulerStats
     reports: dict[str, Path] = field(default_factory=dict)
@@ -76,14 +77,14 @@ class RunOutcome:
 
 
 def run(settings: Settings, *, dry_run: bool = False,
-        confirm: Callable[[Any, int], None] | None = None, max_duration: float | None = None,
+        confirm: Callable[[Any, int], bool] | None = None, max_duration: float | None = None,
         workers: int = 8, import_progress: Any = None, started: float | None = None,
         command: str = "run") -> RunOutcome:
     """`migrate run` / `sync` after their export: plan, then execute the plan in Slack exactly
     once. (The callers export first, with their own progress display.)
 
     `--dry-run` builds and reports the very same Plan and stops before the first Slack write.
-    `confirm(plan, posts_already_in_slack)` may raise to cancel. Past `max_duration` seconds
+    `confirm(plan, posts_already_in_slack)` returning False cancels before any write. Past `max_duration` seconds
     (from `started`) no new call starts; the ledger stays consistent and the exit code is 75.
     """
     from migrate.plan import build_plan
@@ -110,8 +111,10 @@ def run(settings: Settings, *, dry_run: bool = False,
             return outcome
         _refuse_a_lost_state(ctx.store, plan, client, scheduler, directory,
                              settings.workdir_path)
-        if confirm is not None:
-            confirm(plan, plan.already_in_slack)
+        if confirm is not None and not confirm(plan, plan.already_in_slack):
+            outcome.declined = True
+            ctx.summary = {**ctx.summary, "declined": True}
+            return outcome
         if import_progress is not None:
             import_progress.stats = scheduler.stats
         if max_duration is not None:

@@ -9,6 +9,16 @@ from pathlib import Path
 from migrate.console import Output
 
 
+def target_line(settings, slack: dict) -> str:
+    """Where a run writes and what it reads: the Slack workspace (auth.test's team and URL)
+    and the Teams tenant."""
+    workspace = slack.get("team") or slack.get("team_id") or "?"
+    url = slack.get("url") or settings.slack.url
+    tenant = settings.graph.tenant_id or "the tenant of MIGRATE_GRAPH_TOKEN"
+    return (f"Target: Slack workspace {workspace} ({url}); source: Microsoft Teams tenant "
+            f"{tenant}")
+
+
 def export_summary(out: Output, summary) -> None:
     """One paragraph after an export: what this export read, and what the store now holds."""
     files = ", ".join(f"{n} {status}" for status, n in sorted(summary.files.items())) or "none"

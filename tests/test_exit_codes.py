@@ -139,3 +139,27 @@ def test_the_working_directory_is_private_whatever_the_umask(sandbox, tmp_path):
         mode = stat.S_IMODE(path.stat().st_mode)
         want = 0o700 if path.is_dir() else 0o600
         assert mode & 0o077 == 0 and mode & want == want, f"{path}: {oct(mode)}"
+
+
+def test_the_confirmation_names_the_target_and_no_means_nothing_done(sandbox, tmp_path):
+    # Answering "no" at the prompt (a terminal on stdin) writes nothing and exits 0.
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATE_")}
+    env.update({**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path), "PYTHONPATH": str(ROOT)})
+    master, slave = os.openpty()
+    os.write(master, b"n\n")
+    sandbox.slack.reset_counters()
+    result = subprocess.run([sys.executable, "-m", "migrate", "run"], stdin=slave,
+                            capture_output=True, text=True, env=env, timeout=120)
+    os.close(master)
+    os.close(slave)
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert "Target: Slack workspace Northwind Labs" in result.stderr
+    assert f"Microsoft Teams tenant {sandbox.data.graph.tenant_id}" in result.stderr
+    assert "Nothing done" in result.stderr
+    assert sandbox.slack.counters()["writes"] == 0
