@@ -32,12 +32,18 @@ class Output:
         sys.stdout.flush()
 
 
+PLAIN_WIDTH = 1000
+
+
 def make_console() -> Console:
     # No colour or spinners when stderr is not a terminal (CI logs), or when NO_COLOR is set.
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
+    # Off a terminal there is no width to fit: rich would assume 80 columns and cut tables
+    # (config keys, status timestamps) and progress labels. Lines are as long as they need.
     return Console(stderr=True, force_terminal=None if interactive else False,
                    no_color=not interactive or bool(os.environ.get("NO_COLOR")),
-                   highlight=False, soft_wrap=not interactive)
+                   highlight=False, soft_wrap=not interactive,
+                   width=None if interactive else PLAIN_WIDTH)
 
 
 def print_error(message: str) -> None:

@@ -111,6 +111,17 @@ class ExportDisplay(ExportProgress):
             f"{self.files_total}; {self._throttle()}", highlight=False)
 
 
+def lane_label(name: str, width: int = 28) -> str:
+    """A channel's label in a bar: whole when it fits, else its start and its end around an
+    ellipsis — channels of one team share their start, so cutting the end alone made two rows
+    read the same (`#engineering-platform-backe…` twice)."""
+    label = f"#{name}"
+    if len(label) <= width:
+        return label
+    tail = (width - 1) // 2
+    return f"{label[:width - 1 - tail]}…{label[-tail:]}"
+
+
 class ImportDisplay:
     """`migrate run` progress: overall and per channel (the busiest ones), messages/s, ETA and
     time spent throttled. Plain lines every `interval` seconds when not a terminal."""
@@ -189,7 +200,8 @@ class ImportDisplay:
                     p.remove_task(self._tasks.pop(name))
             for name in active:
                 if name not in self._tasks and len(self._tasks) < self.SHOWN:
-                    self._tasks[name] = p.add_task(f"#{name[:27]}", total=self.totals[name], detail="")
+                    self._tasks[name] = p.add_task(lane_label(name), total=self.totals[name],
+                                                   detail="")
                 if name in self._tasks:
                     p.update(self._tasks[name], completed=self.done[name])
 

@@ -136,3 +136,19 @@ def test_json_and_workdir_after_the_command(tmp_path):
     assert {r["key"]: r for r in shown["settings"]}["workdir"]["value"] == str(workdir)
     loud = run_migrate("status", "-vv", "--workdir", str(tmp_path / "none"))
     assert loud.returncode == 2
+
+
+def test_long_channel_labels_keep_their_distinct_ends():
+    from migrate.ui import lane_label
+
+    a = lane_label("engineering-platform-backend-services-eu")
+    b = lane_label("engineering-platform-backend-services-us")
+    assert a != b and len(a) <= 28 and a.startswith("#engineering") and a.endswith("-eu")
+    assert lane_label("general") == "#general"
+
+
+def test_plain_output_is_never_cut_at_80_columns(tmp_path):
+    long_path = tmp_path / ("a-very-long-folder-name-" * 6) / "migration"
+    result = run_migrate("config", env={"MIGRATE_WORKDIR": str(long_path)})
+    assert result.returncode == 0
+    assert str(long_path) in result.stderr.replace("\n", "") and str(long_path) in result.stderr
