@@ -83,6 +83,18 @@ def sample_threads(state: dict, count: int = 3) -> list[dict]:
     return out
 
 
+def as_slack_shows(text: str) -> str:
+    """mrkdwn as a reader sees it: links by their label, Slack's three escapes undone
+    (`R&amp;D` reads R&D in Slack, so it must here too)."""
+    import re
+
+    from migrate.transform.markup import unescape
+
+    text = re.sub(r"<((?:https?|mailto):[^|>\s]+)\|([^>]*)>", r"\2", text)
+    text = re.sub(r"<((?:https?|mailto):[^|>\s]+)>", r"\1", text)
+    return unescape(text)
+
+
 def render_thread(thread: dict) -> list[str]:
     """Rich markup lines showing a thread roughly as Slack does."""
     from rich.markup import escape
@@ -90,7 +102,7 @@ def render_thread(thread: dict) -> list[str]:
     def one(message: dict, indent: str) -> list[str]:
         who = message.get("username") or "app"
         lines = [f"{indent}[bold]{escape(who)}[/] [dim]APP[/]"]
-        for text_line in (message.get("text") or "").splitlines() or [""]:
+        for text_line in as_slack_shows(message.get("text") or "").splitlines() or [""]:
             lines.append(f"{indent}  {escape(text_line)}")
         for f in message.get("files") or []:
             lines.append(f"{indent}  [cyan]📎 {escape(f.get('name') or f.get('title') or 'file')}[/]")

@@ -35,9 +35,16 @@ def write_reports(plan: Plan, directory: Path) -> dict[str, Path]:
 
 # -- Markdown ------------------------------------------------------------------------------
 
+def md_text(value: object) -> str:
+    """Text from Teams in Markdown: HTML and Markdown syntax shown as typed, never rendered
+    (a team named `<img src=x onerror=…>` or `**urgent**` reads as that, in any viewer)."""
+    text = html.escape(str(value), quote=False).replace("\n", " ")
+    return re.sub(r"([\\`*_\[\]|#!~])", r"\\\1", text)
+
+
 def _md_table(headers: list[str], rows: list[list[str]]) -> str:
     def cell(value: str) -> str:
-        return str(value).replace("|", "\\|").replace("\n", " ")
+        return md_text(value)
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -94,8 +101,13 @@ def mrkdwn_html(text: str) -> str:
     links: list[str] = []
 
     def keep_link(match: re.Match) -> str:
+        # The URL is mrkdwn text: `&` already written `&amp;`. Escaping it again gave
+        # `&amp;amp;` (a broken link); only safe schemes become links.
         url, label = match.group(1), match.group(2) or match.group(1)
-        links.append(f'<a href="{html.escape(url)}">{label}</a>')
+        target = html.unescape(url)
+        if not re.match(r"(?i)^(https?:|mailto:)", target):
+            return label
+        links.append(f'<a href="{html.escape(target, quote=True)}">{label}</a>')
         return f"\x00{len(links) - 1}\x00"
 
     text = _LINK.sub(keep_link, text)

@@ -24,8 +24,9 @@ characters outside `a-z0-9-_` becomes one `-`; trimmed of `-`; at most 80 charac
   be merged into a private Slack channel.
 - **Archive.** Channels of an archived team are archived after import (not a merge target:
   that channel is not ours to archive).
-- **Purpose.** The channel description, trimmed to Slack's 250 characters (§4.4) with `…`;
-  the decision notes when it was trimmed. The topic is left alone.
+- **Purpose.** The channel description, escaped like message text (`&`, `<`, `>`: nothing in
+  it can ping or link) and trimmed to Slack's 250 characters (§4.4) with `…`; the decision
+  notes when it was trimmed. The topic is left alone.
 
 Overrides (CSV `teams_channel,action,slack_channel`, one row per Teams channel, named by its
 id or as `Team name/Channel name`): `rename` → that name (Slack's rules; it may not collide
@@ -56,6 +57,7 @@ from migrate.model import (
     TeamsTeamId,
 )
 from migrate.timestamps import EPOCH_MIN, parse_instant
+from migrate.transform.markup import escape
 from migrate.transform.users import read_override_rows
 
 MAX_NAME = 80          # reference/slack.md §4.1
@@ -181,12 +183,18 @@ def creation_order(channel: TeamsChannel) -> tuple:
 
 
 def _purpose(description: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """The description as Slack text: escaped like messages (DESIGN §4.4: `<!channel>` or
+    `<@U…>` in a description must not ping anyone when Slack shows the purpose), then trimmed
+    so that the text sent fits in 250 characters, never cutting an escape in two."""
     text = (description or "").strip()
     if not text:
         return None, ()
-    if len(text) <= MAX_PURPOSE:
-        return text, ()
-    return (text[:MAX_PURPOSE - 1].rstrip() + "…",
+    if len(escape(text)) <= MAX_PURPOSE:
+        return escape(text), ()
+    cut = MAX_PURPOSE - 1
+    while len(escape(text[:cut].rstrip())) > MAX_PURPOSE - 1:
+        cut -= 1
+    return (escape(text[:cut].rstrip()) + "…",
             (f"description trimmed to {MAX_PURPOSE} characters (was {len(text)})",))
 
 

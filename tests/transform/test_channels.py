@@ -457,3 +457,14 @@ def test_demo_tenant_channel_names_known_answers():
 
 def channel_of(channels: list[TeamsChannel], w: dict) -> TeamsChannel:
     return next(c for c in channels if c.id == w["channelId"])
+
+
+def test_a_description_becomes_a_purpose_that_cannot_ping_or_link():
+    from migrate.transform.channels import MAX_PURPOSE, _purpose
+
+    purpose, notes = _purpose("Ask <!channel> & <@U123> here <b>now</b>")
+    assert purpose == "Ask &lt;!channel&gt; &amp; &lt;@U123&gt; here &lt;b&gt;now&lt;/b&gt;"
+    assert notes == ()
+    long, notes = _purpose("R&D <team> " * 40)
+    assert len(long) <= MAX_PURPOSE and long.endswith("…") and notes
+    assert "<" not in long and not long[:-1].endswith(("&", "&a", "&am", "&amp", "&l", "&lt"))
