@@ -211,24 +211,13 @@ def list_groups(app: GraphEmulator, call: Call) -> Reply:
     top = directory_top(call.query)
     select = parse_select(call.query, "group")
     with app.store.lock:
-        groups = [_group(app.store, t) for t in app.store.teams]
+        groups = [app.store.group_json(t) for t in app.store.teams]
         if flt is not None:
             # Older teams' groups may lack "Team" here and so escape the filter (§3.1, §12;
             # known issue 13633); GET /teams lists them.
             groups = [g for g in groups if "Team" in (g["resourceProvisioningOptions"] or [])]
         page, link = _offset_page(app, call, groups, top)
     return _collection(call, "groups", [apply_select(g, select) for g in page], link)
-
-
-def _group(store: GraphStore, state: TeamState) -> Json:
-    team = state.team
-    nickname = re.sub(r"[^A-Za-z0-9]", "", team.get("displayName") or "") or team["id"][:8]
-    return {"id": team["id"], "displayName": team.get("displayName"),
-            "description": team.get("description"), "visibility": team.get("visibility"),
-            "mail": team.get("mail") or f"{nickname}@{store.domain}", "mailNickname": nickname,
-            "mailEnabled": True, "securityEnabled": False, "groupTypes": ["Unified"],
-            "createdDateTime": team.get("createdDateTime"),
-            "resourceProvisioningOptions": ["Team"], **state.group}
 
 
 def get_team(app: GraphEmulator, call: Call) -> Reply:

@@ -16,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from migrate.sandbox import graph_delta as delta
 from migrate.sandbox import graph_resources as res
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.graph_odata import GraphError, bad_request, error_body, parse_query
@@ -35,8 +36,11 @@ _T, _C, _M = "teams/{team}", "channels/{channel}", "messages/{message}"
 ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
     (p.split("/"), name, cls, fn) for p, name, cls, fn in [
         ("users", "users", "users", res.list_users),
+        # before users/{user}: delta is a function, not a user id (§2.3)
+        ("users/delta", "usersDelta", "users", delta.users_delta),
         ("users/{user}", "user", "users", res.get_user),
         ("groups", "groups", "teams", res.list_groups),
+        ("groups/delta", "groupsDelta", "teams", delta.groups_delta),
         ("teams", "teams", "teams", res.list_teams),
         (_T, "team", "team", res.get_team),
         (f"{_T}/members", "teamMembers", "members", res.list_team_members),
@@ -74,7 +78,10 @@ _MESSAGES = ("ChannelMessage.Read.All",)
 ROUTE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "users": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
     "user": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
+    # delta needs what reading the collection needs (user-delta.md, group-delta-permissions.md)
+    "usersDelta": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
     "groups": ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"),
+    "groupsDelta": ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"),
     "teams": ("Team.ReadBasic.All", "TeamSettings.Read.All"),
     "team": ("Team.ReadBasic.All", "TeamSettings.Read.All", "Group.Read.All"),
     "teamMembers": ("TeamMember.Read.All", "TeamMember.ReadWrite.All"),
@@ -92,7 +99,7 @@ ROUTE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "shareContent": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
     "driveItem": _FILES, "driveItemContent": _FILES,
 }
-_DIRECTORY_ROUTES = {"users", "user", "groups"}
+_DIRECTORY_ROUTES = {"users", "user", "usersDelta", "groups", "groupsDelta"}
 
 
 def permission_denied(name: str, granted: frozenset[str]) -> GraphError | None:
@@ -413,12 +420,46 @@ class GraphHandler(JsonHandler):
                 member = app.add_member(_need(data, "teamId"), _need(data, "member"),
                                         data.get("channelId"))
                 return self.send_json(201, member)
+            reply = self._directory_control(parts, method, data)
+            if reply is not None:
+                return self.send_json(*reply)
             return self.send_json(404, {"error": {"code": "NotFound",
                                                   "message": f"no control operation {method} {path}"}})
         except KeyError as exc:  # unknown team, channel or message
             return self.send_json(404, {"error": {"code": "NotFound", "message": str(exc.args[0])}})
         except (ValueError, TypeError, AttributeError) as exc:
             return self.send_json(400, {"error": {"code": "BadRequest", "message": str(exc)}})
+
+    def _directory_control(self, parts: list[str], method: str, data: Any) -> tuple[int, Any] | None:
+        """Changes to users, teams and team membership, which the delta routes report (§2.3):
+        POST /_control/users {"user"}, PATCH|DELETE /_control/users/{id}, POST /_control/teams
+        {"team", "members"?, "channels"?: [{"channel", "members"?}]}, PATCH /_control/teams/{id},
+        DELETE /_control/members/{teamId}[/{channelId}]/{userId}, POST /_control/delta
+        {"tokenSeconds"?: lifetime of delta tokens, "resync"?: true = 410 for every token}."""
+        store = self.app.store
+        if parts == ["users"] and method == "POST":
+            return 201, dict(store.add_user(_need(data, "user")))
+        if len(parts) == 2 and parts[0] == "users" and method == "PATCH":
+            return 200, dict(store.update_user(parts[1], data))
+        if len(parts) == 2 and parts[0] == "users" and method == "DELETE":
+            return 200, dict(store.delete_user(parts[1]))
+        if parts == ["teams"] and method == "POST":
+            return 201, dict(store.add_team(_need(data, "team"), data.get("members") or [],
+                                            data.get("channels") or [], data.get("group")))
+        if len(parts) == 2 and parts[0] == "teams" and method == "PATCH":
+            return 200, dict(store.update_team(parts[1], data))
+        if len(parts) in (3, 4) and parts[0] == "members" and method == "DELETE":
+            channel = parts[2] if len(parts) == 4 else None
+            return 200, store.remove_member(parts[1], parts[-1], channel)
+        if parts == ["delta"] and method == "POST":
+            with store.lock:
+                if data.get("tokenSeconds") is not None:
+                    store.changes.token_seconds = float(data["tokenSeconds"])
+                if data.get("resync"):
+                    store.changes.resync()
+                return 200, {"tokenSeconds": store.changes.token_seconds,
+                             "resetBefore": store.changes.reset_before}
+        return None
 
 
 def _need(data: Any, key: str) -> Any:

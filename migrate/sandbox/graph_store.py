@@ -3,12 +3,15 @@
 Sized for benchmark tenants (60,000+ messages in 400 channels): every lookup is a dict access
 and every page a bisect into a sorted key list, never a scan of the tenant. Stored message
 dicts are never changed in place — an edit stores a new dict — so a reader may serialise what
-it took under the lock after releasing it.
+it took under the lock after releasing it (users and teams likewise). Mutations of users and
+of teams' groups (properties, members, owners) are logged in `changes` for the delta routes
+(graph_changes.py, graph_delta.py); channel and message mutations are not directory changes.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import time
 import uuid
@@ -17,8 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from migrate.sandbox.graph_changes import GROUPS, USERS, DirectoryLog
 from migrate.sandbox.graph_odata import iso_from_millis, to_micros
-from migrate.sandbox.tenant import DriveItem, GraphTenant, HostedContent
+from migrate.sandbox.tenant import (
+    DriveItem,
+    GraphTenant,
+    HostedContent,
+    TeamsChannelData,
+    TeamsTeamData,
+)
 
 Json = dict[str, Any]
 MEMBER_TYPE = "#microsoft.graph.aadUserConversationMember"
@@ -70,31 +80,15 @@ class GraphStore:
         self.users_by_id = {u["id"]: u for u in self.users}
         self.users_by_upn = {u["userPrincipalName"].lower(): u for u in self.users
                              if u.get("userPrincipalName")}
+        # Changes to users and to the teams' groups, replayed by the delta routes (graph_delta.py).
+        self.changes = DirectoryLog()
         self.domain = next((u["userPrincipalName"].split("@", 1)[1] for u in self.users
                             if "@" in (u.get("userPrincipalName") or "")),
                            "sandbox.onmicrosoft.com")
         self.teams: list[TeamState] = []
         self.teams_by_id: dict[str, TeamState] = {}
         for data in tenant.teams:
-            team = {"isArchived": False, **data.team}
-            state = TeamState(team, [self._member_defaults(team["id"], None, m) for m in data.members],
-                              dict(data.group))
-            self.teams.append(state)
-            self.teams_by_id[team["id"]] = state
-            for cdata in data.channels:
-                ch = self._new_channel(state, cdata.channel, cdata.members)
-                for raw in cdata.messages:
-                    msg = self._message_defaults(state.team["id"], ch.channel["id"], raw)
-                    ch.messages[msg["id"]] = msg
-                    if msg["replyToId"]:
-                        ch.replies.setdefault(msg["replyToId"], []).append(_thread_key(msg))
-                    else:
-                        ch.roots.append(_thread_key(msg))
-                    state.all_keys.append(_mod_key(msg))
-                ch.roots.sort()
-                for keys in ch.replies.values():
-                    keys.sort()
-            state.all_keys.sort()
+            self._load_team(data)
         self.hosted: dict[tuple[str, str], HostedContent] = {}
         self.hosted_by_message: dict[str, list[HostedContent]] = {}
         for h in tenant.hosted_contents:
@@ -106,6 +100,30 @@ class GraphStore:
             self.drive_items[(item.drive_id, item.id)] = item
             self.items_by_url[item.web_url] = item
             self.items_by_url.setdefault(unquote(item.web_url), item)
+
+    def _load_team(self, data: TeamsTeamData) -> TeamState:
+        team = {"isArchived": False, **data.team}
+        if team["id"] in self.teams_by_id:
+            raise ValueError(f"team {team['id']} already exists")
+        state = TeamState(team, [self._member_defaults(team["id"], None, m) for m in data.members],
+                          dict(data.group))
+        self.teams.append(state)
+        self.teams_by_id[team["id"]] = state
+        for cdata in data.channels:
+            ch = self._new_channel(state, cdata.channel, cdata.members)
+            for raw in cdata.messages:
+                msg = self._message_defaults(state.team["id"], ch.channel["id"], raw)
+                ch.messages[msg["id"]] = msg
+                if msg["replyToId"]:
+                    ch.replies.setdefault(msg["replyToId"], []).append(_thread_key(msg))
+                else:
+                    ch.roots.append(_thread_key(msg))
+                state.all_keys.append(_mod_key(msg))
+            ch.roots.sort()
+            for keys in ch.replies.values():
+                keys.sort()
+        state.all_keys.sort()
+        return state
 
     # ---- defaults ---------------------------------------------------------------------
 
@@ -182,6 +200,25 @@ class GraphStore:
 
     def user(self, key: str) -> Json | None:
         return self.users_by_id.get(key) or self.users_by_upn.get(key.lower())
+
+    def group_json(self, state: TeamState) -> Json:
+        """The Microsoft 365 group behind a team (team id == group id, reference §3.1)."""
+        team = state.team
+        nickname = re.sub(r"[^A-Za-z0-9]", "", team.get("displayName") or "") or team["id"][:8]
+        return {"id": team["id"], "displayName": team.get("displayName"),
+                "description": team.get("description"), "visibility": team.get("visibility"),
+                "mail": team.get("mail") or f"{nickname}@{self.domain}", "mailNickname": nickname,
+                "mailEnabled": True, "securityEnabled": False, "groupTypes": ["Unified"],
+                "createdDateTime": team.get("createdDateTime"),
+                "resourceProvisioningOptions": ["Team"], **state.group}
+
+    @staticmethod
+    def group_links(state: TeamState) -> dict[str, list[str]]:
+        """The group's members and owners (user ids): the team's members, owners by role."""
+        members = list(dict.fromkeys(m["userId"] for m in state.members if m.get("userId")))
+        owners = list(dict.fromkeys(m["userId"] for m in state.members
+                                    if m.get("userId") and "owner" in (m.get("roles") or [])))
+        return {"members": members, "owners": owners}
 
     # ---- keyset pages -------------------------------------------------------------------
 
@@ -298,7 +335,118 @@ class GraphStore:
                 ch.members.append(new)
             else:
                 team.members.append(new)
+                self._log_links(team_id, [new], added=True)
             return new
+
+    def remove_member(self, team_id: str, user_id: str, channel_id: str | None = None) -> list[Json]:
+        """Take a person out of a team (and so its group) or out of a channel's own list."""
+        with self.lock:
+            team, ch = self._require(team_id, channel_id)
+            current = team.members if ch is None else ch.members
+            gone = [m for m in current if m.get("userId") == user_id]
+            if not gone:
+                raise KeyError(f"no member {user_id} in {channel_id or team_id}")
+            kept = [m for m in current if m.get("userId") != user_id]
+            if ch is None:
+                team.members = kept
+                self._log_links(team_id, gone, added=False)
+            else:
+                ch.members = kept
+            return gone
+
+    def _log_links(self, team_id: str, members: list[Json], *, added: bool) -> None:
+        """Team membership is group membership: log it for /groups/delta (members@delta).
+        Channel membership is not (it belongs to Teams, not to the directory)."""
+        users = [m["userId"] for m in members if m.get("userId")]
+        owners = [m["userId"] for m in members if m.get("userId") and "owner" in (m.get("roles") or [])]
+        if users:
+            self.changes.record(GROUPS, team_id, links={
+                "members": [(u, added) for u in users], "owners": [(u, added) for u in owners]})
+
+    # ---- directory mutations: users and teams (their groups) -----------------------------
+
+    def add_user(self, user: Json) -> Json:
+        with self.lock:
+            user_id = str(user.get("id") or uuid.uuid4())
+            if user_id in self.users_by_id:
+                raise ValueError(f"user {user_id} already exists")
+            new = {"businessPhones": [], "otherMails": [], "proxyAddresses": [], "imAddresses": [],
+                   **user, "id": user_id}
+            self.users.append(new)
+            self._index_user(None, new)
+            self.changes.record(USERS, user_id, properties=("*",))
+            return new
+
+    def update_user(self, user_id: str, changes: Json) -> Json:
+        with self.lock:
+            old = self.users_by_id.get(user_id)
+            if old is None:
+                raise KeyError(f"no user {user_id}")
+            if "id" in changes:
+                raise ValueError("cannot change id")
+            new = {**old, **changes}   # a new dict: readers may hold the old one
+            self.users[self.users.index(old)] = new
+            self._index_user(old, new)
+            self.changes.record(USERS, user_id, properties=tuple(changes))
+            return new
+
+    def delete_user(self, user_id: str) -> Json:
+        """Delete a user: restorable for 30 days, which delta reports as
+        `"@removed": {"reason": "changed"}` (concepts/delta-query-overview.md)."""
+        with self.lock:
+            old = self.users_by_id.get(user_id)
+            if old is None:
+                raise KeyError(f"no user {user_id}")
+            self.users.remove(old)
+            self._index_user(old, None)
+            self.changes.record(USERS, user_id, removed="changed")
+            return old
+
+    def _index_user(self, old: Json | None, new: Json | None) -> None:
+        if old is not None:
+            self.users_by_id.pop(old["id"], None)
+            if old.get("userPrincipalName"):
+                self.users_by_upn.pop(old["userPrincipalName"].lower(), None)
+        if new is not None:
+            self.users_by_id[new["id"]] = new
+            if new.get("userPrincipalName"):
+                self.users_by_upn[new["userPrincipalName"].lower()] = new
+
+    def add_team(self, team: Json, members: list[Json], channels: list[Json],
+                 group: Json | None = None) -> Json:
+        """Create a team (and its group) with members and channels ({"channel", "members"});
+        without channels it gets a General channel, as every team has."""
+        with self.lock:
+            stamp = iso_from_millis(self._now_ms())
+            data = {"id": str(uuid.uuid4()), "createdDateTime": stamp, "visibility": "private",
+                    "description": None, **team}
+            if not data.get("displayName"):
+                raise ValueError("a team needs a displayName")
+            specs = channels or [{"channel": {"displayName": "General"}}]
+            state = self._load_team(TeamsTeamData(
+                data, list(members),
+                [TeamsChannelData({"createdDateTime": stamp, **c["channel"]}, list(c.get("members") or []))
+                 for c in specs], dict(group or {})))
+            links = self.group_links(state)
+            self.changes.record(GROUPS, data["id"], properties=("*",), links={
+                rel: [(u, True) for u in ids] for rel, ids in links.items()})
+            return state.team
+
+    def update_team(self, team_id: str, changes: Json) -> Json:
+        """PATCH a team (displayName, description, visibility, isArchived…). Its group's
+        properties follow the team's, so a change to them shows in /groups/delta."""
+        with self.lock:
+            state = self._require(team_id, None)[0]
+            fixed = {"id", "createdDateTime"} & changes.keys()
+            if fixed:
+                raise ValueError(f"cannot change {', '.join(sorted(fixed))}")
+            before = self.group_json(state)
+            state.team = {**state.team, **changes}
+            after = self.group_json(state)
+            changed = tuple(k for k in after if after[k] != before.get(k))
+            if changed:
+                self.changes.record(GROUPS, team_id, properties=changed)
+            return state.team
 
     def _require(self, team_id: str, channel_id: str | None
                  ) -> tuple[TeamState, ChannelState | None]:
