@@ -1,9 +1,22 @@
 """Export a Teams tenant through Microsoft Graph into the state store.
 
-Order: users → teams (list, then details in $batch) → per team, concurrently: members,
-channels, members of private/shared channels, messages → inline images and files. Raw objects
-are stored as read. A team or channel that vanishes mid-export (404) is a warning; a missing
-permission (403) stops the export with the permission's name (exit 3).
+Order: users and the teams listing (with the groups delta, export_directory.py) → per team,
+concurrently: its messages and, where needed, its details (team, members, channels, members of
+private/shared channels) in $batch → inline images and files. Raw objects are stored as read.
+A team or channel that vanishes mid-export (404) is a warning; a missing permission (403)
+stops the export with the permission's name (exit 3).
+
+Which teams' details are read: on a full pass (the first export, then every
+`export.full_directory_hours`, or when Graph refuses the saved groups delta link) and in
+per-channel mode (it reads messages channel by channel), every team's. Otherwise only teams
+that are new (never read completely), changed in `/groups/delta` (name, description,
+visibility, members, owners), renamed in the `GET /teams` listing, or that had messages new or
+updated in this export's window — read after their message stream, since only it tells. The
+rest keep what the store has: a no-change sync reads the listing, two delta rounds and one
+getAllMessages window per team. What only a full pass sees: a channel created, renamed or
+re-described, or a private channel's membership changed, in a team with no message activity
+since (any message in the team makes the export read it all again, so no message is planned
+against stale channels or memberships).
 """
 
 from __future__ import annotations
@@ -17,8 +30,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from migrate.config import Settings
+from migrate.errors import MigrateError
 from migrate.graph.client import GraphClient
 from migrate.graph.errors import GraphNotFound, GraphRequestError, GraphUnavailable
+from migrate.graph.export_directory import USER_FIELDS, DirectoryReader, DirectoryResult
 from migrate.graph.export_files import download_pending
 from migrate.graph.export_messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.graph.scope import team_in_scope
@@ -27,9 +42,7 @@ from migrate.store import teams_objects as teams_store
 from migrate.store.writer import StoreWriter
 
 Json = dict[str, Any]
-
-USER_FIELDS = ("id,displayName,givenName,surname,mail,userPrincipalName,otherMails,proxyAddresses,"
-               "accountEnabled,userType,jobTitle,creationType,externalUserState,mailNickname")
+__all__ = ["USER_FIELDS", "ExportProgress", "ExportSummary", "TeamsExporter"]
 
 
 @dataclass
@@ -40,6 +53,8 @@ class ExportSummary:
     teams: int = 0
     teams_out_of_scope: int = 0
     teams_unreadable: int = 0
+    teams_reread: int = 0        # teams whose details, members and channels were read
+    directory: str = ""          # "full", or "delta" (users, then teams) where it was incremental
     channels: int = 0
     team_members: int = 0
     channel_members: int = 0
@@ -48,7 +63,8 @@ class ExportSummary:
     files: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
     found: dict[str, int] = field(default_factory=dict)   # the whole source inventory in the store
-    requests: int = 0
+    requests: int = 0            # HTTP requests to Graph (a $batch of several calls is one)
+    graph_calls: int = 0         # Graph calls: the requests, each $batch counted as its calls
     throttled: int = 0
     throttle_wait_s: float = 0.0
     pacing_wait_s: float = 0.0
@@ -90,6 +106,11 @@ class TeamsExporter:
         self.now = now
         self._lock = threading.Lock()
         self._vanished_teams: set[str] = set()
+        self._directory: DirectoryReader | None = None
+        self._listing: Json | MigrateError | None = None   # GET /teams's first page, if read
+        self._reread: set[str] = set()        # teams whose details this export reads up front
+        self._active: set[str] = set()        # teams with messages new or updated in this export
+        self.batched_calls = 0
         self.summary = ExportSummary(method=self.options.method, incremental=False)
 
     # -- helpers -------------------------------------------------------------------------
@@ -106,26 +127,53 @@ class TeamsExporter:
         self._add(messages_new=new, messages_updated=updated)
         self.progress.messages(new, updated)
 
+    def _on_team_messages(self, team_id: str, new: int, updated: int) -> None:
+        """A page of one team stored (on the writer thread, in the transaction that stores
+        it): activity makes its details stale, committed with the messages themselves, so an
+        export killed before reading them leaves the team marked for the next one."""
+        self._on_messages(new, updated)
+        if not (new or updated):
+            return
+        with self._lock:
+            first = team_id not in self._active
+            self._active.add(team_id)
+        if first and team_id not in self._reread and self._directory is not None:
+            self._directory.mark_stale({team_id})
+
+    def _batch_get(self, calls: list[Json]) -> list[Json | MigrateError]:
+        """`client.batch_get`, counting the calls a $batch carries (for `graph_calls`)."""
+        with self._lock:
+            self.batched_calls += len(calls)
+        return self.client.batch_get(calls)
+
     # -- stages --------------------------------------------------------------------------
 
-    def export_users(self) -> None:
-        for users, _next in self.client.iter_pages(f"/users?$select={USER_FIELDS}&$top=999"):
-            self._add(users=teams_store.upsert_users(self.store, users))
-
     def list_teams(self) -> list[Json]:
-        """Every team in scope, by id.
+        """Every team in scope, by id (from the listing's first page when the export's opening
+        $batch brought it).
 
         `GET /teams` is the source of truth: the groups filter on resourceProvisioningOptions
         misses older teams whose group lacks "Team" (reference/graph.md §3.1, §12; known issue
         13633). The list carries only id, displayName and description (learn `teams-list`);
         createdDateTime and isArchived come from `GET /teams/{id}` in each team's $batch, so no
         group field is needed. Each listed team is recorded at once, so a team whose details
-        cannot be read is still in the source inventory (and `verify` reports it)."""
-        teams = list(self.client.iter_items("/teams"))
+        cannot be read is still in the source inventory (and `verify` reports it). A team
+        listed under another name than the stored one is marked for a re-read first (the
+        listing then records the new name)."""
+        first, self._listing = self._listing, None
+        if isinstance(first, MigrateError):
+            raise first
+        teams = list(self.client.follow(first) if first is not None
+                     else self.client.iter_items("/teams"))
         chosen = [t for t in teams if team_in_scope(t["id"], t.get("displayName") or "",
                                                     self.options.include_teams,
                                                     self.options.exclude_teams)]
         self._add(teams_out_of_scope=len(teams) - len(chosen))
+        stored = dict(self.store.execute("SELECT id, display_name FROM teams_teams").fetchall())
+        renamed = {t["id"] for t in chosen
+                   if t["id"] in stored and stored[t["id"]] != t.get("displayName")}
+        if self._directory is not None:
+            self._directory.mark_stale(renamed)
         for team in chosen:
             teams_store.record_listed_team(self.store, team)
         return sorted(chosen, key=lambda t: t["id"])
@@ -158,15 +206,17 @@ class TeamsExporter:
             self._vanished(group, "its messages were read")
         except (GraphRequestError, GraphUnavailable) as exc:
             self._unreadable(group, "its messages", exc)
+        if group["id"] not in self._reread:  # its details are not read up front: it is done
+            self.progress.team_done(group.get("displayName") or group["id"])
 
-    def export_team(self, group: Json, reader: MessageReader) -> None:
+    def export_team(self, group: Json, reader: MessageReader, announce: bool = True) -> None:
         """A team's details, members and channels (and, per-channel mode, its messages).
         In getAllMessages mode this runs beside the message stream, so the tenant-wide
         limits of these small reads are spent while the messages flow, not after them."""
         team_id = group["id"]
         try:
             # Three small reads in one $batch round trip (each still counts against the limits).
-            answers = self.client.batch_get([
+            answers = self._batch_get([
                 {"url": f"/teams/{team_id}"},  # isArchived is only here
                 {"url": f"/teams/{team_id}/members?$top=999"},
                 {"url": f"/teams/{team_id}/channels", "headers": PREFER_ALL_ENUMS}])
@@ -199,10 +249,56 @@ class TeamsExporter:
                 self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
                            f"{group.get('displayName')!r} disappeared during the export",
                            subject=channel["id"])
-        self._add(channels=len(channels), teams=1)
-        self.progress.team_done(group.get("displayName") or team_id)
+        self._add(channels=len(channels), teams_reread=1)
+        if self._directory is not None:
+            self._directory.mark_read(team_id)
+        if announce:
+            self.progress.team_done(group.get("displayName") or team_id)
+
+    def _export_active_team(self, group: Json, reader: MessageReader) -> None:
+        if group["id"] not in self._vanished_teams:
+            self.export_team(group, reader, announce=False)
 
     # -- the whole export ----------------------------------------------------------------
+
+    def _reader(self, team_id: str, writer: StoreWriter, window_end: str) -> MessageReader:
+        """A team's own reader, so its stored pages are known to be its own (activity)."""
+        return MessageReader(self.client, self.store, run_id=self.run_id, window_end=window_end,
+                             writer=writer, overlap=dt.timedelta(hours=self.options.overlap_hours),
+                             since=self.options.since or None,
+                             on_messages=lambda new, updated: self._on_team_messages(
+                                 team_id, new, updated))
+
+    def _open_directory(self) -> tuple[list[Json], DirectoryResult]:
+        """Users, the teams listing and the groups delta: the first calls in one $batch."""
+        directory = self._directory = DirectoryReader(
+            self.client, self.store, now=self.now, run_id=self.run_id,
+            full_after=dt.timedelta(hours=self.options.full_directory_hours),
+            track_groups=self.options.method != "per-channel")
+        first = directory.first_requests()
+        answers = self._batch_get([*first, {"url": "/teams"}])
+        result = directory.read_users(answers[0])
+        self._add(users=result.users)
+        self._listing = answers[-1]
+        teams = self.list_teams()
+        directory.read_groups(answers[1] if len(first) > 1 else None, {t["id"] for t in teams})
+        return teams, result
+
+    def _teams_to_read(self, teams: list[Json], result: DirectoryResult) -> set[str]:
+        ids = {t["id"] for t in teams}
+        if self.options.method == "per-channel" or result.teams_full or self._directory is None:
+            return ids
+        return ids - self._directory.read_teams()   # new, changed, renamed, or left stale
+
+    def _run_jobs(self, jobs: list[tuple[Callable[..., None], Json, MessageReader]]) -> None:
+        if not jobs:
+            return
+        # `workers` teams at a time, each with its message stream and its small reads.
+        per_team = 2 if self.options.method != "per-channel" else 1
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers * per_team, len(jobs))),
+                                thread_name_prefix="graph-team") as pool:
+            for future in [pool.submit(job, team, reader) for job, team, reader in jobs]:
+                future.result()
 
     def run(self) -> ExportSummary:
         started = time.monotonic()
@@ -210,24 +306,24 @@ class TeamsExporter:
         self.summary.incremental = bool(self.store.scalar(
             "SELECT 1 FROM export_checkpoints WHERE scope LIKE 'messages:%' AND status = 'complete' "
             "LIMIT 1"))
-        self.export_users()
-        teams = self.list_teams()
+        teams, directory = self._open_directory()
+        self._reread = self._teams_to_read(teams, directory)
+        self.summary.directory = _directory_mode(directory)
         self.progress.teams_found(len(teams))
         with StoreWriter(self.store) as writer:
-            reader = MessageReader(self.client, self.store, run_id=self.run_id,
-                                   window_end=window_end, writer=writer,
-                                   overlap=dt.timedelta(hours=self.options.overlap_hours),
-                                   since=self.options.since or None, on_messages=self._on_messages)
+            readers = {t["id"]: self._reader(t["id"], writer, window_end) for t in teams}
             # Message streams first: they are long, and the small reads fit around them.
             jobs = [] if self.options.method == "per-channel" else [
-                (self.export_team_messages, team) for team in teams]
-            jobs += [(self.export_team, team) for team in teams]
-            # `workers` teams at a time, each with its message stream and its small reads.
-            per_team = 2 if self.options.method != "per-channel" else 1
-            with ThreadPoolExecutor(max_workers=max(1, min(self.workers * per_team, len(jobs))),
-                                    thread_name_prefix="graph-team") as pool:
-                for future in [pool.submit(job, team, reader) for job, team in jobs]:
-                    future.result()
+                (self.export_team_messages, team, readers[team["id"]]) for team in teams]
+            jobs += [(self.export_team, team, readers[team["id"]]) for team in teams
+                     if team["id"] in self._reread]
+            self._run_jobs(jobs)
+        # Teams whose messages changed: their details now (the writer has stored every page).
+        self._run_jobs([(self._export_active_team, team, readers[team["id"]]) for team in teams
+                        if team["id"] in self._active and team["id"] not in self._reread])
+        self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
+        if self._directory is not None:
+            self._directory.finish()
         pending = int(self.store.scalar("SELECT COUNT(*) FROM teams_files WHERE status = 'pending'"))
         self.progress.files_found(pending)
         self.summary.files = download_pending(
@@ -236,6 +332,8 @@ class TeamsExporter:
             run_id=self.run_id, on_file=self.progress.file_done)
         stats = self.client.stats
         self.summary.requests = stats.requests
+        self.summary.graph_calls = (stats.requests - stats.by_kind.get("batch", 0)
+                                    + self.batched_calls)
         self.summary.throttled = stats.throttled
         self.summary.throttle_wait_s = stats.throttle_wait
         self.summary.pacing_wait_s = self.client.pacer.waited
@@ -245,3 +343,11 @@ class TeamsExporter:
         self.summary.found = teams_store.inventory(self.store)
         self.summary.seconds = time.monotonic() - started
         return self.summary
+
+
+def _directory_mode(result: DirectoryResult) -> str:
+    """How the directory was read: "full", "delta", or each part's way when they differ."""
+    if result.users_full == result.teams_full:
+        return "full" if result.users_full else "delta"
+    return (f"users {'full' if result.users_full else 'delta'}, "
+            f"teams {'full' if result.teams_full else 'delta'}")

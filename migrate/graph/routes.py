@@ -34,14 +34,21 @@ class Route:
 
     @property
     def kind_family(self) -> str:
-        return "messages" if self.kind in MESSAGE_READS else self.kind
+        if self.kind in MESSAGE_READS:
+            return "messages"
+        return DELTA_OF.get(self.kind, self.kind)
 
 
 TEAM_RATE = 4.0
 MESSAGE_READS = {"channel_messages", "message", "replies", "hosted_content"}
+# A delta query spends its collection's budget (directory limits are per app and tenant, §7.1).
+DELTA_OF = {"users_delta": "users", "groups_delta": "groups"}
 
 # (pattern on the path after the version segment, kind, permission, tenant rps, channel rps)
 _TABLE: list[tuple[str, str, str, float, float]] = [
+    # delta before /users/{id}; each needs what reading its collection needs (§2.3, §8.3)
+    (r"^/users/(microsoft\.graph\.)?delta(\(\))?$", "users_delta", "User.Read.All", 30, 0),
+    (r"^/groups/(microsoft\.graph\.)?delta(\(\))?$", "groups_delta", "GroupMember.Read.All", 30, 0),
     (r"^/users(/[^/]+)?$", "users", "User.Read.All", 30, 0),
     (r"^/groups$", "groups", "GroupMember.Read.All", 30, 0),
     (r"^/teams$", "teams", "Team.ReadBasic.All", 30, 0),
