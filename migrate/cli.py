@@ -241,7 +241,7 @@ def export(
         "--include-team", metavar="GLOB|ID", help="Only these teams (repeatable; name globs or ids).")] = None,
     exclude_team: Annotated[list[str] | None, typer.Option(
         "--exclude-team", metavar="GLOB|ID", help="Skip these teams (repeatable).")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Teams read at the same time.")] = 64,
+    workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
 ) -> None:
     from migrate import stages
     from migrate.ui import ExportDisplay
@@ -268,7 +268,7 @@ def plan(
     ctx: typer.Context,
     no_export: Annotated[bool, typer.Option("--no-export", help="Plan from what is already exported.")] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Teams read at the same time.")] = 64,
+    workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
 ) -> None:
     from migrate import stages
     from migrate.ui import ExportDisplay
@@ -336,7 +336,7 @@ def run(
         "--max-duration", metavar="DURATION", help="Stop starting new work after this long (e.g. 50m, 5h30m, 3600); exit 75, the next run resumes.")] = None,
     no_export: Annotated[bool, typer.Option("--no-export", help="Use what is already exported.")] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Slack calls in flight at once (the rate limits, not this, set the pace).")] = 8,
+    workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
     import time as _time
@@ -392,7 +392,7 @@ def sync(
     ctx: typer.Context,
     max_duration: Annotated[str | None, typer.Option(
         "--max-duration", metavar="DURATION", help="Stop starting new work after this long, before the CI job's timeout (e.g. 50m); exit 75, the next sync resumes.")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Slack calls in flight at once.")] = 8,
+    workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
     import time as _time
@@ -495,7 +495,7 @@ def verify(ctx: typer.Context) -> None:
 @command(help="See it work: start the Graph and Slack emulators in this process with the "
              "demo tenant and run export → plan → run → verify against them, then show where the "
              "reports are and a few migrated threads as Slack shows them. Touches nothing but "
-             "127.0.0.1; about half a minute.")
+             "127.0.0.1; about 25 seconds.")
 def demo(
     ctx: typer.Context,
     tenant: Annotated[Path | None, typer.Option(
@@ -529,9 +529,12 @@ def demo(
                 out.info(line)
             out.info("")
         out.info(f"Demo finished in {result.seconds:.0f}s. Working directory: {result.workdir}")
-        out.info(f"Open the plan: {run_outcome.reports['html']}")
+        # The result on stdout (progress and summaries are on stderr): where to look.
+        print(f"Open the plan: {run_outcome.reports['html']}")
         if run_outcome.run_reports:
-            out.info(f"Open the run report: {run_outcome.run_reports['html']}")
+            print(f"Open the run report: {run_outcome.run_reports['html']}")
+        for name, path in result.verify_paths.items():
+            print(f"Verification ({name}): {path}")
     if run_outcome.exit_code or not result.verify.ok:
         raise typer.Exit(run_outcome.exit_code or EXIT_ITEMS_FAILED)
 
@@ -597,6 +600,18 @@ def _wait_for_interrupt() -> None:
         pass
 
 
+def _plain_flags(group: Any) -> Any:
+    """Flags (--yes, --json) and counters (-v) take no value: show no `<bool>`/`<int>` type
+    beside them in --help."""
+    for cmd in [group, *getattr(group, "commands", {}).values()]:
+        for param in getattr(cmd, "params", []):
+            if getattr(param, "is_flag", False) or getattr(param, "count", False):
+                param.metavar = ""
+        if cmd is not group and getattr(cmd, "commands", None):
+            _plain_flags(cmd)
+    return group
+
+
 def _show_traceback() -> None:
     import traceback
 
@@ -636,7 +651,7 @@ def main(argv: list[str] | None = None) -> None:
     # Private by default: the working directory holds private channels' text; whatever the
     # shell's umask, what migrate creates is readable by this user only (0600 / 0700).
     os.umask(0o077)
-    command = typer.main.get_command(app)
+    command = _plain_flags(typer.main.get_command(app))
     try:
         # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
         code = command.main(args=argv, prog_name="migrate", standalone_mode=False)

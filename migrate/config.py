@@ -327,9 +327,11 @@ def _read_file(path: Path) -> tuple[dict[str, Any], str]:
                           hint="fix the line it names; `migrate init --force` rewrites a fresh file") from None
 
 
-def _values_from_file(path: Path) -> dict[str, Any]:
+def _values_from_file(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The file's settings, and where each was written (`file:line`, for every later error)."""
     data, text = _read_file(path)
     values: dict[str, Any] = {}
+    wheres: dict[str, str] = {}
 
     def take(section: str | None, name: str, raw: Any) -> None:
         key = f"{section}.{name}" if section else name
@@ -349,8 +351,16 @@ def _values_from_file(path: Path) -> dict[str, Any]:
         if key in PATH_KEYS and value:
             value = str(_beside(path, value))
         values[key] = value
+        wheres[key] = where
 
     for name, raw in data.items():
+        if name not in SECTIONS and isinstance(raw, dict):
+            line = _section_line(text, name)
+            raise ConfigError(f"{path}:{line}: unknown section [{name}]" if line else
+                              f"{path}: unknown section [{name}]",
+                              hint="sections: " + ", ".join(f"[{n}]" for n in SECTIONS)
+                              + "; top-level settings: " + ", ".join(
+                                  s.name for s in ALL_SETTINGS if s.section is None))
         if name in SECTIONS:
             if not isinstance(raw, dict):
                 raise ConfigError(f"{_where(path, text, None, name)}: {name} must be a table "
@@ -359,7 +369,14 @@ def _values_from_file(path: Path) -> dict[str, Any]:
                 take(name, sub, sub_raw)
         else:
             take(None, name, raw)
-    return values
+    return values, wheres
+
+
+def _section_line(text: str, name: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if re.match(rf"^\[\s*\"?{re.escape(name)}\"?\s*\]", line.strip()):
+            return number
+    return None
 
 
 # Settings that name files or folders: written relative in migrate.toml, they are relative to
@@ -413,11 +430,11 @@ def load_settings(
     sources: dict[str, str] = {}
     source = "defaults"
     if path is not None:
-        from_file = _values_from_file(path)
+        from_file, wheres = _values_from_file(path)
         # The migration lives beside its config: the default workdir too.
         merged["workdir"] = str(_beside(path, BY_KEY["workdir"].default))
         merged.update(from_file)
-        sources.update(dict.fromkeys(from_file, str(path)))
+        sources.update(wheres)
         source = str(path)
     from_env = _values_from_env(environ)
     merged.update(from_env)

@@ -33,6 +33,9 @@ def export_summary(out: Output, summary) -> None:
         f"{summary.messages_new} new and {summary.messages_updated} changed messages; files: "
         f"{files}; warnings: {warnings}; {summary.requests} Graph requests, {summary.throttled} "
         f"throttled ({summary.throttle_wait_s:.1f}s waited).")
+    if getattr(summary, "directory", None):
+        out.info(f"Directory: {'read in full' if summary.directory == 'full' else 'changes read through delta queries'}; "
+                 f"{summary.teams_reread} teams' members and channels read.")
     if found:
         out.info(f"Found in Teams: {found.get('teams', 0)} teams, {found.get('channels', 0)} "
                  f"channels, {found.get('messages', 0)} messages.")

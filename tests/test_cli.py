@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +42,7 @@ def test_init_writes_a_config_that_loads_back(tmp_path):
     settings = {row["key"]: row for row in doc["settings"]}
     # relative to the file's folder, wherever migrate runs from
     assert settings["plan.user_map"]["value"] == str(tmp_path.resolve() / "mappings" / "users.csv")
-    assert settings["plan.user_map"]["source"].endswith("migrate.toml")
+    assert re.search(r"migrate\.toml:\d+$", settings["plan.user_map"]["source"])
     # A second init refuses to clobber the admin's file.
     again = run_migrate("init", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr and "--force" in again.stderr
@@ -152,3 +154,20 @@ def test_plain_output_is_never_cut_at_80_columns(tmp_path):
     result = run_migrate("config", env={"MIGRATE_WORKDIR": str(long_path)})
     assert result.returncode == 0
     assert str(long_path) in result.stderr.replace("\n", "") and str(long_path) in result.stderr
+
+
+def test_the_demo_runs_and_says_where_its_reports_are(tmp_path):
+    result = run_migrate("demo", "--workdir", str(tmp_path / "demo"), timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    assert lines["Open the plan"].endswith("plan.html") and Path(lines["Open the plan"]).is_file()
+    assert Path(lines["Open the run report"]).is_file()
+    assert "verified" in result.stderr
+
+
+def test_readme_and_help_agree_on_the_demo_duration():
+    from .conftest import ROOT
+
+    readme = re.search(r"About (\d+) seconds", (ROOT / "README.md").read_text())
+    helped = re.search(r"about (\d+) seconds", " ".join(run_migrate("demo", "--help").stdout.split()))
+    assert readme and helped and readme.group(1) == helped.group(1)

@@ -37,7 +37,7 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path):
     assert s.slack.rate_scale == 3.5
     assert s.export.since == "2021-01-01"  # a TOML date is accepted
     assert s.sources == {"workdir": "command line", "slack.rate_scale": "$MIGRATE_SLACK_RATE_SCALE",
-                         "export.since": str(path)}
+                         "export.since": f"{path}:5"}
     s2 = load_settings(path, environ={})
     assert s2.workdir_path == path.parent / "from-file" and s2.slack.rate_scale == 2.0
 
@@ -161,3 +161,27 @@ def test_relative_paths_in_the_file_are_relative_to_the_file(tmp_path, monkeypat
     # The environment and flags stay relative to the current directory, as shells expect.
     env = {**clean_env, "MIGRATE_WORKDIR": "here"}
     assert load_settings("../project/migrate.toml", environ=env).workdir_path == Path("here")
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[slack]\nrate_scale = 0\n", "slack.rate_scale"),
+    ("[slack]\npost_cap_per_minute = 0\n", "slack.post_cap_per_minute"),
+    ("[graph]\ntimeout = 0\n", "graph.timeout"),
+    ("[export]\noverlap_hours = 2\n", "export.overlap_hours"),
+    ("[export]\nmax_file_mb = -1\n", "export.max_file_mb"),
+])
+def test_every_config_error_names_the_line(tmp_path, text, key):
+    path = tmp_path / "migrate.toml"
+    path.write_text("# settings\n" + text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert f"{path}:3" in str(caught.value) and key in str(caught.value)
+
+
+def test_an_unknown_section_lists_the_sections(tmp_path):
+    path = tmp_path / "migrate.toml"
+    path.write_text('workdir = "w"\n\n[slak]\ntoken_file = "x"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert f"{path}:3: unknown section [slak]" in str(caught.value)
+    assert "[slack]" in caught.value.one_line() and "[graph]" in caught.value.one_line()

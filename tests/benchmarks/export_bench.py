@@ -96,7 +96,7 @@ def bench_migrate(args, messages: int, scratch: Path) -> dict:
                "MIGRATE_GRAPH_TOKEN": SANDBOX_GRAPH_TOKEN, "MIGRATE_GRAPH_RATE_SCALE": str(args.rate_scale),
                "MIGRATE_WORKDIR": str(workdir)}
         seconds, code, rss, cpu = run_measured(
-            [sys.executable, "-m", "migrate", "export", "--workers", "128"], env, quiet=True)
+            [sys.executable, "-m", "migrate", "export", "--graph-workers", "128"], env, quiet=True)
         figures = counters(url)
     finally:
         emu.send_signal(signal.SIGTERM)

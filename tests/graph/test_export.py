@@ -157,8 +157,8 @@ def test_killed_export_resumes_without_gaps_or_duplicates(tmp_path):
         stored = 0
         while stored < 1000 and time.monotonic() < deadline:
             time.sleep(0.1)
-            try:
-                conn = sqlite3.connect(tmp_path / "state.db")
+            try:  # read-only: a watcher must not create the file the export is about to make
+                conn = sqlite3.connect(f"file:{tmp_path / 'state.db'}?mode=ro", uri=True)
                 stored = conn.execute("SELECT COUNT(*) FROM teams_messages").fetchone()[0]
                 conn.close()
             except sqlite3.OperationalError:
