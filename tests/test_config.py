@@ -185,3 +185,17 @@ def test_an_unknown_section_lists_the_sections(tmp_path):
         load_settings(path, environ={})
     assert f"{path}:3: unknown section [slak]" in str(caught.value)
     assert "[slack]" in caught.value.one_line() and "[graph]" in caught.value.one_line()
+
+
+def test_the_override_formats_the_readme_documents_load(tmp_path):
+    from migrate.transform.channels import load_channel_overrides
+    from migrate.transform.users import load_user_overrides
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```csv\n(.*?)```", readme, flags=re.S)
+    users = next(b for b in blocks if b.startswith("teams_user,slack_user"))
+    channels = next(b for b in blocks if b.startswith("teams_channel,action,slack_channel"))
+    (tmp_path / "users.csv").write_text(users)
+    (tmp_path / "channels.csv").write_text(channels)
+    assert len(load_user_overrides(tmp_path / "users.csv")) == 3
+    assert len(load_channel_overrides(tmp_path / "channels.csv")) == 3
