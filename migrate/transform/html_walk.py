@@ -288,7 +288,7 @@ class Walker:
         if tag == "a":
             return self.link(node, st)
         if tag == "emoji":
-            return self.emoji(node.attrs.get("id", ""), node.attrs, st)
+            return self.emoji(node.attrs.get("id", ""), node.attrs)
         if tag == "customemoji":
             alt = node.attrs.get("alt", "")
             self.warn("custom_emoji", alt or node.attrs.get("id", ""))
@@ -339,18 +339,20 @@ class Walker:
         name = " ".join(w for w in words if w) or _mention_name(first, self.ctx)
         return "@" + escape_text(name.lstrip("@")), j
 
-    def emoji(self, key: str, attrs: Mapping[str, str], st: State) -> str:
-        alt, title = attrs.get("alt", "").strip(), attrs.get("title", "").strip()
+    def emoji(self, key: str, attrs: Mapping[str, str]) -> str:
+        """DESIGN §4.4: the `alt` is the character the reader saw, so it is kept (Slack shows
+        Unicode emoji); the short-name mapping is only for an emoji without one; then the title."""
+        alt = attrs.get("alt", "").strip()
+        if alt:
+            return escape_text(alt)
         mapped = self.ctx.emoji.get(key) or self.ctx.emoji.get(key.lower()) if key else None
         name = short_name(mapped) if mapped else ""
-        if name and not (st.plain and alt):
-            return f":{name}:"
-        return escape_text(alt or title)
+        return f":{name}:" if name else escape_text(attrs.get("title", "").strip())
 
     def image(self, node: Node, st: State) -> str:
         attrs = node.attrs
         if "schema.skype.com/Emoji" in attrs.get("itemtype", ""):
-            return self.emoji(attrs.get("itemid") or attrs.get("id", ""), attrs, st)
+            return self.emoji(attrs.get("itemid") or attrs.get("id", ""), attrs)
         src = attrs.get("src", "").strip()
         alt = collapse(attrs.get("alt", ""))
         label = escape_text("[image]" if alt.lower() in ("", "image") else f"[image: {alt}]")
