@@ -210,15 +210,15 @@ PEOPLE: list[tuple[str, str, str, str, str, str, str, str]] = [
 GUESTS = ["kari", "luis", "hannah", "aiko"]
 GUEST_STATE = {"kari": "Accepted", "luis": "Accepted", "hannah": "Accepted", "aiko": "PendingAcceptance"}
 
-# How each Teams user finds (or does not find) its Slack account. route = the first of
-# mail → userPrincipalName → otherMails → proxyAddresses (smtp:) that matches, compared
-# case-insensitively; "ambiguous" = two different Slack users match through different routes;
-# "none" = no Slack user has any of the person's addresses.
+# How each Teams user finds (or does not find) its Slack account (DESIGN §4.4). route = the
+# first of mail → userPrincipalName → otherMails → proxyAddresses (smtp:) that matches an active
+# Slack account, compared case-insensitively; what a later route finds (another account) is a
+# warning, not a doubt; "none" = no Slack user has any of the person's addresses.
 MATCH_ROUTE = {
     "pat": "userPrincipalName",   # mail is null, matched by UPN
     "lena": "otherMails",         # matched only by otherMails
     "omar": "proxyAddresses",     # matched only through an smtp: alias
-    "sam": "ambiguous",           # mail → one Slack user, otherMails → another
+    "sam": "mail",                # mail → his account; otherMails → an old one (a warning)
     "grady": "none", "victor": "none", "christie": "none", "luis": "none",
 }
 SLACK_DELETED = ["ben"]  # Slack account deactivated (deleted: true) but matched by mail
@@ -2033,14 +2033,16 @@ class Answers:
             entry: Json = {"key": key, "displayName": u["displayName"]}
             if not distinct:
                 entry.update(route="none", slackUserId=None, slackDeleted=None)
-            elif len(distinct) > 1:
-                cands: dict[str, str] = {}
-                for route, su in found:
-                    cands.setdefault(route, su["id"])
-                entry.update(route="ambiguous", slackUserId=None, slackDeleted=None, candidates=cands)
             else:
-                su = found[0][1]
-                entry.update(route=found[0][0], slackUserId=su["id"], slackDeleted=su["deleted"])
+                # The first route that finds an active account wins; with none active, the
+                # first (deactivated) one is named, and the person stays unmapped in the plan.
+                route, su = next(((r, x) for r, x in found if not x["deleted"]), found[0])
+                entry.update(route=route, slackUserId=su["id"], slackDeleted=su["deleted"])
+                if len(distinct) > 1:   # the other accounts: warnings in the plan
+                    cands: dict[str, str] = {}
+                    for r, x in found:
+                        cands.setdefault(r, x["id"])
+                    entry["candidates"] = cands
             out[u["id"]] = entry
         return out
 
@@ -2147,8 +2149,9 @@ class Answers:
             "noMail": by_key["pat"],
             "otherMailsOnly": by_key["lena"],
             "proxyAddressOnly": by_key["omar"],
-            "ambiguous": {"teamsUserId": by_key["sam"], "slackUserByMail": sam["candidates"]["mail"],
-                          "slackUserByOtherMails": sam["candidates"]["otherMails"]},
+            "otherAccountByLaterRoute": {"teamsUserId": by_key["sam"],
+                                         "slackUserByMail": sam["candidates"]["mail"],
+                                         "slackUserByOtherMails": sam["candidates"]["otherMails"]},
             "unmatched": [uid for uid, v in matches.items() if v["route"] == "none"],
             "deactivatedInSlack": {"teamsUserId": by_key["ben"], "slackUserId": g.slack_ids["ben"]},
             "emailCaseDiffers": [by_key["megan"], by_key["diego"]],
@@ -2289,9 +2292,10 @@ def readme(g: Generator, exp: Json) -> str:
     urow("no `mail` (null), matched by UPN", s["noMail"], f"route {m[s['noMail']]['route']} → `{m[s['noMail']]['slackUserId']}`")
     urow("matched only by `otherMails`", s["otherMailsOnly"], f"otherMails lena.fischer@adatum.com → `{m[s['otherMailsOnly']]['slackUserId']}`")
     urow("matched only through an `smtp:` proxy address", s["proxyAddressOnly"], f"smtp:ohaddad@{DOMAIN} → `{m[s['proxyAddressOnly']]['slackUserId']}`")
-    amb = s["ambiguous"]
-    urow("AMBIGUOUS: mail and otherMails match two different Slack users", amb["teamsUserId"],
-         f"mail → `{amb['slackUserByMail']}`, otherMails (sam@adatum.com vs Slack Sam@Adatum.com) → `{amb['slackUserByOtherMails']}`")
+    amb = s["otherAccountByLaterRoute"]
+    urow("mail and otherMails match two different Slack users: mail wins, the other is a warning",
+         amb["teamsUserId"],
+         f"mail → `{amb['slackUserByMail']}` (mapped), otherMails (sam@adatum.com vs Slack Sam@Adatum.com) → `{amb['slackUserByOtherMails']}` (warning)")
     dz = s["deactivatedInSlack"]
     urow("matched to a deactivated Slack user (deleted true)", dz["teamsUserId"], f"→ `{dz['slackUserId']}`")
     for uid in s["emailCaseDiffers"]:
@@ -2415,7 +2419,7 @@ def readme(g: Generator, exp: Json) -> str:
         a(f"| #{ch['name']} | `{ch['id']}` | {ch['is_archived']} | {sl['bot']['user_id'] in ch['members']} | {len(ch['members'])} |")
     a("")
     a("Slack-only people (no Teams account): Jordan Blake (primary owner), Morgan Reyes, and the old "
-      "\"Sam T\" account that makes Sam Taylor ambiguous.")
+      "\"Sam T\" account that Sam Taylor's otherMails also reach (his mail wins; the plan warns).")
     a("")
     return "\n".join(L)
 

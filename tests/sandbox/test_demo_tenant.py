@@ -389,25 +389,25 @@ def compute_matching(sb: Sandbox) -> dict[str, Json]:
                   ("otherMails", u["otherMails"]),
                   ("proxyAddresses", [p.split(":", 1)[1] for p in u["proxyAddresses"] if p.lower().startswith("smtp:")])]
         hits = [(route, su) for route, addrs in routes for a in addrs if a for su in directory.get(a.lower(), [])]
-        ids = {su["id"] for _, su in hits}
-        if not ids:
+        if not hits:
             out[u["id"]] = {"route": "none", "slackUserId": None}
-        elif len(ids) > 1:
-            out[u["id"]] = {"route": "ambiguous", "slackUserId": None}
-        else:
-            out[u["id"]] = {"route": hits[0][0], "slackUserId": hits[0][1]["id"]}
+        else:   # DESIGN §4.4: the first route that finds an active account wins
+            route, su = next(((r, x) for r, x in hits if not x["deleted"]), hits[0])
+            out[u["id"]] = {"route": route, "slackUserId": su["id"],
+                            "others": len({x["id"] for _, x in hits}) - 1}
     return out
 
 
 def test_user_matching_equals_expected(sandbox: Sandbox, expected: Json) -> None:
     ours = compute_matching(sandbox)
+    others = sum(1 for v in ours.values() if v.pop("others", 0))
     theirs = {uid: {"route": v["route"], "slackUserId": v["slackUserId"]} for uid, v in expected["userMatching"].items()}
     assert ours == theirs
     routes = [v["route"] for v in ours.values()]
-    for route in ("mail", "userPrincipalName", "otherMails", "proxyAddresses", "ambiguous", "none"):
+    for route in ("mail", "userPrincipalName", "otherMails", "proxyAddresses", "none"):
         assert route in routes, route
     assert 3 <= routes.count("none") <= 5
-    assert routes.count("ambiguous") == 1
+    assert others == 1   # one person whose later route finds another account (a warning)
 
 
 def test_special_users(sandbox: Sandbox, expected: Json) -> None:
@@ -427,8 +427,9 @@ def test_special_users(sandbox: Sandbox, expected: Json) -> None:
     dz = s["deactivatedInSlack"]
     assert slack[dz["slackUserId"]]["deleted"] is True
     assert expected["userMatching"][dz["teamsUserId"]]["slackUserId"] == dz["slackUserId"]
-    amb = s["ambiguous"]
+    amb = s["otherAccountByLaterRoute"]
     assert amb["slackUserByMail"] != amb["slackUserByOtherMails"]
+    assert expected["userMatching"][amb["teamsUserId"]]["slackUserId"] == amb["slackUserByMail"]
     for uid in s["emailCaseDiffers"]:
         su = slack[expected["userMatching"][uid]["slackUserId"]]
         mine = users[uid]["mail"]

@@ -171,7 +171,7 @@ def test_demo_edge_cases_render_as_documented():
     assert first["1686052968590"].startswith("@Kari Nordmann and @Victor Ng")
     assert first["1712671590002"].startswith("Plain-text reply: &lt;!here&gt; &lt;!channel&gt; &lt;@U123ABC&gt;")
     assert first["1683622935480"] == "_This message was deleted in Teams._"
-    assert first["1583860925870"] == "Spring Launch went great :laughing: 1,204 sign-ups on day one"
+    assert first["1583860925870"] == "Spring Launch went great 😆 1,204 sign-ups on day one"
     forwarded = render_message(by_id["1742373055049"], ctx).parts[0].split("\n")
     assert forwarded[1] == "> *Forwarded from José Núñez* (2025-03-18 08:12 UTC)"
     long_post = render_message(by_id["1742565607205"], ctx)
