@@ -12,7 +12,7 @@ from migrate.sandbox.runner import start_sandbox
 
 from .conftest import run_migrate, slack_posts
 
-SCALE = "50"
+SCALE = "400"
 
 
 @pytest.fixture(scope="module")

@@ -36,9 +36,11 @@ def _without_team(build_plan, team_name: str):
     return build
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sandbox():
-    with start_sandbox(rate_scale=50) as running:
+    # One Slack per test: a second migration into the same workspace from a new working
+    # directory is refused as a lost state (tests/test_lost_state.py), rightly.
+    with start_sandbox(rate_scale=400) as running:
         yield running
 
 
