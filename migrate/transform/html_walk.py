@@ -63,6 +63,13 @@ TOP = State()
 _NOT_EXPANDED = BLOCK | BOLD | ITALIC | STRIKE | CODE | SILENT | MEDIA | {"a", "at"}
 
 
+def _unquoted(lines: list[str]) -> list[str]:
+    """Lines that go inside a list: a quote marker only works at the start of a line, and
+    indented or after a bullet it would be a raw '>' (Slack shows it as text anyway), so it is
+    written escaped."""
+    return [f"&gt;{line[1:]}" if line.startswith(">") else line for line in lines]
+
+
 class Walker:
     """One message's conversion: collects files to upload and warnings on the way."""
 
@@ -211,19 +218,17 @@ class Walker:
         lines: list[str] = []
         for child in node.children if items is None else items:
             if isinstance(child, Node) and child.tag == "li":
-                # A quote marker only works at the start of a line: inside an item it would be
-                # a raw '>' (Slack shows it as text anyway), so it is written escaped.
-                item = [f"&gt;{line[1:]}" if line.startswith(">") else line
-                        for line in self.block(child.children, inner)]
+                item = _unquoted(self.block(child.children, inner))
                 marker = f"{number}." if ordered else BULLETS[st.depth % len(BULLETS)]
                 number += 1
                 pad = " " * (len(marker) + 1)
                 lines.append(f"{marker} {item[0]}" if item else marker)
                 lines.extend(pad + line if line else "" for line in item[1:])
             elif isinstance(child, Node) and child.tag in ("ul", "ol"):
-                lines.extend("  " + line if line else "" for line in self.list_block(child, inner))
-            else:
-                lines.extend(self.block([child], st))
+                lines.extend("  " + line if line else ""
+                             for line in _unquoted(self.list_block(child, inner)))
+            else:   # stray content of the list (not in an item), e.g. a quote
+                lines.extend(_unquoted(self.block([child], st)))
         return lines
 
     def table(self, node: Node, st: State) -> list[str]:
