@@ -30,6 +30,7 @@ from typing import Any
 from migrate.graph.inventory import SourceInventory
 from migrate.plan import ChannelPlan, Plan, Post
 from migrate.slack.client import SlackClient, SlackRefused, SlackUnavailable
+from migrate.slack.readback import channel_messages
 from migrate.slack.scheduler import Scheduler
 from migrate.store import Store, ledger
 
@@ -121,15 +122,11 @@ class Verifier:
         self.client = client
         self.scheduler = scheduler
 
-    def _read(self, method: str, fn) -> dict:
-        return self.scheduler.call(method, None, fn)
-
     def _channel_messages(self, channel: str) -> tuple[dict[tuple[str, int], list[_Seen]],
                                                        dict[str, tuple[str, ...]]]:
         """(Teams message id, part) → where our posts are; ts → file ids of every message."""
         ours: dict[tuple[str, int], list[_Seen]] = defaultdict(list)
         files: dict[str, tuple[str, ...]] = {}
-        roots: list[str] = []
 
         def take(message: dict, thread: str | None) -> None:
             ids = tuple(f.get("id") for f in message.get("files") or [] if f.get("id"))
@@ -141,29 +138,8 @@ class Verifier:
                 ours[(str(payload["teams_message_id"]), int(payload.get("part", 0)))].append(
                     _Seen(message["ts"], thread, ids))
 
-        cursor = ""
-        while True:
-            page = self._read("conversations.history",
-                              lambda c=cursor: self.client.history(channel, cursor=c))
-            for message in page.get("messages") or []:
-                thread = message.get("thread_ts")
-                take(message, thread if thread and thread != message["ts"] else None)
-                if message.get("reply_count"):
-                    roots.append(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-            if not cursor:
-                break
-        for root in roots:
-            cursor = ""
-            while True:
-                page = self._read("conversations.replies",
-                                  lambda c=cursor, r=root: self.client.replies(channel, r, cursor=c))
-                for message in page.get("messages") or []:
-                    if message["ts"] != root:   # the root comes first in every page set
-                        take(message, root)
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-                if not cursor:
-                    break
+        for message, thread in channel_messages(self.client, self.scheduler, channel):
+            take(message, thread)
         return ours, files
 
     def check(self, plan: Plan, source: SourceInventory | None = None) -> VerifyReport:

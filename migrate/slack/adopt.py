@@ -21,6 +21,7 @@ from typing import Any
 from migrate.plan import ChannelPlan, Plan
 from migrate.slack.client import SlackClient, SlackRefused
 from migrate.slack.directory import SlackDirectory
+from migrate.slack.readback import channel_messages
 from migrate.slack.scheduler import Scheduler
 from migrate.slack.state_check import _our_post_keys
 from migrate.store import Store, ledger
@@ -69,13 +70,9 @@ class Adopter:
         for cp in self.by_name.values():
             self.by_base[_base(cp.slack_name or "")].append(cp)
 
-    def _read(self, method: str, fn) -> dict:
-        return self.scheduler.call(method, None, fn)
-
     def _messages(self, channel: str) -> dict[tuple[str, str, int], list[_Found]]:
         """Our posts in a channel: (Teams channel, message, part) → where they are."""
         ours: dict[tuple[str, str, int], list[_Found]] = defaultdict(list)
-        roots: list[str] = []
 
         def take(message: dict) -> None:
             keys = _our_post_keys(message)
@@ -90,30 +87,9 @@ class Adopter:
                     (f.get("id") or "", f.get("name") or "", message["ts"]))
 
         self._thread_files: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        cursor = ""
-        while True:
-            page = self._read("conversations.history",
-                              lambda c=cursor: self.client.history(channel, cursor=c))
-            for message in page.get("messages") or []:
-                take(message)
-                files_only(message)
-                if message.get("reply_count"):
-                    roots.append(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-            if not cursor:
-                break
-        for root in roots:
-            cursor = ""
-            while True:
-                page = self._read("conversations.replies",
-                                  lambda c=cursor, r=root: self.client.replies(channel, r, cursor=c))
-                for message in page.get("messages") or []:
-                    if message["ts"] != root:
-                        take(message)
-                        files_only({**message, "thread_ts": root})
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-                if not cursor:
-                    break
+        for message, thread in channel_messages(self.client, self.scheduler, channel):
+            take(message)
+            files_only({**message, "thread_ts": thread} if thread else message)
         return ours
 
     def _planned_for(self, name: str) -> ChannelPlan | None:
