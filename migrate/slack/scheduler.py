@@ -158,10 +158,11 @@ class Scheduler:
             return (("post-channel", channel), ("post-workspace",))
         return (("method", method),)
 
-    def ready_at(self, method: str, channel: str | None) -> float:
-        """When a call of `method` in `channel` could start, as things stand."""
+    def ready_at(self, method: str, channel: str | None, now: float | None = None) -> float:
+        """When a call of `method` in `channel` could start, as things stand (at `now`, by
+        default the clock's)."""
         with self._cond:
-            now = self.clock.now()
+            now = self.clock.now() if now is None else now
             return max([now] + [self._bucket(k, now).tat for k in self.scopes(method, channel)])
 
     # ------------------------------------------------------------------ admission
@@ -283,12 +284,15 @@ class Scheduler:
                 call = lane.next_call()
                 posting = call is not None and call[0] in POSTING and call[1] is not None
                 heapq.heappush(ready, (posting, -lane.remaining(), n, lane))
+            # One `now` for the whole pick: with the clock read afresh at each look, two lanes
+            # already due would each look later than the other forever (a live-lock, seen at
+            # high rate scales where a slot is shorter than a look takes).
             while ready:
                 _, _, n, lane = heapq.heappop(ready)
                 call = lane.next_call()
                 if call is None:
                     continue
-                when = self.ready_at(*call)
+                when = self.ready_at(*call, now=now)
                 if when <= horizon:
                     return lane
                 heapq.heappush(waiting, (when, n, lane))  # a shared bucket moved meanwhile
@@ -297,7 +301,7 @@ class Scheduler:
                 call = lane.next_call()
                 if call is None:
                     continue
-                when = self.ready_at(*call)
+                when = self.ready_at(*call, now=now)
                 if waiting and when > waiting[0][0]:
                     heapq.heappush(waiting, (when, n, lane))
                     continue

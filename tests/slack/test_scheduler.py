@@ -276,3 +276,29 @@ def test_threaded_run_keeps_order_and_channel_spacing_on_the_real_clock():
         # 10 ms of slack for thread wake-up jitter between the grant and the log entry.
         assert min(gaps([c.t for c in calls])) >= 1 / rate - 0.010
 
+
+
+class TickingClock(FakeClock):
+    """A clock that moves a little every time it is read, as a real one does between looks:
+    more than a workspace slot at a high rate scale."""
+
+    def now(self) -> float:
+        self.t += 0.01
+        return self.t
+
+
+def test_lanes_due_together_never_live_lock_on_a_moving_clock():
+    # Two channels both due, on a clock that moves between the scheduler's looks: reading it
+    # afresh at each look made each lane seem later than the other, forever (seen at rate scale
+    # 400). The pick now judges every lane at one instant.
+    import threading
+
+    sched = scheduler(per_channel=1000.0, workspace=2000.0, clock=TickingClock())
+    log: list[Call] = []
+    lanes = [FakeLane(sched, c, posts(20), log) for c in ("a", "b", "c")]
+    done: list[bool] = []
+    worker = threading.Thread(target=lambda: done.append(sched.run(lanes, workers=1)), daemon=True)
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the scheduler live-locked"
+    assert done == [True] and len(log) == 60
