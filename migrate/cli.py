@@ -24,10 +24,11 @@ try:  # typer ≥ 0.24 vendors click; older releases depend on it
 except ImportError:  # pragma: no cover - depends on the installed typer
     import click
 
-from migrate import __version__, summaries
+from migrate import __version__
 from migrate.config import Settings, load_settings
-from migrate.console import Output, print_error, setup_logging
 from migrate.errors import EXIT_ITEMS_FAILED, EXIT_USAGE, MigrateError
+from migrate.ui import summaries
+from migrate.ui.console import Output, print_error, setup_logging
 
 app = typer.Typer(
     name="migrate",
@@ -159,7 +160,7 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Where to write migrate.toml.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing migrate.toml.")] = False,
 ) -> None:
-    from migrate.starter_files import write_starter_files
+    from migrate.setup.starter_files import write_starter_files
 
     state = _state(ctx)
     written = write_starter_files(directory, force=force)
@@ -207,7 +208,7 @@ def show_config(ctx: typer.Context) -> None:
              "the export needs with one minimal call, check the Slack token and its scopes. Prints "
              "what is missing and exactly what to grant; exits 3 when something is missing.")
 def doctor(ctx: typer.Context) -> None:
-    from migrate.doctor import exit_code, run_doctor
+    from migrate.setup.doctor import exit_code, run_doctor
 
     state = _state(ctx)
     checks = run_doctor(state.settings())
@@ -244,7 +245,7 @@ def export(
     workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
 ) -> None:
     from migrate import stages
-    from migrate.ui import ExportDisplay
+    from migrate.ui.progress import ExportDisplay
 
     state = _state(ctx)
     state.flags.update({"export.method": method, "export.since": since,
@@ -271,7 +272,7 @@ def plan(
     workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
 ) -> None:
     from migrate import stages
-    from migrate.ui import ExportDisplay
+    from migrate.ui.progress import ExportDisplay
 
     state = _state(ctx)
     state.flags.update({"export.since": since})
@@ -342,7 +343,7 @@ def run(
     import time as _time
 
     from migrate import stages
-    from migrate.ui import ExportDisplay, ImportDisplay
+    from migrate.ui.progress import ExportDisplay, ImportDisplay
 
     started = _time.monotonic()
     limit = parse_duration(max_duration) if max_duration else None
@@ -398,7 +399,7 @@ def sync(
     import time as _time
 
     from migrate import stages
-    from migrate.ui import ExportDisplay, ImportDisplay
+    from migrate.ui.progress import ExportDisplay, ImportDisplay
 
     started = _time.monotonic()
     limit = parse_duration(max_duration) if max_duration else None
@@ -435,7 +436,7 @@ def adopt(
     no_export: Annotated[bool, typer.Option("--no-export", help="Use what is already exported.")] = False,
 ) -> None:
     from migrate import stages
-    from migrate.ui import ExportDisplay
+    from migrate.ui.progress import ExportDisplay
 
     state = _state(ctx)
     settings = state.settings()
@@ -503,8 +504,8 @@ def demo(
     rate_scale: Annotated[float, typer.Option(
         "--rate-scale", min=0.001, help="Multiply every rate limit, on both sides (1 = the real services; the demo uses 50 to finish quickly).")] = 50.0,
 ) -> None:
-    from migrate.demo import render_thread, run_demo
-    from migrate.ui import ExportDisplay, ImportDisplay
+    from migrate.sandbox.demo import render_thread, run_demo
+    from migrate.ui.progress import ExportDisplay, ImportDisplay
 
     state = _state(ctx)
     out = state.out

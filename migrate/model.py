@@ -1,6 +1,6 @@
 """Typed records of both sides. Ids are distinct types so a Teams id is never passed where a
 Slack id belongs (Zulip's `teams_user_id_to_slack_user_id` style). Records are built from the
-store by the Graph adapter (migrate/graph/records.py) and from Slack answers by the Slack
+store by the Graph adapter (migrate/export/records.py) and from Slack answers by the Slack
 adapter; everything between the two adapters speaks only these."""
 
 from __future__ import annotations

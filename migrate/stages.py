@@ -10,16 +10,16 @@ from typing import Any
 
 from migrate.config import Settings
 from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_TIME_BUDGET
-from migrate.graph.auth import build_auth
-from migrate.graph.client import GraphClient
-from migrate.graph.export import ExportProgress, ExportSummary, TeamsExporter
-from migrate.runtime import writer_run
+from migrate.export.auth import build_auth
+from migrate.export.client import GraphClient
+from migrate.export.exporter import ExportProgress, ExportSummary, TeamsExporter
+from migrate.store.runtime import writer_run
 
 
 def check_slack(settings: Settings) -> dict:
     """Before a long export: the Slack token is set (else exit 2), Slack answers (else exit 2,
     "unreachable") and takes the token (else exit 3). Returns auth.test's answer."""
-    from migrate.slack.client import SlackClient
+    from migrate.load.client import SlackClient
 
     return SlackClient(settings.slack).ensure_reachable()
 
@@ -44,11 +44,11 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
          export_first: bool = True):
     """`migrate plan`: an incremental export, a read-only look at Slack, the Plan and its
     reports in $MIGRATE_WORKDIR/reports/. Never writes to Slack."""
-    from migrate.plan import build_plan
-    from migrate.report import write_reports
-    from migrate.slack.directory import read_directory, save_directory, slack_client
-    from migrate.slack.limits import slack_limits
-    from migrate.slack.scheduler import Scheduler
+    from migrate.load.directory import read_directory, save_directory, slack_client
+    from migrate.load.limits import slack_limits
+    from migrate.load.scheduler import Scheduler
+    from migrate.plan.build import build_plan
+    from migrate.ui.plan_report import write_reports
 
     if export_first:
         export(settings, progress, workers=workers)
@@ -87,14 +87,14 @@ def run(settings: Settings, *, dry_run: bool = False,
     `confirm(plan, posts_already_in_slack)` returning False cancels before any write. Past `max_duration` seconds
     (from `started`) no new call starts; the ledger stays consistent and the exit code is 75.
     """
-    from migrate.plan import build_plan
-    from migrate.report import write_reports
-    from migrate.run_report import write_run_reports
-    from migrate.slack.client import SlackClient
-    from migrate.slack.directory import read_directory, save_directory
-    from migrate.slack.importer import Importer
-    from migrate.slack.limits import ceiling_seconds, slack_limits
-    from migrate.slack.scheduler import Scheduler
+    from migrate.load.client import SlackClient
+    from migrate.load.directory import read_directory, save_directory
+    from migrate.load.importer import Importer
+    from migrate.load.limits import ceiling_seconds, slack_limits
+    from migrate.load.scheduler import Scheduler
+    from migrate.plan.build import build_plan
+    from migrate.ui.plan_report import write_reports
+    from migrate.ui.run_report import write_run_reports
 
     started = time.monotonic() if started is None else started
     limits = slack_limits(settings.slack)
@@ -147,8 +147,8 @@ def source_inventory(settings: Settings, store) -> Any:
     """Every team and channel in scope: from Graph when Graph credentials are set (what Teams
     holds now, so a team the export missed is caught), else from the store."""
     from migrate.errors import ConfigError, ServiceUnreachable
-    from migrate.graph import inventory
-    from migrate.graph.errors import GraphUnavailable
+    from migrate.export import inventory
+    from migrate.export.errors import GraphUnavailable
 
     try:
         client = graph_client(settings)
@@ -165,7 +165,7 @@ def source_inventory(settings: Settings, store) -> Any:
 def _refuse_a_lost_state(store, plan, client, scheduler, directory, workdir: Path) -> None:
     """Slack holding our channels or posts that this ledger does not know means the working
     directory's state is missing: stop before the first write (exit 2), never duplicate."""
-    from migrate.slack.state_check import find_unknown_traces, refuse_if_lost
+    from migrate.load.state_check import find_unknown_traces, refuse_if_lost
     from migrate.store import ledger
 
     bot = scheduler.call("auth.test", None, client.auth_test).get("user_id")
@@ -181,12 +181,12 @@ def _refuse_a_lost_state(store, plan, client, scheduler, directory, workdir: Pat
 def adopt(settings: Settings) -> Any:
     """`migrate adopt`: rebuild the ledger of this working directory from Slack (channels our
     bot created, posts with our metadata), after an export and a plan. Reads Slack only."""
-    from migrate.plan import build_plan
-    from migrate.slack.adopt import Adopter
-    from migrate.slack.client import SlackClient
-    from migrate.slack.directory import read_directory, save_directory
-    from migrate.slack.limits import slack_limits
-    from migrate.slack.scheduler import Scheduler
+    from migrate.load.adopt import Adopter
+    from migrate.load.client import SlackClient
+    from migrate.load.directory import read_directory, save_directory
+    from migrate.load.limits import slack_limits
+    from migrate.load.scheduler import Scheduler
+    from migrate.plan.build import build_plan
 
     client = SlackClient(settings.slack)
     bot = client.ensure_reachable().get("user_id")
@@ -207,12 +207,12 @@ def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:
     import json
 
     from migrate.errors import ConfigError
-    from migrate.plan import build_plan
-    from migrate.slack.client import SlackClient
-    from migrate.slack.directory import load_directory
-    from migrate.slack.limits import slack_limits
-    from migrate.slack.scheduler import Scheduler
-    from migrate.verify import Verifier, verify_markdown
+    from migrate.load.client import SlackClient
+    from migrate.load.directory import load_directory
+    from migrate.load.limits import slack_limits
+    from migrate.load.scheduler import Scheduler
+    from migrate.plan.build import build_plan
+    from migrate.verify.check import Verifier, verify_markdown
 
     client = SlackClient(settings.slack)
     client.ensure_reachable()

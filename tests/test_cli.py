@@ -141,7 +141,7 @@ def test_json_and_workdir_after_the_command(tmp_path):
 
 
 def test_long_channel_labels_keep_their_distinct_ends():
-    from migrate.ui import lane_label
+    from migrate.ui.progress import lane_label
 
     a = lane_label("engineering-platform-backend-services-eu")
     b = lane_label("engineering-platform-backend-services-us")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from migrate.config import ALL_SETTINGS, CLOUDS, load_settings
-from migrate.config_template import render_config
 from migrate.errors import EXIT_USAGE, ConfigError
+from migrate.setup.config_template import render_config
 
 
 def write(tmp_path: Path, text: str) -> Path:

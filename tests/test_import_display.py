@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from migrate.ui import ImportDisplay
+from migrate.ui.progress import ImportDisplay
 
 
 def test_plain_lines_count_earlier_work_as_done_and_rate_only_this_run():

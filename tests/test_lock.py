@@ -13,8 +13,8 @@ import pytest
 
 from migrate.config import load_settings
 from migrate.errors import EXIT_LOCKED, LockedError, MigrateError
-from migrate.runtime import writer_run
 from migrate.store import RunLock, Store, ledger
+from migrate.store.runtime import writer_run
 
 from .conftest import ROOT
 
@@ -22,7 +22,7 @@ HOLDER = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
     from migrate.config import load_settings
-    from migrate.runtime import writer_run
+    from migrate.store.runtime import writer_run
     from migrate.store import ledger
     settings = load_settings(None, environ={{}}, flags={{"workdir": {workdir!r}}})
     with writer_run(settings, "sync") as ctx:

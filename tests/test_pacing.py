@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from migrate.pacing import Pacer
+from migrate.export.pacing import Pacer
 
 
 class FakeTime:
@@ -85,7 +85,7 @@ def test_priority_gate_serves_the_most_work_first():
     import threading
     import time as real_time
 
-    from migrate.pacing import PriorityGate
+    from migrate.export.pacing import PriorityGate
 
     gate = PriorityGate(rate=20.0)  # a slot every 50 ms
     gate.acquire(0)  # take the first slot so the others queue up

@@ -148,7 +148,7 @@ def test_malformed_mapping_file_is_one_line_naming_the_line(tmp_path):
 
 
 def test_plan_json_is_streamed_with_the_same_bytes_as_one_dump(planned):
-    from migrate.plan import (
+    from migrate.plan.build import (
         ChannelPlan,
         Plan,
         Post,

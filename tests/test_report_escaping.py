@@ -3,8 +3,8 @@ and links in previews work (no double escaping)."""
 
 from __future__ import annotations
 
-from migrate.report import _md_table, md_text, mrkdwn_html
 from migrate.transform.content import RenderContext, render_message
+from migrate.ui.plan_report import _md_table, md_text, mrkdwn_html
 
 HOSTILE = '<img src=x onerror="alert(1)"> **urgent** | [x](javascript:alert(1)) R&D'
 
@@ -37,7 +37,7 @@ def test_only_safe_link_schemes_become_links():
 
 
 def test_the_demo_preview_reads_as_slack_shows_it():
-    from migrate.demo import as_slack_shows
+    from migrate.sandbox.demo import as_slack_shows
 
     assert as_slack_shows("R&amp;D &lt;b&gt; <https://x.org/?a=1&amp;b=2|the site>") == \
         "R&D <b> the site"

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-import migrate.plan as plan_module
+import migrate.plan.build as plan_module
 from migrate import stages
 from migrate.config import load_settings
 from migrate.errors import ServiceUnreachable

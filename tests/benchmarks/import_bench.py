@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from migrate.config import SlackSettings  # noqa: E402
-from migrate.slack.limits import ceiling_seconds, slack_limits  # noqa: E402
+from migrate.load.limits import ceiling_seconds, slack_limits  # noqa: E402
 from tests.benchmarks.measure import run_measured  # noqa: E402
 
 POST_CAP_PER_MINUTE = 300.0     # the emulator's and the tool's default workspace cap
@@ -59,7 +59,7 @@ def synthetic_plan(args: argparse.Namespace, files_dir: Path | None = None):
     followed by its thread; ~1 % of messages are long enough to need a second part. When
     `files_dir` is given, the uploads' bytes are written where the importer reads them.
     """
-    from migrate.plan import ChannelPlan, Plan, Post, Upload
+    from migrate.plan.build import ChannelPlan, Plan, Post, Upload
 
     rng = random.Random(args.seed)
     weights = [min(rng.paretovariate(args.skew), MAX_SIZE_RATIO) for _ in range(args.channels)]
@@ -201,10 +201,10 @@ def check_slack(state: dict, plan) -> dict:
 
 def role_import(args: argparse.Namespace) -> None:
     """Our importer, exactly as `migrate run` wires it (the measured child)."""
+    from migrate.load.client import SlackClient
+    from migrate.load.importer import Importer
+    from migrate.load.scheduler import Scheduler
     from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN
-    from migrate.slack.client import SlackClient
-    from migrate.slack.importer import Importer
-    from migrate.slack.scheduler import Scheduler
     from migrate.store import Store
 
     work = Path(args.workdir)

@@ -44,8 +44,8 @@ def conversion(repeat: int) -> dict:
 
 
 def build_store(workdir: Path, users: int, channels: int, per_team: int, messages_per_channel: int) -> None:
+    from migrate.load.directory import SlackDirectory, save_directory
     from migrate.model import SlackUser
-    from migrate.slack.directory import SlackDirectory, save_directory
     from migrate.store import Store
     from migrate.store import teams_objects as teams
 
@@ -90,8 +90,8 @@ CHILD = r'''
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 from migrate.config import load_settings
-from migrate.plan import build_plan
-from migrate.slack.directory import load_directory
+from migrate.plan.build import build_plan
+from migrate.load.directory import load_directory
 from migrate.store import Store
 store = Store.open(sys.argv[1])
 settings = load_settings(None, environ={"MIGRATE_WORKDIR": sys.argv[1]})

@@ -12,10 +12,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from migrate.errors import EXIT_USAGE, ConfigError
-from migrate.graph.records import teams_channel, teams_team
+from migrate.export.records import teams_channel, teams_team
+from migrate.load.directory import slack_channel
 from migrate.model import SlackChannel, TeamsChannel, TeamsTeam
 from migrate.sandbox.tenant import default_demo_folder, load_sandbox
-from migrate.slack.directory import slack_channel
 from migrate.transform.channels import (
     ChannelDecision,
     ChannelOverride,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.graph.assets import message_assets
+from migrate.export.assets import message_assets
 from migrate.transform.content import RenderContext, html_to_mrkdwn, render_message
 
 from . import slack_text_problems

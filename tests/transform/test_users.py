@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migrate.errors import EXIT_USAGE, ConfigError
-from migrate.graph.records import teams_user
+from migrate.export.records import teams_user
+from migrate.load.directory import slack_user
 from migrate.model import SlackUser, TeamsUser
 from migrate.sandbox.tenant import default_demo_folder, load_sandbox
-from migrate.slack.directory import slack_user
 from migrate.transform.users import (
     DEACTIVATED,
     GUEST_POLICY,

@@ -1,0 +1,386 @@
+"""The Graph HTTP client: pacing, paging, retries, error translation, $batch and downloads.
+
+* Every request first reserves a slot in the client-side limiters of the scopes it touches
+  (tenant, team, channel; routes.py), so 429s are rare rather than the pacing mechanism.
+* Paging follows `@odata.nextLink` exactly as given (reference/graph.md §1) and resends our
+  headers (they are not carried into nextLinks).
+* 429 waits `Retry-After` exactly (seconds, decimal seconds, or an HTTP date) and holds the
+  scopes it touched; without the header, jittered exponential backoff. 5xx, resets and timeouts
+  are retried by tenacity with capped jittered exponential backoff, a bounded number of times.
+* 401 refreshes the token once; 403 names the missing permission (exit 3); 404 raises
+  GraphNotFound for the caller to record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import tenacity
+
+from migrate.config import GraphSettings
+from migrate.errors import AuthError, MigrateError
+from migrate.export.auth import GraphAuth
+from migrate.export.errors import (
+    FileTooLarge,
+    GraphNotFound,
+    GraphRequestError,
+    GraphUnavailable,
+    permission_error,
+)
+from migrate.export.pacing import Pacer
+from migrate.export.routes import Route, classify
+
+log = logging.getLogger(__name__)
+
+Json = dict[str, Any]
+TRANSIENT_STATUS = {500, 502, 503, 504, 509}
+# Scopes are paced slightly under the published rate: request spacing jitters on the way to
+# the server, and a request that arrives a millisecond early is refused.
+SAFETY = 0.95
+
+
+@dataclass
+class GraphStats:
+    requests: int = 0
+    throttled: int = 0
+    retried: int = 0
+    throttle_wait: float = 0.0   # seconds spent waiting on Retry-After / backoff after 429
+    bytes_downloaded: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **deltas: float) -> None:
+        with self.lock:
+            for name, delta in deltas.items():
+                setattr(self, name, getattr(self, name) + delta)
+
+    def count(self, kind: str) -> None:
+        with self.lock:
+            self.requests += 1
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+
+class _Throttled(Exception):
+    def __init__(self, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+
+
+class _Transient(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait: integer or decimal seconds, or an HTTP date (DESIGN §5)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+def _redact(url: str) -> str:
+    """A URL fit for messages: no query string (download URLs carry short-lived grants)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _error_code(response: requests.Response) -> tuple[str, str]:
+    try:
+        error = response.json().get("error") or {}
+        return str(error.get("code") or response.status_code), str(error.get("message") or "")
+    except ValueError:
+        return str(response.status_code), response.reason or ""
+
+
+@dataclass
+class Download:
+    sha256: str
+    size: int
+    path: Path
+    content_type: str | None
+
+
+class GraphClient:
+    def __init__(self, settings: GraphSettings, auth: GraphAuth, *, pacer: Pacer | None = None,
+                 max_attempts: int = 8, backoff_cap: float = 60.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 session_factory: Callable[[], requests.Session] = requests.Session) -> None:
+        self.base_url = settings.base_url
+        self.timeout = settings.timeout
+        self.rate_scale = settings.rate_scale
+        self.auth = auth
+        self.pacer = pacer or Pacer(sleep=sleep)
+        self.max_attempts = max_attempts
+        self.backoff_cap = backoff_cap
+        self.sleep = sleep
+        self.stats = GraphStats()
+        self._session_factory = session_factory
+        self._local = threading.local()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @property
+    def session(self) -> requests.Session:
+        """One Session per thread: connection reuse without sharing a pool across threads."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = self._session_factory()
+        return session
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith(("http://", "https://")):
+            return path_or_url
+        return self.base_url + "/" + path_or_url.lstrip("/")
+
+    def _scopes(self, route: Route) -> list[tuple[str, float, float]]:
+        return [(key, rate * self.rate_scale * SAFETY, 1.0) for key, rate in route.scopes()]
+
+    def _wait(self, retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return min(retry_after, 3600.0)
+        backoff = tenacity.wait_random_exponential(multiplier=0.5, max=self.backoff_cap)
+        return backoff(retry_state)
+
+    def _request(self, method: str, url: str, *, route: Route | None = None,
+                 headers: dict[str, str] | None = None, json_body: Any = None,
+                 stream: bool = False, priority: float | None = None) -> requests.Response:
+        """Send with pacing and retries; returns a 2xx/3xx response or raises our error."""
+        url = self.url(url)
+        route = route or classify(url)
+        refreshed = {"done": False}
+
+        def attempt() -> requests.Response:
+            if priority is None:
+                self.pacer.acquire(self._scopes(route))
+            else:  # the tenant-wide scope goes to the stream with the most work left
+                self.pacer.acquire_with_priority(self._scopes(route), f"tenant:{route.kind_family}",
+                                                 priority)
+            self.stats.count(route.kind)
+            send_headers = {"Authorization": f"Bearer {self.auth.token()}", **(headers or {})}
+            try:
+                response = self.session.request(method, url, headers=send_headers, json=json_body,
+                                                timeout=self.timeout, stream=stream)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise _Transient(type(exc).__name__) from None
+            status = response.status_code
+            if status == 429:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                self.stats.add(throttled=1)
+                if retry_after is not None:
+                    until = self.pacer.clock() + retry_after
+                    for key, _rate, _burst in self._scopes(route):
+                        self.pacer.hold(key, until)
+                response.close()
+                raise _Throttled(retry_after)
+            if status in TRANSIENT_STATUS:
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                response.close()
+                raise _Transient(f"HTTP {status}", retry_after)
+            if status == 401 and not refreshed["done"]:
+                refreshed["done"] = True
+                response.close()
+                self.auth.invalidate()
+                raise _Transient("HTTP 401 (token refreshed)", retry_after=0.0)
+            return response
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception()
+            if isinstance(exc, _Throttled):
+                self.stats.add(throttle_wait=state.upcoming_sleep)
+            else:
+                self.stats.add(retried=1)
+            log.info("Graph %s %s: %s; retrying in %.2fs", method, _redact(url),
+                     "429" if isinstance(exc, _Throttled) else exc, state.upcoming_sleep)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type((_Throttled, _Transient)),
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self._wait, sleep=self.sleep, before_sleep=before_sleep, reraise=True)
+        try:
+            response = retrying(attempt)
+        except _Throttled:
+            raise GraphUnavailable(f"Graph kept throttling {_redact(url)} after "
+                                   f"{self.max_attempts} attempts",
+                                   hint="the next run resumes from the last checkpoint") from None
+        except _Transient as exc:
+            raise GraphUnavailable(f"Graph {method} {_redact(url)} failed {self.max_attempts} times "
+                                   f"(last: {exc.reason})",
+                                   hint="the next run resumes from the last checkpoint") from None
+        return self._check(response, route, url)
+
+    def _check(self, response: requests.Response, route: Route, url: str) -> requests.Response:
+        status = response.status_code
+        if status < 400:
+            return response
+        code, message = _error_code(response)
+        response.close()
+        what = f"{route.kind.replace('_', ' ')} ({_redact(url)})"
+        if status == 401:
+            raise AuthError(f"Graph rejected the token twice for {what}: {code}",
+                            hint="check the tenant id and that the app's credential is valid")
+        if status == 403:
+            raise permission_error(route.permission, what, code)
+        if status in (404, 410):
+            raise GraphNotFound(f"{what} not found ({code})")
+        raise GraphRequestError(f"Graph answered {status} {code} for {what}: {message[:200]}")
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get_json(self, path_or_url: str, *, headers: dict[str, str] | None = None,
+                 priority: float | None = None) -> Json:
+        response = self._request("GET", path_or_url, headers=headers, priority=priority)
+        try:
+            return response.json()
+        except ValueError:
+            raise GraphRequestError(f"Graph answered non-JSON for {_redact(self.url(path_or_url))}") from None
+
+    def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None,
+                   priority: Callable[[], float] | None = None
+                   ) -> Iterator[tuple[list[Json], str | None]]:
+        """Yield (items, nextLink) page by page; resume later by passing a nextLink back in.
+        `priority`, asked before each page, ranks this stream on its tenant-wide limit."""
+        url: str | None = path_or_url
+        while url:
+            page = self.get_json(url, headers=headers, priority=priority() if priority else None)
+            url = page.get("@odata.nextLink")
+            yield page.get("value", []), url
+
+    def iter_items(self, path_or_url: str, *, headers: dict[str, str] | None = None) -> Iterator[Json]:
+        for items, _next in self.iter_pages(path_or_url, headers=headers):
+            yield from items
+
+    def batch(self, requests_: list[Json]) -> list[Json]:
+        """Run GET requests through `POST /$batch` (≤ 20 per call, reference §7.4); returns
+        one {status, headers, body} per request, in order. Throttled or failing items are
+        retried in later batches after the longest Retry-After; others are returned as is."""
+        results: dict[str, Json] = {}
+        pending = {str(i): r for i, r in enumerate(requests_)}
+        for attempt in range(self.max_attempts):
+            if not pending:
+                break
+            retry_after = 0.0
+            ids = list(pending)
+            for start in range(0, len(ids), 20):
+                chunk = ids[start:start + 20]
+                for item_id in chunk:  # batching saves round trips, not quota: pace each item
+                    self.pacer.acquire(self._scopes(classify(pending[item_id]["url"])))
+                body = {"requests": [{"id": i, "method": "GET", **pending[i]} for i in chunk]}
+                answer = self._request("POST", "/$batch", json_body=body,
+                                       route=Route("batch", None, None, "", 0)).json()
+                for item in answer.get("responses", []):
+                    status = int(item.get("status", 0))
+                    if status == 429 or status in TRANSIENT_STATUS:
+                        headers = {k.lower(): v for k, v in (item.get("headers") or {}).items()}
+                        wait = parse_retry_after(headers.get("retry-after"))
+                        retry_after = max(retry_after, wait if wait is not None else 2.0 ** attempt)
+                        self.stats.add(throttled=1 if status == 429 else 0)
+                        continue
+                    results[item["id"]] = item
+                    pending.pop(item["id"], None)
+            if pending:
+                self.stats.add(throttle_wait=retry_after)
+                self.sleep(min(retry_after, self.backoff_cap))
+        if pending:
+            raise GraphUnavailable(f"{len(pending)} batched Graph reads kept failing")
+        return [results[str(i)] for i in range(len(requests_))]
+
+    def batch_get(self, requests_: list[Json]) -> list[Json | MigrateError]:
+        """`batch` with each answer translated: the JSON body on success, otherwise the error
+        a direct request would have raised (returned, not raised, so the caller decides)."""
+        out: list[Json | MigrateError] = []
+        for request, answer in zip(requests_, self.batch(requests_), strict=True):
+            status = int(answer.get("status", 0))
+            body = answer.get("body") or {}
+            if 200 <= status < 300:
+                out.append(body)
+                continue
+            error = body.get("error") or {} if isinstance(body, dict) else {}
+            code, message = str(error.get("code") or status), str(error.get("message") or "")
+            route = classify(request["url"])
+            what = f"{route.kind.replace('_', ' ')} ({request['url'].split('?')[0]})"
+            if status == 403:
+                out.append(permission_error(route.permission, what, code))
+            elif status in (404, 410):
+                out.append(GraphNotFound(f"{what} not found ({code})"))
+            elif status == 401:
+                out.append(AuthError(f"Graph rejected the token for {what}: {code}"))
+            else:
+                out.append(GraphRequestError(f"Graph answered {status} {code} for {what}: {message[:200]}"))
+        return out
+
+    def follow(self, page: Json, *, headers: dict[str, str] | None = None) -> Iterator[Json]:
+        """The items of a page already in hand, then of the pages its nextLink leads to."""
+        yield from page.get("value", [])
+        if page.get("@odata.nextLink"):
+            yield from self.iter_items(page["@odata.nextLink"], headers=headers)
+
+    def download(self, path_or_url: str, dest_dir: Path, *, max_bytes: int) -> Download:
+        """Stream a file (following Graph's 302 to the download URL) into `dest_dir`,
+        content-addressed by SHA-256; FileTooLarge past `max_bytes` (nothing kept). A
+        transfer that breaks off mid-stream is started again, a bounded number of times."""
+        for attempt in range(self.max_attempts):
+            try:
+                return self._download_once(path_or_url, dest_dir, max_bytes)
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
+                    requests.Timeout) as exc:
+                self.stats.add(retried=1)
+                log.info("download of %s broke off (%s); retrying", _redact(self.url(path_or_url)),
+                         type(exc).__name__)
+                self.sleep(min(self.backoff_cap, 0.5 * 2 ** attempt))
+        raise GraphUnavailable(f"download of {_redact(self.url(path_or_url))} kept breaking off")
+
+    def _download_once(self, path_or_url: str, dest_dir: Path, max_bytes: int) -> Download:
+        response = self._request("GET", path_or_url, stream=True)
+        try:
+            declared = int(response.headers.get("Content-Length") or 0)
+            if declared > max_bytes:
+                raise FileTooLarge(f"{declared} bytes is over the {max_bytes}-byte cap", declared)
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            digest, size = hashlib.sha256(), 0
+            fd, tmp_name = tempfile.mkstemp(dir=dest_dir, prefix=".part-")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    for chunk in response.iter_content(chunk_size=1 << 16):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise FileTooLarge(f"more than the {max_bytes}-byte cap", size)
+                        digest.update(chunk)
+                        out.write(chunk)
+                sha = digest.hexdigest()
+                final = dest_dir / sha[:2] / sha
+                final.parent.mkdir(exist_ok=True)
+                os.replace(tmp_name, final)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+        finally:
+            response.close()
+        self.stats.add(bytes_downloaded=size)
+        return Download(sha, size, final, response.headers.get("Content-Type"))

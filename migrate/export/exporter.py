@@ -1,0 +1,353 @@
+"""Export a Teams tenant through Microsoft Graph into the state store.
+
+Order: users and the teams listing (with the groups delta, export_directory.py) → per team,
+concurrently: its messages and, where needed, its details (team, members, channels, members of
+private/shared channels) in $batch → inline images and files. Raw objects are stored as read.
+A team or channel that vanishes mid-export (404) is a warning; a missing permission (403)
+stops the export with the permission's name (exit 3).
+
+Which teams' details are read: on a full pass (the first export, then every
+`export.full_directory_hours`, or when Graph refuses the saved groups delta link) and in
+per-channel mode (it reads messages channel by channel), every team's. Otherwise only teams
+that are new (never read completely), changed in `/groups/delta` (name, description,
+visibility, members, owners), renamed in the `GET /teams` listing, or that had messages new or
+updated in this export's window — read after their message stream, since only it tells. The
+rest keep what the store has: a no-change sync reads the listing, two delta rounds and one
+getAllMessages window per team. What only a full pass sees: a channel created, renamed or
+re-described, or a private channel's membership changed, in a team with no message activity
+since (any message in the team makes the export read it all again, so no message is planned
+against stale channels or memberships).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from migrate.config import Settings
+from migrate.errors import MigrateError
+from migrate.export.client import GraphClient
+from migrate.export.directory import USER_FIELDS, DirectoryReader, DirectoryResult
+from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
+from migrate.export.files import download_pending
+from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, iso
+from migrate.export.scope import team_in_scope
+from migrate.store import Store
+from migrate.store import teams_objects as teams_store
+from migrate.store.writer import StoreWriter
+
+Json = dict[str, Any]
+__all__ = ["USER_FIELDS", "ExportProgress", "ExportSummary", "TeamsExporter"]
+
+
+@dataclass
+class ExportSummary:
+    method: str
+    incremental: bool
+    users: int = 0
+    teams: int = 0
+    teams_out_of_scope: int = 0
+    teams_unreadable: int = 0
+    teams_reread: int = 0        # teams whose details, members and channels were read
+    directory: str = ""          # "full", or "delta" (users, then teams) where it was incremental
+    channels: int = 0
+    team_members: int = 0
+    channel_members: int = 0
+    messages_new: int = 0
+    messages_updated: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    found: dict[str, int] = field(default_factory=dict)   # the whole source inventory in the store
+    requests: int = 0            # HTTP requests to Graph (a $batch of several calls is one)
+    graph_calls: int = 0         # Graph calls: the requests, each $batch counted as its calls
+    throttled: int = 0
+    throttle_wait_s: float = 0.0
+    pacing_wait_s: float = 0.0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("throttle_wait_s", "pacing_wait_s", "seconds"):
+            out[key] = round(out[key], 3)
+        return out
+
+
+class ExportProgress:
+    """Callbacks the CLI turns into progress bars; the default does nothing."""
+
+    def attach(self, stats: Any) -> None:
+        """The client's live counters (requests, throttling), for display."""
+
+    def teams_found(self, total: int) -> None: ...
+    def team_done(self, name: str) -> None: ...
+    def channels_found(self, count: int) -> None: ...
+    def messages(self, new: int, updated: int) -> None: ...
+    def files_found(self, total: int) -> None: ...
+    def file_done(self, status: str, size: int) -> None: ...
+
+
+class TeamsExporter:
+    def __init__(self, client: GraphClient, store: Store, settings: Settings, *,
+                 run_id: int | None = None, progress: ExportProgress | None = None,
+                 workers: int = 64, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
+        self.client = client
+        self.store = store
+        self.settings = settings
+        self.options = settings.export
+        self.run_id = run_id
+        self.progress = progress or ExportProgress()
+        self.progress.attach(client.stats)
+        self.workers = workers
+        self.now = now
+        self._lock = threading.Lock()
+        self._vanished_teams: set[str] = set()
+        self._directory: DirectoryReader | None = None
+        self._listing: Json | MigrateError | None = None   # GET /teams's first page, if read
+        self._reread: set[str] = set()        # teams whose details this export reads up front
+        self._active: set[str] = set()        # teams with messages new or updated in this export
+        self.batched_calls = 0
+        self.summary = ExportSummary(method=self.options.method, incremental=False)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _warn(self, kind: str, message: str, subject: str | None = None) -> None:
+        self.store.add_warning("export", kind, message, subject=subject, run_id=self.run_id)
+
+    def _add(self, **deltas: int) -> None:
+        with self._lock:
+            for name, delta in deltas.items():
+                setattr(self.summary, name, getattr(self.summary, name) + delta)
+
+    def _on_messages(self, new: int, updated: int) -> None:
+        self._add(messages_new=new, messages_updated=updated)
+        self.progress.messages(new, updated)
+
+    def _on_team_messages(self, team_id: str, new: int, updated: int) -> None:
+        """A page of one team stored (on the writer thread, in the transaction that stores
+        it): activity makes its details stale, committed with the messages themselves, so an
+        export killed before reading them leaves the team marked for the next one."""
+        self._on_messages(new, updated)
+        if not (new or updated):
+            return
+        with self._lock:
+            first = team_id not in self._active
+            self._active.add(team_id)
+        if first and team_id not in self._reread and self._directory is not None:
+            self._directory.mark_stale({team_id})
+
+    def _batch_get(self, calls: list[Json]) -> list[Json | MigrateError]:
+        """`client.batch_get`, counting the calls a $batch carries (for `graph_calls`)."""
+        with self._lock:
+            self.batched_calls += len(calls)
+        return self.client.batch_get(calls)
+
+    # -- stages --------------------------------------------------------------------------
+
+    def list_teams(self) -> list[Json]:
+        """Every team in scope, by id (from the listing's first page when the export's opening
+        $batch brought it).
+
+        `GET /teams` is the source of truth: the groups filter on resourceProvisioningOptions
+        misses older teams whose group lacks "Team" (reference/graph.md §3.1, §12; known issue
+        13633). The list carries only id, displayName and description (learn `teams-list`);
+        createdDateTime and isArchived come from `GET /teams/{id}` in each team's $batch, so no
+        group field is needed. Each listed team is recorded at once, so a team whose details
+        cannot be read is still in the source inventory (and `verify` reports it). A team
+        listed under another name than the stored one is marked for a re-read first (the
+        listing then records the new name)."""
+        first, self._listing = self._listing, None
+        if isinstance(first, MigrateError):
+            raise first
+        teams = list(self.client.follow(first) if first is not None
+                     else self.client.iter_items("/teams"))
+        chosen = [t for t in teams if team_in_scope(t["id"], t.get("displayName") or "",
+                                                    self.options.include_teams,
+                                                    self.options.exclude_teams)]
+        self._add(teams_out_of_scope=len(teams) - len(chosen))
+        stored = dict(self.store.execute("SELECT id, display_name FROM teams_teams").fetchall())
+        renamed = {t["id"] for t in chosen
+                   if t["id"] in stored and stored[t["id"]] != t.get("displayName")}
+        if self._directory is not None:
+            self._directory.mark_stale(renamed)
+        for team in chosen:
+            teams_store.record_listed_team(self.store, team)
+        return sorted(chosen, key=lambda t: t["id"])
+
+    def _vanished(self, group: Json, what: str) -> None:
+        with self._lock:  # its message stream and its small reads may both notice: say it once
+            if group["id"] in self._vanished_teams:
+                return
+            self._vanished_teams.add(group["id"])
+        self._warn("team_vanished", f"team {group.get('displayName')!r} disappeared while {what}",
+                   subject=group["id"])
+
+    def _unreadable(self, group: Json, what: str, exc: Exception) -> None:
+        """A team Graph would not give us (a refusal, or failures past every retry): a
+        warning with the reason, counted in the summary — never a silent absence. The team
+        stays in the inventory, so `verify` reports it until a later export reads it."""
+        with self._lock:
+            first = group["id"] not in self._vanished_teams
+            self._vanished_teams.add(group["id"])
+        if first:
+            self._add(teams_unreadable=1)
+        self._warn("team_unreadable", f"team {group.get('displayName')!r}: {what} could not be "
+                   f"read: {exc}", subject=group["id"])
+
+    def export_team_messages(self, group: Json, reader: MessageReader) -> None:
+        """getAllMessages mode: the team's message stream (the long part of the export)."""
+        try:
+            reader.read_team(group["id"])
+        except GraphNotFound:
+            self._vanished(group, "its messages were read")
+        except (GraphRequestError, GraphUnavailable) as exc:
+            self._unreadable(group, "its messages", exc)
+        if group["id"] not in self._reread:  # its details are not read up front: it is done
+            self.progress.team_done(group.get("displayName") or group["id"])
+
+    def export_team(self, group: Json, reader: MessageReader, announce: bool = True) -> None:
+        """A team's details, members and channels (and, per-channel mode, its messages).
+        In getAllMessages mode this runs beside the message stream, so the tenant-wide
+        limits of these small reads are spent while the messages flow, not after them."""
+        team_id = group["id"]
+        try:
+            # Three small reads in one $batch round trip (each still counts against the limits).
+            answers = self._batch_get([
+                {"url": f"/teams/{team_id}"},  # isArchived is only here
+                {"url": f"/teams/{team_id}/members?$top=999"},
+                {"url": f"/teams/{team_id}/channels", "headers": PREFER_ALL_ENUMS}])
+            for answer in answers:
+                if isinstance(answer, Exception):
+                    raise answer
+            team, member_page, channel_page = answers
+            teams_store.upsert_team(self.store, team)
+            members = list(self.client.follow(member_page))
+            self._add(team_members=teams_store.replace_team_members(self.store, team_id, members))
+            channels = list(self.client.follow(channel_page, headers=PREFER_ALL_ENUMS))
+        except GraphNotFound:
+            self._vanished(group, "it was being exported")
+            return
+        except (GraphRequestError, GraphUnavailable) as exc:
+            self._unreadable(group, "its details, members or channels", exc)
+            return
+        self.progress.channels_found(len(channels))
+        for channel in channels:
+            teams_store.upsert_channel(self.store, team_id, channel)
+            try:
+                if channel.get("membershipType") in ("private", "shared", "unknownFutureValue"):
+                    members = list(self.client.iter_items(
+                        f"/teams/{team_id}/channels/{channel['id']}/members?$top=999"))
+                    self._add(channel_members=teams_store.replace_channel_members(
+                        self.store, channel["id"], members))
+                if self.options.method == "per-channel":
+                    reader.read_channel(team_id, channel["id"])
+            except GraphNotFound:
+                self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
+                           f"{group.get('displayName')!r} disappeared during the export",
+                           subject=channel["id"])
+        self._add(channels=len(channels), teams_reread=1)
+        if self._directory is not None:
+            self._directory.mark_read(team_id)
+        if announce:
+            self.progress.team_done(group.get("displayName") or team_id)
+
+    def _export_active_team(self, group: Json, reader: MessageReader) -> None:
+        if group["id"] not in self._vanished_teams:
+            self.export_team(group, reader, announce=False)
+
+    # -- the whole export ----------------------------------------------------------------
+
+    def _reader(self, team_id: str, writer: StoreWriter, window_end: str) -> MessageReader:
+        """A team's own reader, so its stored pages are known to be its own (activity)."""
+        return MessageReader(self.client, self.store, run_id=self.run_id, window_end=window_end,
+                             writer=writer, overlap=dt.timedelta(hours=self.options.overlap_hours),
+                             since=self.options.since or None,
+                             on_messages=lambda new, updated: self._on_team_messages(
+                                 team_id, new, updated))
+
+    def _open_directory(self) -> tuple[list[Json], DirectoryResult]:
+        """Users, the teams listing and the groups delta: the first calls in one $batch."""
+        directory = self._directory = DirectoryReader(
+            self.client, self.store, now=self.now, run_id=self.run_id,
+            full_after=dt.timedelta(hours=self.options.full_directory_hours),
+            track_groups=self.options.method != "per-channel")
+        first = directory.first_requests()
+        answers = self._batch_get([*first, {"url": "/teams"}])
+        result = directory.read_users(answers[0])
+        self._add(users=result.users)
+        self._listing = answers[-1]
+        teams = self.list_teams()
+        directory.read_groups(answers[1] if len(first) > 1 else None, {t["id"] for t in teams})
+        return teams, result
+
+    def _teams_to_read(self, teams: list[Json], result: DirectoryResult) -> set[str]:
+        ids = {t["id"] for t in teams}
+        if self.options.method == "per-channel" or result.teams_full or self._directory is None:
+            return ids
+        return ids - self._directory.read_teams()   # new, changed, renamed, or left stale
+
+    def _run_jobs(self, jobs: list[tuple[Callable[..., None], Json, MessageReader]]) -> None:
+        if not jobs:
+            return
+        # `workers` teams at a time, each with its message stream and its small reads.
+        per_team = 2 if self.options.method != "per-channel" else 1
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers * per_team, len(jobs))),
+                                thread_name_prefix="graph-team") as pool:
+            for future in [pool.submit(job, team, reader) for job, team, reader in jobs]:
+                future.result()
+
+    def run(self) -> ExportSummary:
+        started = time.monotonic()
+        window_end = iso(self.now())
+        self.summary.incremental = bool(self.store.scalar(
+            "SELECT 1 FROM export_checkpoints WHERE scope LIKE 'messages:%' AND status = 'complete' "
+            "LIMIT 1"))
+        teams, directory = self._open_directory()
+        self._reread = self._teams_to_read(teams, directory)
+        self.summary.directory = _directory_mode(directory)
+        self.progress.teams_found(len(teams))
+        with StoreWriter(self.store) as writer:
+            readers = {t["id"]: self._reader(t["id"], writer, window_end) for t in teams}
+            # Message streams first: they are long, and the small reads fit around them.
+            jobs = [] if self.options.method == "per-channel" else [
+                (self.export_team_messages, team, readers[team["id"]]) for team in teams]
+            jobs += [(self.export_team, team, readers[team["id"]]) for team in teams
+                     if team["id"] in self._reread]
+            self._run_jobs(jobs)
+        # Teams whose messages changed: their details now (the writer has stored every page).
+        self._run_jobs([(self._export_active_team, team, readers[team["id"]]) for team in teams
+                        if team["id"] in self._active and team["id"] not in self._reread])
+        self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
+        if self._directory is not None:
+            self._directory.finish()
+        pending = int(self.store.scalar("SELECT COUNT(*) FROM teams_files WHERE status = 'pending'"))
+        self.progress.files_found(pending)
+        self.summary.files = download_pending(
+            self.client, self.store, self.settings.workdir_path / "files",
+            max_bytes=int(self.options.max_file_mb * 1024 * 1024), workers=min(self.workers, 16),
+            run_id=self.run_id, on_file=self.progress.file_done)
+        stats = self.client.stats
+        self.summary.requests = stats.requests
+        self.summary.graph_calls = (stats.requests - stats.by_kind.get("batch", 0)
+                                    + self.batched_calls)
+        self.summary.throttled = stats.throttled
+        self.summary.throttle_wait_s = stats.throttle_wait
+        self.summary.pacing_wait_s = self.client.pacer.waited
+        self.summary.warnings = dict(self.store.execute(
+            "SELECT kind, COUNT(*) FROM warnings WHERE stage = 'export' AND run_id IS ? "
+            "GROUP BY kind", (self.run_id,)).fetchall())
+        self.summary.found = teams_store.inventory(self.store)
+        self.summary.seconds = time.monotonic() - started
+        return self.summary
+
+
+def _directory_mode(result: DirectoryResult) -> str:
+    """How the directory was read: "full", "delta", or each part's way when they differ."""
+    if result.users_full == result.teams_full:
+        return "full" if result.users_full else "delta"
+    return (f"users {'full' if result.users_full else 'delta'}, "
+            f"teams {'full' if result.teams_full else 'delta'}")

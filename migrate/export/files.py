@@ -1,0 +1,81 @@
+"""Inline images and referenced files of exported messages: recorded, then downloaded to
+`$MIGRATE_WORKDIR/files/` content-addressed. A file over the size cap, gone from SharePoint or
+not readable by the app becomes a warning and a status on its row — never a failed export."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from migrate.errors import PermissionMissing
+from migrate.export.assets import message_assets
+from migrate.export.client import GraphClient
+from migrate.export.errors import FileTooLarge, GraphNotFound
+from migrate.store import Store, utcnow
+from migrate.store import teams_objects as teams_store
+
+
+def record_assets(store: Store, messages: list[dict]) -> int:
+    """Add a pending row for every asset of these messages (called in the transaction that
+    stores them, so a resumed export never forgets the files of pages stored before a kill)."""
+    added = 0
+    now = utcnow()
+    with store.transaction() as conn:
+        for message in messages:
+            if teams_store.is_deleted_message(message):
+                continue
+            channel_id = (message.get("channelIdentity") or {}).get("channelId")
+            for asset in message_assets(message):
+                added += conn.execute(
+                    "INSERT INTO teams_files (channel_id, message_id, source, source_id, name, url, "
+                    "status, fetched_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) "
+                    "ON CONFLICT DO NOTHING",
+                    (channel_id, message["id"], asset.source, asset.source_id, asset.name,
+                     asset.url, now)).rowcount
+    return added
+
+
+def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_bytes: int,
+                     workers: int, run_id: int | None,
+                     on_file: Callable[[str, int], None] = lambda status, size: None) -> dict[str, int]:
+    pending = store.query("SELECT * FROM teams_files WHERE status = 'pending' "
+                          "ORDER BY channel_id, message_id, source, source_id")
+    outcome: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def fetch(row) -> None:
+        key = (row["channel_id"], row["message_id"], row["source"], row["source_id"])
+        label = row["name"] or f"inline image {row['source_id'][:12]}"
+        size = None
+        try:
+            got = client.download(row["url"], files_dir, max_bytes=max_bytes)
+            status, size, sha, mime = "downloaded", got.size, got.sha256, got.content_type
+        except FileTooLarge as exc:
+            status, size, sha, mime = "too_large", exc.size, None, None
+            store.add_warning("export", "file_too_large",
+                              f"{label} ({exc.size:,} bytes) is over the size cap of "
+                              f"{max_bytes:,} bytes; it will be skipped", subject=row["message_id"],
+                              run_id=run_id)
+        except GraphNotFound:
+            status, sha, mime = "missing", None, None
+            store.add_warning("export", "file_missing",
+                              f"{label} is gone from SharePoint/OneDrive", subject=row["message_id"],
+                              run_id=run_id)
+        except PermissionMissing as exc:
+            status, sha, mime = "forbidden", None, None
+            store.add_warning("export", "file_forbidden", f"{label}: {exc.one_line()}",
+                              subject=row["message_id"], run_id=run_id)
+        with store.transaction() as conn:
+            conn.execute("UPDATE teams_files SET status = ?, size = ?, sha256 = ?, mime_type = ?, "
+                         "fetched_at = ? WHERE channel_id = ? AND message_id = ? AND source = ? "
+                         "AND source_id = ?", (status, size, sha, mime, utcnow(), *key))
+        with lock:
+            outcome[status] = outcome.get(status, 0) + 1
+        on_file(status, size or 0)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="graph-file") as pool:
+        for future in [pool.submit(fetch, row) for row in pending]:
+            future.result()
+    return outcome

@@ -1,0 +1,223 @@
+"""A read-only look at the Slack workspace for the plan: every user and every channel.
+
+`read_directory` pages `users.list` (deactivated users, guests and bots included — reference
+§5.2) and `conversations.list` (public and private, archived included: an archived channel
+still holds its name, §4.1; private ones only where the app is a member, §4.7), 200 per page
+as Slack recommends, through the same client and scheduler as the import: the scheduler paces
+the calls at their tier and waits out a 429's `Retry-After` (integer or decimal seconds, DESIGN
+§5); the client retries server errors and dropped connections with backoff.
+
+`save_directory` / `load_directory` keep the snapshot in the store (slack_users,
+slack_channels: the raw objects plus query columns), so reports and later stages can read the
+directory the plan was made with. Raw Slack objects stay in this module; the rest of the tool
+sees `SlackUser` and `SlackChannel`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from migrate.errors import TransientError
+from migrate.load.client import SlackClient, SlackRateLimited, SlackRefused, SlackUnavailable
+from migrate.load.scheduler import Scheduler
+from migrate.model import SlackChannel, SlackChannelId, SlackUser, SlackUserId
+from migrate.store import Store, utcnow
+
+Json = dict[str, Any]
+PAGE_SIZE = 200           # reference §5.2: Slack recommends ≤ 200 per page
+MAX_RATE_LIMITED = 30     # 429s in a row on one page before giving up (each waits Retry-After)
+SLACKBOT = "USLACKBOT"
+
+
+@dataclass
+class SlackDirectory:
+    users: list[SlackUser]
+    channels: list[SlackChannel]
+    fetched_at: str | None = None
+    # The objects as Slack gave them, for the store only (by id).
+    raw_users: dict[str, Json] = field(default_factory=dict, repr=False, compare=False)
+    raw_channels: dict[str, Json] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_email: dict[str, list[SlackUser]] = {}
+        for user in self.users:
+            if user.email:
+                self._by_email.setdefault(user.email.strip().lower(), []).append(user)
+        self._users_by_id = {u.id: u for u in self.users}
+        self._channels_by_name = {c.name: c for c in self.channels}
+        self._channels_by_id = {c.id: c for c in self.channels}
+
+    def users_by_email(self, email: str) -> list[SlackUser]:
+        """Every user whose profile email is `email`, case-insensitively (bots and
+        deactivated users included; callers decide)."""
+        return list(self._by_email.get(email.strip().lower(), ()))
+
+    def user_by_email(self, email: str) -> SlackUser | None:
+        """The active, non-bot user with this email; None when there is none or several."""
+        found = [u for u in self.users_by_email(email) if not u.deleted and not u.is_bot]
+        return found[0] if len(found) == 1 else None
+
+    def user_by_id(self, user_id: str) -> SlackUser | None:
+        return self._users_by_id.get(SlackUserId(user_id))
+
+    def channel_by_name(self, name: str) -> SlackChannel | None:
+        """The channel holding `name` (a leading `#` is ignored), archived ones included."""
+        return self._channels_by_name.get(name.strip().removeprefix("#"))
+
+    def channel_by_id(self, channel_id: str) -> SlackChannel | None:
+        return self._channels_by_id.get(SlackChannelId(channel_id))
+
+
+# -- Slack objects → records ---------------------------------------------------------------
+
+
+def slack_user(raw: Json) -> SlackUser:
+    profile = raw.get("profile") or {}
+    return SlackUser(
+        id=SlackUserId(raw["id"]),
+        name=raw.get("name") or raw["id"],
+        real_name=raw.get("real_name") or profile.get("real_name") or None,
+        display_name=profile.get("display_name") or None,
+        email=profile.get("email") or None,
+        deleted=bool(raw.get("deleted")),
+        # Slackbot is special-cased by Slack (is_bot false); app users act for an app (§5.3).
+        is_bot=bool(raw.get("is_bot") or raw.get("is_app_user") or raw["id"] == SLACKBOT),
+        is_restricted=bool(raw.get("is_restricted")),
+        is_ultra_restricted=bool(raw.get("is_ultra_restricted")),
+        image_72=profile.get("image_72") or None,
+    )
+
+
+def slack_channel(raw: Json) -> SlackChannel:
+    return SlackChannel(
+        id=SlackChannelId(raw["id"]),
+        name=raw.get("name") or raw["id"],
+        is_private=bool(raw.get("is_private") or raw.get("is_group")),
+        is_archived=bool(raw.get("is_archived")),
+        members=tuple(SlackUserId(m) for m in raw.get("members") or ()),
+    )
+
+
+def _directory(users: list[Json], channels: list[Json], fetched_at: str | None) -> SlackDirectory:
+    raw_users = {u["id"]: u for u in users}
+    raw_channels = {c["id"]: c for c in channels}
+    return SlackDirectory(
+        users=[slack_user(raw_users[k]) for k in sorted(raw_users)],
+        channels=[slack_channel(raw_channels[k]) for k in sorted(raw_channels)],
+        fetched_at=fetched_at, raw_users=raw_users, raw_channels=raw_channels)
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def slack_client(settings: Any) -> SlackClient:
+    """The Slack client for `settings.slack` (base URL, bot token, timeout)."""
+    return SlackClient(settings.slack)
+
+
+def _call(client: SlackClient, scheduler: Scheduler, method: str, args: Json) -> Json:
+    try:
+        return scheduler.call(method, None, lambda: client.call(method, args),
+                              max_limited=MAX_RATE_LIMITED)
+    except SlackRateLimited:
+        raise TransientError(f"Slack {method}: still rate limited after {MAX_RATE_LIMITED} waits",
+                             hint="run again later") from None
+    except SlackUnavailable as exc:
+        raise TransientError(f"cannot read Slack {method} ({exc.code})",
+                             hint="check MIGRATE_SLACK_URL and the network, or run again later") from None
+    except SlackRefused as exc:
+        raise TransientError(f"Slack {method} answered {exc.code}") from None
+
+
+def _pages(client: SlackClient, scheduler: Scheduler, method: str, key: str,
+           args: Json) -> Iterator[Json]:
+    cursor = ""
+    seen: set[str] = set()
+    while True:
+        page = _call(client, scheduler, method,
+                     {**args, "limit": PAGE_SIZE, **({"cursor": cursor} if cursor else {})})
+        yield from page.get(key) or []
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
+        if not cursor or cursor in seen:  # a repeated cursor would loop forever
+            return
+        seen.add(cursor)
+
+
+def read_directory(client: SlackClient, scheduler: Scheduler) -> SlackDirectory:
+    """Every user and channel of the workspace (read-only), paced and 429-aware through the
+    scheduler, like every other Slack call."""
+    fetched_at = utcnow()
+    users = list(_pages(client, scheduler, "users.list", "members", {}))
+    channels = list(_pages(client, scheduler, "conversations.list", "channels",
+                           {"types": "public_channel,private_channel", "exclude_archived": False}))
+    return _directory(users, channels, fetched_at)
+
+
+# -- the store -----------------------------------------------------------------------------
+
+
+def _raw(obj: Json) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def save_directory(store: Store, directory: SlackDirectory) -> None:
+    """Replace the stored snapshot with `directory`."""
+    now = directory.fetched_at or utcnow()
+    user_rows = []
+    for user in directory.users:
+        raw = directory.raw_users.get(user.id) or _user_json(user)
+        user_rows.append((user.id, user.name, user.email, int(user.deleted), int(user.is_bot),
+                          int(user.is_restricted), int(user.is_ultra_restricted), _raw(raw), now))
+    channel_rows = []
+    for channel in directory.channels:
+        raw = directory.raw_channels.get(channel.id) or _channel_json(channel)
+        channel_rows.append((channel.id, channel.name, int(channel.is_private),
+                             int(channel.is_archived), _raw(raw), now))
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM slack_users")
+        conn.execute("DELETE FROM slack_channels")
+        conn.executemany("INSERT INTO slack_users (id, name, email, deleted, is_bot, "
+                         "is_restricted, is_ultra_restricted, raw, fetched_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", user_rows)
+        conn.executemany("INSERT INTO slack_channels (id, name, is_private, is_archived, raw, "
+                         "fetched_at) VALUES (?, ?, ?, ?, ?, ?)", channel_rows)
+
+
+def remember_channel(store: Store, raw: Json) -> None:
+    """Add a channel the import just created to the stored snapshot, so the reports and
+    `migrate verify` name it without reading the whole workspace again."""
+    channel = slack_channel(raw)
+    with store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO slack_channels (id, name, is_private, is_archived, raw, "
+                     "fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     (channel.id, channel.name, int(channel.is_private), int(channel.is_archived),
+                      _raw(raw), utcnow()))
+
+
+def load_directory(store: Store) -> SlackDirectory | None:
+    """The stored snapshot, or None when no directory was ever saved."""
+    users = [json.loads(r["raw"]) for r in store.query("SELECT raw FROM slack_users ORDER BY id")]
+    channels = [json.loads(r["raw"])
+                for r in store.query("SELECT raw FROM slack_channels ORDER BY id")]
+    if not users and not channels:
+        return None
+    fetched_at = store.scalar("SELECT MAX(fetched_at) FROM (SELECT fetched_at FROM slack_users "
+                              "UNION ALL SELECT fetched_at FROM slack_channels)")
+    return _directory(users, channels, fetched_at)
+
+
+def _user_json(user: SlackUser) -> Json:
+    """A users.list-shaped object for a record built without one (tests, synthetic data)."""
+    profile = {k: v for k, v in (("real_name", user.real_name), ("display_name", user.display_name),
+                                 ("email", user.email), ("image_72", user.image_72)) if v}
+    return {"id": user.id, "name": user.name, "real_name": user.real_name, "deleted": user.deleted,
+            "is_bot": user.is_bot, "is_restricted": user.is_restricted,
+            "is_ultra_restricted": user.is_ultra_restricted, "profile": profile}
+
+
+def _channel_json(channel: SlackChannel) -> Json:
+    return {"id": channel.id, "name": channel.name, "is_private": channel.is_private,
+            "is_archived": channel.is_archived, "members": list(channel.members)}

@@ -1,0 +1,409 @@
+"""The Plan: every action `migrate run` will take and every skip, with its reason.
+
+`build_plan(store, settings, directory)` is pure with respect to the outside world: it reads
+the exported Teams data in the store, the mapping files and a read-only look at the Slack
+workspace, and returns a `Plan`. `migrate plan` renders it; `migrate run` executes exactly it.
+Same inputs → byte-identical `plan.json` (no wall-clock time, everything sorted).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, TextIO
+
+from migrate.config import Settings
+from migrate.export import records
+from migrate.load.directory import SlackDirectory
+from migrate.load.limits import slack_limits
+from migrate.model import SlackUserId, TeamsChannel, TeamsTeam
+from migrate.plan.estimate import Estimate, estimate_run
+from migrate.store import Store, ledger, teams_objects
+from migrate.transform.channels import load_channel_overrides, plan_channel_names
+from migrate.transform.content import RenderContext, load_mappings, render_message
+from migrate.transform.users import load_user_overrides, map_users
+
+PLAN_VERSION = 1
+
+
+@dataclass(frozen=True)
+class UserLine:
+    teams_user_id: str
+    display_name: str
+    slack_user_id: str | None
+    route: str | None
+    reason: str | None
+    is_guest: bool
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    teams_channel_id: str
+    team_id: str
+    team_name: str
+    channel_name: str
+    action: str                  # create | reuse | skip
+    slack_name: str | None
+    slack_channel_id: str | None
+    is_private: bool
+    renamed_from: str | None
+    reason: str | None
+    archive_after: bool
+    topic: str | None
+    purpose: str | None
+    invite: tuple[str, ...]
+    posts: int = 0
+    uploads: int = 0
+    rename_to: str | None = None     # renamed in Teams since an earlier run created it
+
+
+@dataclass(frozen=True)
+class Post:
+    key: str                     # ledger key: post:<teams channel>:<teams message>:<part>
+    channel: str                 # Teams channel id
+    message_id: str
+    root_id: str | None          # Teams id of the thread root; None for a root's first part
+    part: int
+    text: str
+    username: str
+    icon_url: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    key: str                     # ledger key: file:<channel>:<message>:<source>:<source id>
+    channel: str
+    message_id: str
+    thread_of: str               # Teams id of the message whose thread receives the file
+    source: str
+    source_id: str
+    name: str
+    sha256: str
+    size: int
+    mime_type: str | None
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """A post already in Slack that must go: its Teams message was deleted, or an edit left
+    the message with fewer parts."""
+
+    key: str                     # the post's ledger key
+    channel: str                 # Teams channel id
+    message_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    kind: str                    # message | channel | file | user
+    subject: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    as_of: str | None
+    users: list[UserLine] = field(default_factory=list)
+    channels: list[ChannelPlan] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    retractions: list[Retraction] = field(default_factory=list)
+    warnings: dict[str, int] = field(default_factory=dict)
+    warning_samples: dict[str, list[str]] = field(default_factory=dict)
+    estimate: Estimate | None = None
+    already_in_slack: int = 0    # planned posts an earlier run already made (not in plan.json)
+    source: dict[str, int] = field(default_factory=dict)  # teams, channels, messages found
+
+    def summary(self) -> dict[str, Any]:
+        users = Counter("mapped" if u.slack_user_id else "unmapped" for u in self.users)
+        users["ambiguous"] = sum(1 for u in self.users if u.reason and u.reason.startswith("ambiguous"))
+        channels = Counter(c.action for c in self.channels)
+        channels["renamed"] = sum(1 for c in self.channels if c.renamed_from and c.action == "create")
+        skipped = Counter(s.reason.split(":")[0] for s in self.skips if s.kind == "message")
+        return {
+            "users": dict(users), "channels": dict(channels),
+            "messages": {"to_post": len({(p.channel, p.message_id) for p in self.posts}),
+                         "posts": len(self.posts), "skipped": dict(skipped)},
+            "files": {"to_upload": len(self.uploads), "bytes": sum(u.size for u in self.uploads),
+                      "skipped": sum(1 for s in self.skips if s.kind == "file")},
+            "warnings": dict(self.warnings),
+            "source": dict(self.source),
+            "estimate_seconds": round(self.estimate.seconds, 1) if self.estimate else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": PLAN_VERSION, "as_of": self.as_of, "summary": self.summary(),
+                "users": [asdict(u) for u in self.users],
+                "channels": [asdict(c) for c in self.channels],
+                "posts": [asdict(p) for p in self.posts],
+                "uploads": [asdict(u) for u in self.uploads],
+                "skips": [asdict(s) for s in self.skips],
+                "retractions": [asdict(r) for r in self.retractions],
+                "warnings": self.warnings, "warning_samples": self.warning_samples,
+                "estimate": self.estimate.to_dict() if self.estimate else None}
+
+    def to_json(self) -> str:
+        out = io.StringIO()
+        self.write_json(out)
+        return out.getvalue()
+
+    def write_json(self, out: TextIO) -> None:
+        """plan.json, written item by item: the same bytes as json.dumps(self.to_dict(),
+        indent=1, sort_keys=True, ensure_ascii=False) + newline, without ever holding the whole
+        document (a plan of 50,000 channels is hundreds of MB as one dict and one string)."""
+        def dump(value: Any, depth: int) -> str:
+            text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
+            return text.replace("\n", "\n" + " " * depth)
+
+        lists = {"users": self.users, "channels": self.channels, "posts": self.posts,
+                 "uploads": self.uploads, "skips": self.skips, "retractions": self.retractions}
+        scalars = {"version": PLAN_VERSION, "as_of": self.as_of, "summary": self.summary(),
+                   "warnings": self.warnings, "warning_samples": self.warning_samples,
+                   "estimate": self.estimate.to_dict() if self.estimate else None}
+        out.write("{")
+        for n, key in enumerate(sorted({*lists, *scalars})):
+            out.write(("," if n else "") + "\n " + json.dumps(key) + ": ")
+            if key in scalars:
+                out.write(dump(scalars[key], 1))
+                continue
+            items = lists[key]
+            if not items:
+                out.write("[]")
+                continue
+            out.write("[")
+            for i, item in enumerate(items):
+                out.write(("," if i else "") + "\n  " + dump(asdict(item), 2))
+            out.write("\n ]")
+        out.write("\n}\n")
+
+
+class _Warnings:
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.samples: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, kind: str, detail: str) -> None:
+        self.counts[kind] += 1
+        if len(self.samples[kind]) < 5:
+            self.samples[kind].append(detail)
+
+
+def _members(team: TeamsTeam, channel: TeamsChannel, team_members, channel_members) -> Iterable:
+    if channel.is_private:
+        return channel_members.get(channel.id, [])
+    return team_members.get(team.id, [])
+
+
+def metadata_for(channel_id: str, message_id: str, part: int) -> dict[str, Any]:
+    """DESIGN §4.4: the Teams ids ride on every post, so a run can find its own posts."""
+    return {"event_type": "teams_message",
+            "event_payload": {"teams_message_id": message_id, "teams_channel_id": channel_id,
+                              "part": part}}
+
+
+def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> Plan:
+    opts = settings.plan
+    warnings = _Warnings()
+    teams_users = records.load_teams_users(store)
+    teams = {t.id: t for t in records.load_teams(store)}
+    channels = records.load_channels(store)
+    team_members = records.load_team_members(store)
+    channel_members = records.load_channel_members(store)
+
+    user_overrides = load_user_overrides(opts.user_map) if opts.user_map else []
+    mapping = map_users(teams_users, directory.users, user_overrides, guests=opts.guests)
+    for message in mapping.warnings:  # e.g. an override row naming no Teams user
+        warnings.add("user_override", message)
+    slack_by_id = {u.id: u for u in directory.users}
+    users = []
+    for user in sorted(teams_users, key=lambda u: (u.display_name.casefold(), u.id)):
+        decision = mapping.decisions[user.id]
+        users.append(UserLine(user.id, user.display_name, decision.slack_user_id, decision.route,
+                              decision.reason, user.is_guest))
+        if decision.slack_user_id is None:
+            warnings.add("unmapped_user", f"{user.display_name}: {decision.reason}")
+        for note in decision.warnings:   # e.g. an old account under a later address: reported
+            warnings.add("user_other_account", f"{user.display_name}: {note}")
+
+    channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
+    decisions = plan_channel_names(list(teams.values()), channels, directory.channels,
+                                   channel_overrides, unicode_names=opts.unicode_channel_names,
+                                   mapped=ledger.channel_map(store),
+                                   follow_renames=opts.renamed_channels == "rename")
+    by_channel = {c.id: c for c in channels}
+
+    reactions, emoji, system_events = load_mappings(opts.reactions_file or None, opts.emoji_file or None,
+                                                    opts.system_events_file or None)
+    ctx = RenderContext(users={u.id: u.display_name for u in teams_users}, timezone=opts.timezone,
+                        emoji=emoji, reactions=reactions, system_events=system_events)
+    # "As of" the newest change in the data, not the export's clock: same data, same plan.
+    plan = Plan(as_of=store.scalar("SELECT MAX(last_modified_at) FROM teams_messages"))
+    plan.users = users
+    plan.source = teams_objects.inventory(store)
+    # Every team has a General channel: a team with none was listed but never read.
+    with_channels = {c.team_id for c in channels}
+    for team in sorted(teams.values(), key=lambda t: t.display_name.casefold()):
+        if team.id not in with_channels:
+            warnings.add("team_not_read", f"{team.display_name}: listed by Graph, but its "
+                         "channels were never read (see the export warnings); nothing of it "
+                         "is planned")
+    files = _files_by_message(store)
+    since = settings.export.since or None
+
+    for decision in decisions:
+        channel = by_channel[decision.teams_channel_id]
+        team = teams[channel.team_id]
+        invite: tuple[SlackUserId, ...] = ()
+        posts: list[Post] = []
+        uploads: list[Upload] = []
+        if decision.action == "skip":
+            plan.skips.append(Skip("channel", channel.id, decision.reason or "skipped"))
+        else:
+            invite = tuple(sorted({
+                mapping.teams_user_id_to_slack_user_id[m.user_id]
+                for m in _members(team, channel, team_members, channel_members)
+                if m.user_id in mapping.teams_user_id_to_slack_user_id}))
+            posts, uploads = _channel_posts(store, channel, ctx, mapping, slack_by_id, files, since,
+                                            plan.skips, warnings)
+        if decision.renamed_from and decision.action == "create":
+            warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
+        plan.channels.append(ChannelPlan(
+            channel.id, team.id, team.display_name, channel.display_name, decision.action,
+            decision.slack_name, decision.slack_channel_id, decision.is_private,
+            decision.renamed_from, decision.reason, decision.archive_after, decision.topic,
+            decision.purpose, invite, posts=len(posts), uploads=len(uploads),
+            rename_to=decision.rename_to))
+        plan.posts.extend(posts)
+        plan.uploads.extend(uploads)
+
+    settled = ledger.settled_posts(store)   # one read of the ledger for both
+    plan.retractions = _retractions(store, plan.posts, settled)
+    plan.already_in_slack = sum(1 for p in plan.posts if p.key in settled)
+    for kind, count in store.warning_counts("export").items():
+        warnings.counts[f"export:{kind}"] += count
+    plan.warnings = dict(sorted(warnings.counts.items()))
+    plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
+    plan.estimate = estimate_run(plan, slack_limits(settings.slack))
+    return plan
+
+
+def _retractions(store: Store, posts: list[Post], settled: dict[str, tuple[str, str]]
+                 ) -> list[Retraction]:
+    """Posts in Slack (ledger) the plan no longer has: deleted in Teams, or parts an edit made
+    unnecessary. Nothing else is ever retracted: a post merely out of scope (a changed filter,
+    a skipped channel) stays in Slack."""
+    planned = {p.key for p in posts}
+    planned_messages = {(p.channel, p.message_id) for p in posts}
+    out: dict[str, Retraction] = {}
+    for row in ledger.retracted(store):
+        if row["key"] not in planned:
+            channel = row["key"].removeprefix("post:").rsplit(":", 2)[0]
+            out[row["key"]] = Retraction(row["key"], channel, row["teams_id"], "deleted in Teams")
+    for key, (state, message_id) in settled.items():
+        if state != "done" or key in planned:
+            continue
+        channel = key.removeprefix("post:").rsplit(":", 2)[0]
+        if (channel, message_id) in planned_messages:
+            out.setdefault(key, Retraction(key, channel, message_id,
+                                           "edited in Teams: fewer parts now"))
+    return [out[k] for k in sorted(out)]
+
+
+def _files_by_message(store: Store) -> dict[tuple[str, str], list[Any]]:
+    out: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in store.query("SELECT * FROM teams_files ORDER BY channel_id, message_id, source, source_id"):
+        out[(row["channel_id"], row["message_id"])].append(row)
+    return out
+
+
+def _author(message: dict[str, Any], ctx: RenderContext) -> tuple[str, str | None]:
+    sender = message.get("from") or {}
+    user = sender.get("user") or {}
+    if user.get("id"):
+        return ctx.users.get(user["id"]) or user.get("displayName") or "Unknown user", user["id"]
+    app = sender.get("application") or {}
+    return (app.get("displayName") or "Teams app"), None
+
+
+def _channel_posts(store: Store, channel: TeamsChannel, ctx: RenderContext, mapping, slack_by_id,
+                   files, since: str | None, skips: list[Skip], warnings: _Warnings
+                   ) -> tuple[list[Post], list[Upload]]:
+    rows = store.query(
+        "SELECT id, reply_to_id, created_at, raw FROM teams_messages WHERE channel_id = ? "
+        "ORDER BY created_at, id", (channel.id,))
+    roots: dict[str, dict] = {}
+    replies: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        message = json.loads(row["raw"])
+        if row["reply_to_id"]:
+            replies[row["reply_to_id"]].append(message)
+        else:
+            roots[row["id"]] = message
+    for root_id in [r for r in replies if r not in roots]:
+        # The thread's first message is not in the export: its replies start threads of their own.
+        for orphan in replies.pop(root_id):
+            warnings.add("orphan_reply", f"{channel.display_name}: reply {orphan['id']}")
+            roots[orphan["id"]] = {**orphan, "replyToId": None}
+    posts: list[Post] = []
+    uploads: list[Upload] = []
+    for root in sorted(roots.values(), key=lambda m: (m.get("createdDateTime") or "", m["id"])):
+        if since and (root.get("createdDateTime") or "") < since:
+            skips.append(Skip("message", root["id"], f"before the since date {since}"))
+            continue
+        thread = replies.get(root["id"], [])
+        root_posted = _add_message(root, None, channel, ctx, mapping, slack_by_id, files,
+                                   bool(thread), posts, uploads, skips, warnings)
+        for reply in thread:
+            if not root_posted:
+                skips.append(Skip("message", reply["id"], "its thread root is not migrated"))
+                continue
+            _add_message(reply, root["id"], channel, ctx, mapping, slack_by_id, files, False,
+                         posts, uploads, skips, warnings)
+    return posts, uploads
+
+
+def _add_message(message, root_id, channel, ctx, mapping, slack_by_id, files, has_replies,
+                 posts, uploads, skips, warnings) -> bool:
+    rendered = render_message(message, ctx, has_replies=has_replies)
+    if rendered.skip_reason:
+        skips.append(Skip("message", message["id"], rendered.skip_reason))
+        return False
+    for kind, detail in rendered.warnings:
+        warnings.add(kind, detail)
+    name, teams_user = _author(message, ctx)
+    slack_id = mapping.teams_user_id_to_slack_user_id.get(teams_user) if teams_user else None
+    icon = slack_by_id[slack_id].image_72 if slack_id in slack_by_id else None
+    for part, text in enumerate(rendered.parts):
+        posts.append(Post(f"post:{channel.id}:{message['id']}:{part}", channel.id, message["id"],
+                          root_id if (root_id or part == 0) else message["id"], part, text, name,
+                          icon, message.get("createdDateTime") or ""))
+    thread_of = root_id or message["id"]
+    wanted = {(f.source, f.source_id) for f in rendered.files}
+    for row in files.get((channel.id, message["id"]), []):
+        if (row["source"], row["source_id"]) not in wanted:
+            continue
+        label = row["name"] or f"image {row['source_id'][:12]}"
+        if row["status"] != "downloaded":
+            skips.append(Skip("file", f"{message['id']}:{row['source_id']}",
+                              {"missing": "gone from SharePoint/OneDrive",
+                               "too_large": f"over the size cap ({row['size'] or 0:,} bytes)",
+                               "forbidden": "not readable by the app",
+                               "pending": "not downloaded yet (run export again)"}.get(
+                                  row["status"], row["status"]) + f": {label}"))
+            continue
+        uploads.append(Upload(f"file:{channel.id}:{message['id']}:{row['source']}:{row['source_id']}",
+                              channel.id, message["id"], thread_of, row["source"], row["source_id"],
+                              row["name"] or f"image-{row['source_id'][:12]}.{_ext(row['mime_type'])}",
+                              row["sha256"], int(row["size"] or 0), row["mime_type"]))
+    return True
+
+
+def _ext(mime: str | None) -> str:
+    return {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
+            "application/pdf": "pdf"}.get(mime or "", "bin")

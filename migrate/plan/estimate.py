@@ -1,0 +1,118 @@
+"""How long `migrate run` will take, from Slack's limits (DESIGN §5), and what would shorten it.
+
+Posting is bound by max(busiest channel / 1 per second, all posts / workspace cap) — the
+ceiling; uploads post into channels too, so they count as posts. The other calls have their
+own method limits and run before (creating channels, topics) or beside (invites, archiving)
+the posting; the estimate adds the setup phase to the longer of the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from migrate.load.limits import SlackLimits, ceiling_seconds
+
+if TYPE_CHECKING:
+    from migrate.plan.build import Plan
+
+INVITE_BATCH = 100  # conversations.invite takes ≤ 100 users per call (reference/slack.md §4.3)
+
+
+@dataclass
+class Estimate:
+    seconds: float
+    posting_seconds: float
+    setup_seconds: float
+    binding: str
+    calls: dict[str, int] = field(default_factory=dict)
+    per_day: list[tuple[str, int]] = field(default_factory=list)  # (day offset label, posts)
+    advice: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in ("seconds", "posting_seconds", "setup_seconds"):
+            out[key] = round(out[key], 1)
+        return out
+
+
+def human(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _posts_per_channel(plan: Plan, before: str | None = None) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for post in plan.posts:
+        if before is None or post.created_at >= before:
+            counts[post.channel] += 1
+    for upload in plan.uploads:
+        counts[upload.channel] += 1
+    return counts
+
+
+def estimate_run(plan: Plan, limits: SlackLimits) -> Estimate:
+    live = [c for c in plan.channels if c.action != "skip"]
+    calls = Counter({
+        "conversations.create": sum(1 for c in live if c.action == "create"),
+        "conversations.setTopic": sum(1 for c in live if c.topic),
+        "conversations.setPurpose": sum(1 for c in live if c.purpose),
+        "conversations.invite": sum(math.ceil(len(c.invite) / INVITE_BATCH) for c in live),
+        "conversations.archive": sum(1 for c in live if c.archive_after),
+        "files.getUploadURLExternal": len(plan.uploads),
+        "files.completeUploadExternal": len(plan.uploads),
+    })
+    per_channel = _posts_per_channel(plan)
+    posting = ceiling_seconds(dict(per_channel), limits)
+    setup = sum(calls[m] / limits.method_rate(m) for m in
+                ("conversations.create", "conversations.setTopic", "conversations.setPurpose"))
+    beside = {m: calls[m] / limits.method_rate(m) for m in
+              ("conversations.invite", "conversations.archive", "files.getUploadURLExternal")}
+    rest = max([posting, *beside.values()])
+    binding = "posting" if rest == posting else max(beside, key=beside.get)
+    if posting and per_channel and rest == posting:
+        busiest = max(per_channel.values()) / limits.post_per_channel
+        binding = "one busy channel (1 post/s)" if busiest >= posting else "the workspace posting cap"
+    total = setup + rest
+    estimate = Estimate(total, posting, setup, binding, dict(sorted(calls.items())))
+    estimate.calls["chat.postMessage"] = len(plan.posts)
+    estimate.per_day = _timeline(plan, total)
+    estimate.advice = _advice(plan, limits, posting, setup)
+    return estimate
+
+
+def _timeline(plan: Plan, total: float) -> list[tuple[str, int]]:
+    """Posts per day of the run, spread evenly (for the report's timeline chart)."""
+    days = max(1, math.ceil(total / 86400))
+    count = len(plan.posts) + len(plan.uploads)
+    base, extra = divmod(count, days)
+    return [(f"day {i + 1}", base + (1 if i < extra else 0)) for i in range(days)]
+
+
+def _advice(plan: Plan, limits: SlackLimits, posting: float, setup: float) -> list[str]:
+    advice: list[str] = []
+    years = sorted({p.created_at[:4] for p in plan.posts if p.created_at[:4].isdigit()})
+    if posting > 86400 and len(years) > 1:
+        # What each cut-off year would save; suggest the earliest one that saves a day or more.
+        for year in years[1:]:
+            cut = f"{year}-01-01"
+            saved = posting - ceiling_seconds(dict(_posts_per_channel(plan, before=cut)), limits)
+            if saved >= 86400:
+                advice.append(f"history before {year} adds {human(saved)}; consider "
+                              f"`since = \"{cut}\"` under [export] to leave it out")
+                break
+    if setup > 3600:
+        advice.append(f"creating channels and setting topics takes {human(setup)} at Tier 2 "
+                      "(20 per minute); ask Slack to raise conversations.create for the migration "
+                      "and set [slack] method_rates")
+    if posting > 86400 and limits.post_workspace * 60 < 600:
+        advice.append("posting is bound by the workspace cap; if Slack raises it for your "
+                      "workspace, set [slack] post_cap_per_minute")
+    return advice

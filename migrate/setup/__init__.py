@@ -1,0 +1,2 @@
+"""Setting up: `migrate init` (the commented config and override files) and `migrate doctor`
+(credentials, permissions, scopes, reachability)."""

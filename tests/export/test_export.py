@@ -1,0 +1,237 @@
+"""Export against the Graph emulator: complete, exact, resumable after SIGKILL, incremental."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from migrate.config import load_settings
+from migrate.errors import PermissionMissing
+from migrate.export.auth import StaticTokenAuth
+from migrate.export.client import GraphClient
+from migrate.export.errors import GraphRequestError
+from migrate.export.exporter import TeamsExporter
+from migrate.sandbox.graph_emulator import GraphEmulator
+from migrate.sandbox.synthetic import synthetic_tenant
+from migrate.sandbox.tenant import SANDBOX_GRAPH_TOKEN, DriveItem
+from migrate.store.runtime import writer_run
+
+from ..conftest import ROOT
+
+
+def env_for(emu: GraphEmulator, workdir, **extra) -> dict[str, str]:
+    return {"MIGRATE_GRAPH_URL": emu.url, "MIGRATE_GRAPH_TOKEN": SANDBOX_GRAPH_TOKEN,
+            "MIGRATE_GRAPH_RATE_SCALE": str(emu.rate_scale), "MIGRATE_WORKDIR": str(workdir), **extra}
+
+
+def export(emu: GraphEmulator, workdir, **extra):
+    settings = load_settings(None, environ=env_for(emu, workdir, **extra))
+    client = GraphClient(settings.graph, StaticTokenAuth(SANDBOX_GRAPH_TOKEN))
+    with writer_run(settings, "export") as ctx:
+        return TeamsExporter(client, ctx.store, settings, run_id=ctx.run_id, workers=8).run()
+
+
+def stored_messages(workdir) -> dict[tuple[str, str], dict]:
+    conn = sqlite3.connect(workdir / "state.db")
+    rows = conn.execute("SELECT channel_id, id, raw, deleted FROM teams_messages").fetchall()
+    conn.close()
+    return {(c, i): {**json.loads(raw), "_deleted": d} for c, i, raw, d in rows}
+
+
+def tenant_messages(tenant) -> set[tuple[str, str]]:
+    return {(c.channel["id"], m["id"]) for t in tenant.teams for c in t.channels for m in c.messages}
+
+
+@pytest.fixture
+def tenant():
+    t = synthetic_tenant(teams=3, channels=7, messages=400, users=30, image_every=25, seed=7)
+    first = t.teams[0].channels[0].messages[0]
+    url = "https://example.sharepoint.com/sites/t/Shared%20Documents/plan.pdf"
+    first["attachments"] = [{"id": "att-1", "contentType": "reference", "contentUrl": url,
+                             "name": "plan.pdf", "content": None, "thumbnailUrl": None, "teamsAppId": None}]
+    first["body"]["content"] += '<attachment id="att-1"></attachment>'
+    t.drive_items.append(DriveItem("d", "i", "plan.pdf", url, "application/pdf", b"%PDF-1.4\n" + b"0" * 2000))
+    gone = t.teams[1].channels[0].messages[0]
+    gone["attachments"] = [{"id": "att-2", "contentType": "reference", "name": "gone.docx",
+                            "contentUrl": "https://example.sharepoint.com/sites/t/gone.docx",
+                            "content": None, "thumbnailUrl": None, "teamsAppId": None}]
+    return t
+
+
+def test_full_export_stores_the_tenant_exactly(tenant, tmp_path):
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        summary = export(emu, tmp_path)
+    stored = stored_messages(tmp_path)
+    assert set(stored) == tenant_messages(tenant)
+    assert summary.messages_new == len(stored) and summary.messages_updated == 0
+    assert summary.users == 30 and summary.teams == 3 and summary.channels == 7
+    assert summary.files == {"downloaded": len(tenant.hosted_contents) + 1, "missing": 1}
+    assert summary.warnings == {"file_missing": 1}
+    conn = sqlite3.connect(tmp_path / "state.db")
+    assert conn.execute("SELECT COUNT(*) FROM teams_users").fetchone()[0] == 30
+    assert conn.execute("SELECT COUNT(DISTINCT team_id) FROM teams_team_members").fetchone()[0] == 3
+    pdf = conn.execute("SELECT sha256, size, status FROM teams_files WHERE name = 'plan.pdf'").fetchone()
+    assert pdf[1] == 2009 and pdf[2] == "downloaded"
+    assert (tmp_path / "files" / pdf[0][:2] / pdf[0]).read_bytes().startswith(b"%PDF")
+    # raw JSON is stored as read
+    message = tenant.teams[2].channels[0].messages[3]
+    assert stored[(message["channelIdentity"]["channelId"], message["id"])]["body"] == message["body"]
+
+
+def test_incremental_export_reads_only_the_changes(tenant, tmp_path):
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        export(emu, tmp_path)
+        team, channel = tenant.teams[0].team["id"], tenant.teams[0].channels[0].channel["id"]
+        root = tenant.teams[0].channels[0].messages[0]["id"]
+        others = [m for m in tenant.teams[0].channels[0].messages if not m.get("replyToId")][1:3]
+        # People keep using Teams: changes made through the emulator's HTTP control API.
+        control = f"{emu.origin}/_control/messages"
+        new_root = requests.post(control, json={"teamId": team, "channelId": channel, "message": {
+            "body": {"contentType": "html", "content": "<p>new</p>"}}}, timeout=10).json()
+        new_reply = requests.post(control, json={"teamId": team, "channelId": channel, "message": {
+            "replyToId": root, "body": {"contentType": "html", "content": "late reply"}}}, timeout=10).json()
+        requests.patch(f"{control}/{team}/{channel}/{others[0]['id']}",
+                       json={"body": {"contentType": "html", "content": "edited"}}, timeout=10).raise_for_status()
+        requests.delete(f"{control}/{team}/{channel}/{others[1]['id']}", timeout=10).raise_for_status()
+        # The emulator gives each change its own millisecond, so four quick changes can stamp
+        # a moment the wall clock has not reached yet; the export window ends at "now".
+        time.sleep(0.05)
+        emu.reset_counters()
+        summary = export(emu, tmp_path)
+        reads = emu.counters()["byRoute"].get("getAllMessages", 0)
+    assert summary.incremental
+    assert (summary.messages_new, summary.messages_updated) == (2, 2)
+    assert reads == 3  # one page per team: only the window since the last export
+    stored = stored_messages(tmp_path)
+    assert stored[(channel, others[0]["id"])]["body"]["content"] == "edited"
+    assert stored[(channel, others[1]["id"])]["_deleted"] == 1
+    assert stored[(channel, new_reply["id"])]["replyToId"] == root
+    assert (channel, new_root["id"]) in stored
+
+
+def test_per_channel_method_gives_the_same_store(tenant, tmp_path):
+    with GraphEmulator(tenant, rate_scale=200) as emu:
+        summary = export(emu, tmp_path, MIGRATE_EXPORT_METHOD="per-channel")
+    assert summary.method == "per-channel"
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+
+
+def test_scope_settings_limit_the_teams(tenant, tmp_path):
+    with GraphEmulator(tenant, rate_scale=200) as emu:
+        summary = export(emu, tmp_path, MIGRATE_INCLUDE_TEAMS="team 00*",
+                         MIGRATE_EXCLUDE_TEAMS=tenant.teams[1].team["id"])
+    assert summary.teams == 2 and summary.teams_out_of_scope == 1
+    teams = {m["channelIdentity"]["teamId"] for m in stored_messages(tmp_path).values()}
+    assert teams == {tenant.teams[0].team["id"], tenant.teams[2].team["id"]}
+
+
+def test_size_cap_skips_big_files_with_a_warning(tenant, tmp_path):
+    with GraphEmulator(tenant, rate_scale=200) as emu:
+        summary = export(emu, tmp_path, MIGRATE_MAX_FILE_MB="0.001")  # ~1 KB: only the PDF is over
+    assert summary.files["too_large"] == 1
+    assert summary.warnings["file_too_large"] == 1
+
+
+def test_missing_permission_stops_with_its_name(tenant, tmp_path):
+    with GraphEmulator(tenant, rate_scale=200, permissions={"User.Read.All", "GroupMember.Read.All",
+                                                            "Team.ReadBasic.All",
+                                                            "ChannelMessage.Read.All"}) as emu:
+        with pytest.raises(PermissionMissing, match="TeamMember.Read.All"):
+            export(emu, tmp_path)
+
+
+def test_killed_export_resumes_without_gaps_or_duplicates(tmp_path):
+    tenant = synthetic_tenant(teams=2, channels=4, messages=4000, users=10, seed=9)
+    with GraphEmulator(tenant, rate_scale=2) as emu:  # ~8 pages/s per team: a few seconds in all
+        env = {**env_for(emu, tmp_path), "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen([sys.executable, "-m", "migrate", "export"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        stored = 0
+        while stored < 1000 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:  # read-only: a watcher must not create the file the export is about to make
+                conn = sqlite3.connect(f"file:{tmp_path / 'state.db'}?mode=ro", uri=True)
+                stored = conn.execute("SELECT COUNT(*) FROM teams_messages").fetchone()[0]
+                conn.close()
+            except sqlite3.OperationalError:
+                pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert 1000 <= stored < 4000, "the export should be killed part-way"
+        emu.reset_counters()
+        resumed = subprocess.run([sys.executable, "-m", "migrate", "--json", "export"], env=env,
+                                 capture_output=True, text=True, timeout=120)
+        assert resumed.returncode == 0, resumed.stderr
+        pages_after_resume = emu.counters()["byRoute"]["getAllMessages"]
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert pages_after_resume < 4000 / 50  # it went on from the checkpoints, not from scratch
+    runs = sqlite3.connect(tmp_path / "state.db").execute("SELECT status FROM runs ORDER BY id").fetchall()
+    assert [r[0] for r in runs] == ["interrupted", "ok"]
+
+
+def test_team_that_vanishes_mid_export_is_a_warning(tenant, tmp_path, monkeypatch):
+    gone = tenant.teams[1].team
+    with GraphEmulator(tenant, rate_scale=200) as emu:
+        listed = TeamsExporter.list_teams
+
+        def list_then_delete(self):
+            teams = listed(self)
+            emu.store.teams_by_id.pop(gone["id"])  # deleted in Teams right after it was listed
+            return teams
+
+        monkeypatch.setattr(TeamsExporter, "list_teams", list_then_delete)
+        summary = export(emu, tmp_path)
+    assert summary.teams == 2
+    assert summary.warnings == {"team_vanished": 1}  # once, though its messages and details both 404
+    messages = stored_messages(tmp_path)
+    assert {m["channelIdentity"]["teamId"] for m in messages.values()} == {
+        tenant.teams[0].team["id"], tenant.teams[2].team["id"]}
+
+
+def test_a_team_whose_group_lacks_the_team_flag_is_exported(tenant, tmp_path):
+    # Older teams' groups may lack "Team" in resourceProvisioningOptions, so the groups filter
+    # misses them; GET /teams lists every team (reference/graph.md §3.1, §12).
+    legacy = tenant.teams[2]
+    legacy.group = {"resourceProvisioningOptions": []}
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        filtered = requests.get(
+            f"{emu.url}/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')",
+            headers={"Authorization": f"Bearer {SANDBOX_GRAPH_TOKEN}"}, timeout=10).json()
+        assert legacy.team["id"] not in {g["id"] for g in filtered["value"]}  # the quirk
+        summary = export(emu, tmp_path)
+    assert summary.teams == 3
+    assert summary.found == {"teams": 3, "channels": 7, "messages": len(tenant_messages(tenant))}
+    stored = stored_messages(tmp_path)
+    assert {m["channelIdentity"]["teamId"] for m in stored.values()} >= {legacy.team["id"]}
+    assert set(stored) == tenant_messages(tenant)
+
+
+def test_a_team_graph_will_not_give_is_a_warning_with_its_reason(tenant, tmp_path, monkeypatch):
+    # A team whose reads Graph refuses is named in a warning with the reason and stays in the
+    # store's inventory, so the plan and verify report it: never a silent absence.
+    broken = tenant.teams[0].team["id"]
+    batch_get = GraphClient.batch_get
+
+    def refusing(self, requests_, *args, **kwargs):
+        if any(broken in r["url"] for r in requests_):
+            raise GraphRequestError("Graph answered 400 BadRequest for the team's details")
+        return batch_get(self, requests_, *args, **kwargs)
+
+    monkeypatch.setattr(GraphClient, "batch_get", refusing)
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        summary = export(emu, tmp_path)
+    assert summary.teams_unreadable == 1
+    assert summary.warnings.get("team_unreadable", 0) >= 1
+    conn = sqlite3.connect(tmp_path / "state.db")
+    message = conn.execute("SELECT message FROM warnings WHERE kind = 'team_unreadable'").fetchone()[0]
+    assert tenant.teams[0].team["displayName"] in message and "400" in message
+    assert conn.execute("SELECT 1 FROM teams_teams WHERE id = ?", (broken,)).fetchone()
+    assert summary.found["teams"] == 3
