@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,7 +26,10 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 
 from migrate import __version__
 from migrate.config import Settings, load_settings
-from migrate.errors import EXIT_ITEMS_FAILED, EXIT_USAGE, MigrateError
+from migrate.errors import EXIT_BUG, EXIT_ITEMS_FAILED, EXIT_USAGE, MigrateError
+
+if TYPE_CHECKING:
+    from migrate.plan.build import Plan
 from migrate.ui import summaries
 from migrate.ui.console import Output, print_error, setup_logging
 
@@ -340,45 +343,11 @@ def run(
     workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
-    import time as _time
-
-    from migrate import stages
-    from migrate.ui.progress import ExportDisplay, ImportDisplay
-
-    started = _time.monotonic()
-    limit = parse_duration(max_duration) if max_duration else None
     state = _state(ctx)
     state.flags.update({"export.since": since})
-    settings = state.settings()
-    if require_state:
-        _require_state(settings)
-    slack = stages.check_slack(settings)
-    out = state.out
-    ask = not yes and sys.stdin.isatty() and not dry_run
-    target = summaries.target_line(settings, slack)
-
-    def confirm(plan, already: int) -> bool:
-        summaries.plan_summary(out, plan)
-        out.info(target)
-        return not ask or typer.confirm("Write this to that Slack workspace now?", default=False,
-                                        err=True)
-
-    if not no_export:
-        with ExportDisplay(out.err) as export_display:
-            exported = stages.export(settings, export_display)
-        summaries.export_summary(out, exported)
-    with ImportDisplay(out.err) as display:
-        outcome = stages.run(settings, dry_run=dry_run, confirm=confirm,
-                             max_duration=limit, workers=workers, import_progress=display,
-                             started=started)
-    if outcome.declined:
-        out.info("Nothing done: nothing was written to Slack.")
-        return
-    summaries.run_summary(out, outcome)
-    if not dry_run and not out.json_mode:
-        out.info(target.replace("Target:", "Written to:", 1))
-    if outcome.exit_code:
-        raise typer.Exit(outcome.exit_code)
+    _migrate(state, command="run", dry_run=dry_run, ask=not yes and sys.stdin.isatty(),
+             max_duration=max_duration, export_first=not no_export, workers=workers,
+             require_state=require_state)
 
 
 @command(help="For CI schedules until cut-over: export what changed in Teams since the last "
@@ -396,6 +365,16 @@ def sync(
     workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
+    _migrate(_state(ctx), command="sync", dry_run=False, ask=False, max_duration=max_duration,
+             export_first=True, workers=workers, require_state=require_state)
+
+
+def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
+             max_duration: str | None, export_first: bool, workers: int,
+             require_state: bool) -> None:
+    """`run` and `sync`: the same steps — export, plan, confirm (run on a terminal only),
+    import — with their differences as parameters (sync never asks, always exports, warns
+    about per-channel polling and appends the CI step summary)."""
     import time as _time
 
     from migrate import stages
@@ -403,24 +382,41 @@ def sync(
 
     started = _time.monotonic()
     limit = parse_duration(max_duration) if max_duration else None
-    state = _state(ctx)
     settings = state.settings()
     if require_state:
         _require_state(settings)
-    stages.check_slack(settings)
+    slack = stages.check_slack(settings)
     out = state.out
-    if settings.export.method == "per-channel":
+    if command == "sync" and settings.export.method == "per-channel":
         out.warn("export.method is per-channel: each sync reads every channel, and Microsoft "
                  "asks not to poll the same resource for changes more than once a day — schedule "
                  "syncs daily, or use getAllMessages (the default)")
-    with ExportDisplay(out.err) as export_display:
-        exported = stages.export(settings, export_display)
-    summaries.export_summary(out, exported)
+    target = summaries.target_line(settings, slack)
+    ask = ask and not dry_run
+
+    def confirm(plan: Plan, already: int) -> bool:
+        summaries.plan_summary(out, plan)
+        out.info(target)
+        return not ask or typer.confirm("Write this to that Slack workspace now?", default=False,
+                                        err=True)
+
+    if export_first:
+        with ExportDisplay(out.err) as export_display:
+            exported = stages.export(settings, export_display)
+        summaries.export_summary(out, exported)
     with ImportDisplay(out.err) as display:
-        outcome = stages.run(settings, max_duration=limit, workers=workers,
-                             import_progress=display, started=started, command="sync")
+        outcome = stages.run(settings, dry_run=dry_run,
+                             confirm=confirm if command == "run" else None,
+                             max_duration=limit, workers=workers, import_progress=display,
+                             started=started, command=command)
+    if outcome.declined:
+        out.info("Nothing done: nothing was written to Slack.")
+        return
     summaries.run_summary(out, outcome)
-    summaries.github_step_summary(outcome)
+    if command == "sync":
+        summaries.github_step_summary(outcome)
+    elif not dry_run and not out.json_mode:
+        out.info(target.replace("Target:", "Written to:", 1))
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
 
@@ -682,7 +678,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(EXIT_USAGE)
         print_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
                     "and report it)")
-        sys.exit(EXIT_ITEMS_FAILED)
+        sys.exit(EXIT_BUG)
     if code == 130:  # typer turns Ctrl-C into exit code 130 outside standalone mode
         print_error("interrupted; the next run resumes where this one stopped")
     sys.exit(code if isinstance(code, int) else 0)

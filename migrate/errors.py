@@ -14,6 +14,9 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_LOCKED = 4
 EXIT_TIME_BUDGET = 75
+# Not in DESIGN §4.3: a bug in migrate itself (sysexits' EX_SOFTWARE). Distinct from 1, which
+# promises that the next run retries what failed.
+EXIT_BUG = 70
 
 
 class MigrateError(Exception):

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate.config import Settings
 from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_TIME_BUDGET
@@ -14,6 +14,12 @@ from migrate.export.auth import build_auth
 from migrate.export.client import GraphClient
 from migrate.export.exporter import ExportProgress, ExportSummary, TeamsExporter
 from migrate.store.runtime import writer_run
+
+if TYPE_CHECKING:   # the heavy stage modules are imported when a command needs them
+    from migrate.load.importer import ImportResult
+    from migrate.load.scheduler import SchedulerStats
+    from migrate.plan.build import Plan
+    from migrate.verify.check import VerifyReport
 
 
 def check_slack(settings: Settings) -> dict:
@@ -65,19 +71,19 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
 class RunOutcome:
     """What `migrate run` did: the Plan it executed, the import's result and figures."""
 
-    plan: Any
+    plan: Plan
     dry_run: bool
     exit_code: int = 0
     declined: bool = False            # the admin answered "no" at the confirmation
-    result: Any = None                # ImportResult (None for a dry run)
-    stats: Any = None                 # SchedulerStats
+    result: ImportResult | None = None   # None for a dry run or a declined one
+    stats: SchedulerStats | None = None
     reports: dict[str, Path] = field(default_factory=dict)
     run_reports: dict[str, Path] = field(default_factory=dict)
     ceiling_s: float | None = None    # DESIGN §5 ceiling of the posts made in this run
 
 
 def run(settings: Settings, *, dry_run: bool = False,
-        confirm: Callable[[Any, int], bool] | None = None, max_duration: float | None = None,
+        confirm: Callable[[Plan, int], bool] | None = None, max_duration: float | None = None,
         workers: int = 8, import_progress: Any = None, started: float | None = None,
         command: str = "run") -> RunOutcome:
     """`migrate run` / `sync` after their export: plan, then execute the plan in Slack exactly
@@ -200,19 +206,17 @@ def adopt(settings: Settings) -> Any:
     return summary
 
 
-def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:
+def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
     """`migrate verify`: the source inventory and the Plan from the store against what Slack
     holds (reads only). Slack unreachable is a one-line error (exit 2), never a verdict."""
-    import datetime as dt
-    import json
-
     from migrate.errors import ConfigError
     from migrate.load.client import SlackClient
     from migrate.load.directory import load_directory
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
-    from migrate.verify.check import Verifier, verify_markdown
+    from migrate.ui.verify_report import write_verify_reports
+    from migrate.verify.check import Verifier
 
     client = SlackClient(settings.slack)
     client.ensure_reachable()
@@ -227,14 +231,7 @@ def verify(settings: Settings) -> tuple[Any, dict[str, Path]]:
         report = verifier.check(plan, source)
         ctx.summary = {"ok": report.ok, **report.totals()}
         ctx.exit_code = EXIT_OK if report.ok else EXIT_ITEMS_FAILED
-    reports = settings.workdir_path / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    paths = {"json": reports / f"verify-{stamp}.json", "md": reports / f"verify-{stamp}.md"}
-    paths["json"].write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n",
-                             encoding="utf-8")
-    paths["md"].write_text(verify_markdown(report), encoding="utf-8")
-    return report, paths
+    return report, write_verify_reports(report, settings.workdir_path / "reports")
 
 
 def status(settings: Settings) -> dict[str, Any]:

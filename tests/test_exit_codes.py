@@ -163,3 +163,26 @@ def test_the_confirmation_names_the_target_and_no_means_nothing_done(sandbox, tm
     assert f"Microsoft Teams tenant {sandbox.data.graph.tenant_id}" in result.stderr
     assert "Nothing done" in result.stderr
     assert sandbox.slack.counters()["writes"] == 0
+
+
+def test_a_bug_is_70_not_1_which_promises_a_retry(monkeypatch, capsys, tmp_path):
+    from migrate import cli, stages
+
+    def broken(settings):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(stages, "status", broken)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["status", "--workdir", str(tmp_path)])
+    assert exited.value.code == 70
+    err = capsys.readouterr().err
+    assert "internal error: ValueError: a bug" in err and "--traceback" in err
+
+
+def test_slack_errors_are_in_the_error_tree():
+    from migrate.errors import MigrateError, TransientError
+    from migrate.load.client import SlackOutcomeUnknown, SlackRefused, SlackUnavailable
+
+    assert issubclass(SlackRefused, MigrateError)
+    assert issubclass(SlackUnavailable, TransientError) and SlackUnavailable("m", "c").exit_code == 1
+    assert issubclass(SlackOutcomeUnknown, TransientError)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from migrate.errors import MigrateError, PermissionMissing, TransientError
+from migrate.errors import EXIT_ITEMS_FAILED, MigrateError, PermissionMissing, TransientError
 
 
 class GraphNotFound(MigrateError):
     """404: the team, channel, message or file is gone. Callers record a warning."""
 
-    exit_code = 1
+    exit_code = EXIT_ITEMS_FAILED
 
 
 class GraphRequestError(MigrateError):
     """A request Graph refused for a reason retrying will not fix (400, 409, ...)."""
 
-    exit_code = 1
+    exit_code = EXIT_ITEMS_FAILED
 
 
 class GraphUnavailable(TransientError):
@@ -24,7 +24,7 @@ class GraphUnavailable(TransientError):
 class FileTooLarge(MigrateError):
     """A download exceeded the size cap; the item is skipped with a warning."""
 
-    exit_code = 1
+    exit_code = EXIT_ITEMS_FAILED
 
     def __init__(self, message: str, size: int) -> None:
         super().__init__(message)

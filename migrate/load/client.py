@@ -37,7 +37,15 @@ from tenacity import (
 )
 
 from migrate.config import SlackSettings
-from migrate.errors import AuthError, ConfigError, PermissionMissing, ServiceUnreachable
+from migrate.errors import (
+    EXIT_ITEMS_FAILED,
+    AuthError,
+    ConfigError,
+    MigrateError,
+    PermissionMissing,
+    ServiceUnreachable,
+    TransientError,
+)
 
 Json = dict[str, Any]
 
@@ -63,7 +71,12 @@ def retry_after_seconds(headers: Any) -> float | None:
         return None
 
 
-class SlackError(Exception):
+class SlackError(MigrateError):
+    """A Slack call that did not do what was asked. In the MigrateError tree, so one that
+    escapes the importer is still one line with an exit code, never "internal error"."""
+
+    exit_code = EXIT_ITEMS_FAILED   # the item stays to do; the next run tries it again
+
     def __init__(self, method: str, code: str, detail: str = "", data: Json | None = None) -> None:
         super().__init__(f"Slack {method}: {code}{f' ({detail})' if detail else ''}")
         self.method = method
@@ -82,12 +95,12 @@ class SlackRateLimited(SlackError):
         self.retry_after = retry_after
 
 
-class SlackUnavailable(SlackError):
+class SlackUnavailable(SlackError, TransientError):
     """Transient failure of a repeatable call, after retries."""
 
 
-class SlackOutcomeUnknown(SlackError):
-    """A write that may or may not have landed."""
+class SlackOutcomeUnknown(SlackError, TransientError):
+    """A write that may or may not have landed (the next run looks it up before re-sending)."""
 
 
 class _Transient(Exception):

@@ -50,7 +50,7 @@ def writer_run(settings: Settings, command: str) -> Iterator[RunContext]:
             try:
                 yield ctx
             except MigrateError as exc:
-                store.finish_run(run_id, "failed" if exc.exit_code != 75 else "stopped",
+                store.finish_run(run_id, "failed" if exc.exit_code != EXIT_TIME_BUDGET else "stopped",
                                  exc.exit_code, {**ctx.summary, "error": exc.one_line()})
                 raise
             except BaseException as exc:

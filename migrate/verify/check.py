@@ -278,23 +278,3 @@ class Verifier:
 def _ts_key(ts: str) -> tuple[int, int]:
     seconds, _, micros = ts.partition(".")
     return int(seconds), int(micros or 0)
-
-
-def verify_markdown(report: VerifyReport) -> str:
-    from migrate.ui.plan_report import _md_table
-
-    t = report.totals()
-    lines = ["# Verification", "", f"**{'Everything is in place.' if report.ok else 'Problems found.'}** "
-             f"{t['found']} of {t['expected']} planned posts found in {t['channels']} channels; "
-             f"missing {t['missing']}, duplicated {t['duplicated']}, misplaced {t['misplaced']}, "
-             f"out of order {t['out_of_order']}, files missing {t['missing_files']}, channels or "
-             f"teams not in Slack {t['channel_gaps']}.", "",
-             f"Source ({report.source}): {report.source_teams} teams and {report.source_channels} "
-             f"channels in scope; {len(report.skipped)} channels skipped by the plan.", ""]
-    rows = [[c.name, str(c.expected), str(c.found), str(len(c.missing)),
-             str(len(c.duplicated)), str(len(c.misplaced)), str(len(c.out_of_order)),
-             str(len(c.missing_files)), c.gap or c.unverifiable or c.note or ""]
-            for c in report.channels]
-    lines.append(_md_table(["channel", "expected", "found", "missing", "duplicated", "misplaced",
-                            "out of order", "files missing", "note"], rows))
-    return "\n".join(lines) + "\n"
