@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import hashlib
 import logging
 import os
@@ -42,6 +40,7 @@ from migrate.export.errors import (
 )
 from migrate.export.pacing import Pacer
 from migrate.export.routes import Route, classify
+from migrate.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -85,24 +84,6 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
-def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait: integer or decimal seconds, or an HTTP date (DESIGN §5)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
-
-
 def _redact(url: str) -> str:
     """A URL fit for messages: no query string (download URLs carry short-lived grants)."""
     parts = urlsplit(url)
@@ -137,6 +118,7 @@ class GraphClient:
         self.pacer = pacer or Pacer(sleep=sleep)
         self.max_attempts = max_attempts
         self.backoff_cap = backoff_cap
+        self.policy = RetryPolicy(attempts=max_attempts, backoff_cap=backoff_cap)
         self.sleep = sleep
         self.stats = GraphStats()
         self._session_factory = session_factory
@@ -159,14 +141,6 @@ class GraphClient:
 
     def _scopes(self, route: Route) -> list[tuple[str, float, float]]:
         return [(key, rate * self.rate_scale * SAFETY, 1.0) for key, rate in route.scopes()]
-
-    def _wait(self, retry_state: tenacity.RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return min(retry_after, 3600.0)
-        backoff = tenacity.wait_random_exponential(multiplier=0.5, max=self.backoff_cap)
-        return backoff(retry_state)
 
     def _request(self, method: str, url: str, *, route: Route | None = None,
                  headers: dict[str, str] | None = None, json_body: Any = None,
@@ -219,10 +193,8 @@ class GraphClient:
             log.info("Graph %s %s: %s; retrying in %.2fs", method, _redact(url),
                      "429" if isinstance(exc, _Throttled) else exc, state.upcoming_sleep)
 
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type((_Throttled, _Transient)),
-            stop=tenacity.stop_after_attempt(self.max_attempts),
-            wait=self._wait, sleep=self.sleep, before_sleep=before_sleep, reraise=True)
+        retrying = self.policy.retrying((_Throttled, _Transient), sleep=self.sleep,
+                                        before_sleep=before_sleep)
         try:
             response = retrying(attempt)
         except _Throttled:
@@ -298,8 +270,8 @@ class GraphClient:
                     status = int(item.get("status", 0))
                     if status == 429 or status in TRANSIENT_STATUS:
                         headers = {k.lower(): v for k, v in (item.get("headers") or {}).items()}
-                        wait = parse_retry_after(headers.get("retry-after"))
-                        retry_after = max(retry_after, wait if wait is not None else 2.0 ** attempt)
+                        retry_after = max(retry_after, self.policy.delay(
+                            attempt, parse_retry_after(headers.get("retry-after"))))
                         self.stats.add(throttled=1 if status == 429 else 0)
                         continue
                     results[item["id"]] = item
@@ -353,7 +325,7 @@ class GraphClient:
                 self.stats.add(retried=1)
                 log.info("download of %s broke off (%s); retrying", _redact(self.url(path_or_url)),
                          type(exc).__name__)
-                self.sleep(min(self.backoff_cap, 0.5 * 2 ** attempt))
+                self.sleep(self.policy.delay(attempt))
         raise GraphUnavailable(f"download of {_redact(self.url(path_or_url))} kept breaking off")
 
     def _download_once(self, path_or_url: str, dest_dir: Path, max_bytes: int) -> Download:

@@ -28,13 +28,6 @@ from typing import Any
 import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
 
 from migrate.config import SlackSettings
 from migrate.errors import (
@@ -46,6 +39,7 @@ from migrate.errors import (
     ServiceUnreachable,
     TransientError,
 )
+from migrate.retry import RetryPolicy, retry_after_of
 
 Json = dict[str, Any]
 
@@ -54,21 +48,11 @@ AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked"
 RATE_ERRORS = {"ratelimited", "rate_limited"}
 # "some aspect may have succeeded" (reference §2.6): ambiguous for writes.
 SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-ATTEMPTS = 5
-BACKOFF = wait_exponential(multiplier=0.5, max=30) + wait_random(0, 1)  # jittered, capped
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Retry-After in seconds (integer or decimal, DESIGN §5); None when absent or unreadable.
-    (slack_sdk's RateLimitErrorRetryHandler int()s it, which turns 0.25 into 0.)"""
-    value = None
-    for key, item in dict(headers or {}).items():
-        if str(key).lower() == "retry-after":
-            value = item[0] if isinstance(item, list | tuple) and item else item
-    try:
-        return max(0.0, float(str(value).strip())) if value is not None else None
-    except ValueError:
-        return None
+# Repeatable calls: 5 tries, jittered backoff up to 30 s (retry.py, shared with Graph's client).
+POLICY = RetryPolicy(attempts=5, backoff_cap=30.0)
+ATTEMPTS = POLICY.attempts
+# Reachability check: a few quick tries, then one line instead of a long verdict.
+REACHABILITY = RetryPolicy(attempts=3, backoff_cap=1.0)
 
 
 class SlackError(MigrateError):
@@ -141,7 +125,7 @@ class SlackClient:
             data = response.data if isinstance(response.data, dict) else {}
             code = str(data.get("error") or f"http_{status}")
             if status == 429 or code in RATE_ERRORS:
-                raise SlackRateLimited(method, retry_after_seconds(response.headers)) from None
+                raise SlackRateLimited(method, retry_after_of(response.headers)) from None
             if code in AUTH_ERRORS:
                 raise AuthError(f"Slack {method} answered {code}",
                                 hint="check MIGRATE_SLACK_TOKEN (the bot token of the installed "
@@ -169,11 +153,9 @@ class SlackClient:
                 return self._once(method, args, write=True, form=form)
             except _Transient as exc:
                 raise SlackOutcomeUnknown(method, exc.code) from None
-        retrying = Retrying(retry=retry_if_exception_type(_Transient), reraise=True,
-                            stop=stop_after_attempt(ATTEMPTS), sleep=self.sleep,
-                            wait=BACKOFF)
         try:
-            return retrying(self._once, method, args, write=write, form=form)
+            return POLICY.retrying(_Transient, sleep=self.sleep)(self._once, method, args,
+                                                                  write=write, form=form)
         except _Transient as exc:
             raise SlackUnavailable(method, exc.code, f"after {ATTEMPTS} attempts") from None
 
@@ -182,18 +164,15 @@ class SlackClient:
     def auth_test(self) -> Json:
         return self.call("auth.test", {})
 
-    def ensure_reachable(self, attempts: int = 3) -> Json:
+    def ensure_reachable(self) -> Json:
         """auth.test, a few quick tries: Slack refused, unknown, silent or failing with 5xx
         raises ServiceUnreachable (one line, exit 2) instead of every later call retrying its
         way to a misleading verdict. A bad token is still AuthError (exit 3)."""
-        cause = ""
-        for attempt in range(attempts):
-            try:
-                return self._once("auth.test", {}, write=False, form=False)
-            except _Transient as exc:
-                cause = exc.code
-                if attempt + 1 < attempts:
-                    self.sleep(0.5 * (attempt + 1))
+        try:
+            return REACHABILITY.retrying(_Transient, sleep=self.sleep)(
+                self._once, "auth.test", {}, write=False, form=False)
+        except _Transient as exc:
+            cause = exc.code
         raise ServiceUnreachable(f"Slack is unreachable at {self.url} ({cause})",
                                  hint="check MIGRATE_SLACK_URL, the network or proxy, and "
                                  "status.slack.com; nothing was checked or changed")
@@ -278,11 +257,8 @@ class SlackClient:
             if answer.status_code != 200:
                 raise SlackRefused("upload", f"http_{answer.status_code}")
 
-        retrying = Retrying(retry=retry_if_exception_type(_Transient), reraise=True,
-                            stop=stop_after_attempt(ATTEMPTS), sleep=self.sleep,
-                            wait=BACKOFF)
         try:
-            retrying(once)
+            POLICY.retrying(_Transient, sleep=self.sleep)(once)
         except _Transient as exc:
             raise SlackUnavailable("upload", exc.code, f"after {ATTEMPTS} attempts") from None
 

@@ -11,8 +11,9 @@ from migrate.config import load_settings
 from migrate.errors import EXIT_AUTH, PermissionMissing
 from migrate.export.assets import share_token
 from migrate.export.auth import StaticTokenAuth
-from migrate.export.client import GraphClient, parse_retry_after
+from migrate.export.client import GraphClient
 from migrate.export.errors import FileTooLarge, GraphNotFound
+from migrate.retry import parse_retry_after
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.graph_emulator import GraphEmulator
 from migrate.sandbox.synthetic import synthetic_tenant

@@ -8,7 +8,7 @@ import pytest
 
 from migrate.config import SlackSettings, load_settings
 from migrate.errors import AuthError, PermissionMissing, TransientError
-from migrate.load.client import SlackClient, retry_after_seconds
+from migrate.load.client import SlackClient
 from migrate.load.directory import (
     SlackDirectory,
     load_directory,
@@ -19,6 +19,7 @@ from migrate.load.directory import (
 from migrate.load.limits import slack_limits
 from migrate.load.scheduler import FakeClock, Scheduler
 from migrate.model import SlackChannel, SlackUser
+from migrate.retry import retry_after_of as retry_after_seconds
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.slack_emulator import SlackEmulator
 from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN, SlackWorkspace

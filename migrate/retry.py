@@ -1,0 +1,84 @@
+"""How both clients retry, declared once (as dlt's retry policy): a bounded number of attempts,
+jittered exponential backoff under a cap, and the server's Retry-After when it gives one — in
+seconds, decimal seconds (emulators at a rate scale send those) or an HTTP date (RFC 9110
+§10.2.3).
+
+The Graph client retries 429s, 5xx, resets and timeouts; the Slack client retries only calls
+that are safe to repeat (its 429s go to the scheduler, which owns every wait there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import tenacity
+
+
+def parse_retry_after(value: Any, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value; None when absent or unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+        if value is None:
+            return None
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+def retry_after_of(headers: Mapping[str, Any] | None) -> float | None:
+    """Retry-After from a header mapping whatever the case of its name."""
+    for key, value in dict(headers or {}).items():
+        if str(key).lower() == "retry-after":
+            return parse_retry_after(value)
+    return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int                   # tries in all, the first included
+    backoff_cap: float = 60.0       # seconds, the longest single wait
+    multiplier: float = 0.5         # the first backoff, doubled at each attempt
+    retry_after_cap: float = 3600.0  # a Retry-After longer than this is not believed
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """The wait before attempt `attempt + 1` (0-based) of a hand-written loop (batches,
+        downloads): the server's Retry-After when given, else the backoff, never jittered."""
+        if retry_after is not None:
+            return min(retry_after, self.retry_after_cap)
+        return min(self.backoff_cap, self.multiplier * 2 ** attempt)
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return min(float(retry_after), self.retry_after_cap)
+        return tenacity.wait_random_exponential(multiplier=self.multiplier,
+                                                max=self.backoff_cap)(state)
+
+    def retrying(self, retry_on: type[BaseException] | tuple[type[BaseException], ...], *,
+                 sleep: Callable[[float], None],
+                 before_sleep: Callable[[tenacity.RetryCallState], None] | None = None
+                 ) -> tenacity.Retrying:
+        """A tenacity Retrying for exceptions of `retry_on` (an exception's `retry_after`
+        attribute, when set, is the wait); the last one is re-raised."""
+        return tenacity.Retrying(retry=tenacity.retry_if_exception_type(retry_on),
+                                 stop=tenacity.stop_after_attempt(self.attempts),
+                                 wait=self._wait, sleep=sleep, before_sleep=before_sleep,
+                                 reraise=True)
