@@ -84,6 +84,21 @@ class _Transient(Exception):
         self.retry_after = retry_after
 
 
+def graph_error(status: int, code: str, message: str, route: Route, where: str) -> MigrateError:
+    """Graph's refusal as our error — the one mapping for direct requests and $batch items:
+    401 → AuthError (after a refresh was already tried), 403 → the missing permission (exit 3),
+    404/410 → GraphNotFound (the caller records a warning), anything else → GraphRequestError."""
+    what = f"{route.kind.replace('_', ' ')} ({where})"
+    if status == 401:
+        return AuthError(f"Graph rejected the token for {what}: {code}",
+                         hint="check the tenant id and that the app's credential is valid")
+    if status == 403:
+        return permission_error(route.permission, what, code)
+    if status in (404, 410):
+        return GraphNotFound(f"{what} not found ({code})")
+    return GraphRequestError(f"Graph answered {status} {code} for {what}: {message[:200]}")
+
+
 def _redact(url: str) -> str:
     """A URL fit for messages: no query string (download URLs carry short-lived grants)."""
     parts = urlsplit(url)
@@ -213,15 +228,7 @@ class GraphClient:
             return response
         code, message = _error_code(response)
         response.close()
-        what = f"{route.kind.replace('_', ' ')} ({_redact(url)})"
-        if status == 401:
-            raise AuthError(f"Graph rejected the token twice for {what}: {code}",
-                            hint="check the tenant id and that the app's credential is valid")
-        if status == 403:
-            raise permission_error(route.permission, what, code)
-        if status in (404, 410):
-            raise GraphNotFound(f"{what} not found ({code})")
-        raise GraphRequestError(f"Graph answered {status} {code} for {what}: {message[:200]}")
+        raise graph_error(status, code, message, route, _redact(url))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -295,16 +302,8 @@ class GraphClient:
                 continue
             error = body.get("error") or {} if isinstance(body, dict) else {}
             code, message = str(error.get("code") or status), str(error.get("message") or "")
-            route = classify(request["url"])
-            what = f"{route.kind.replace('_', ' ')} ({request['url'].split('?')[0]})"
-            if status == 403:
-                out.append(permission_error(route.permission, what, code))
-            elif status in (404, 410):
-                out.append(GraphNotFound(f"{what} not found ({code})"))
-            elif status == 401:
-                out.append(AuthError(f"Graph rejected the token for {what}: {code}"))
-            else:
-                out.append(GraphRequestError(f"Graph answered {status} {code} for {what}: {message[:200]}"))
+            out.append(graph_error(status, code, message, classify(request["url"]),
+                                   request["url"].split("?")[0]))
         return out
 
     def follow(self, page: Json, *, headers: dict[str, str] | None = None) -> Iterator[Json]:
