@@ -1,159 +1,25 @@
-"""The command line: each command parses its options, calls one core function, renders.
-
-Errors raised anywhere below are MigrateError subclasses; `main` is the single place that turns
-them into one line on stderr and the exit code of DESIGN §4.3 (tracebacks with --traceback).
-"""
+"""The command line: each command parses its options, calls one stage (migrate/stages.py) and
+renders. The frame they run in — global options, errors turned into one line and an exit
+code — is migrate/ui/app.py."""
 
 from __future__ import annotations
 
-import functools
-import inspect
-import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-try:  # typer ≥ 0.24 vendors click; older releases depend on it
-    from typer import _click as click
-except ImportError:  # pragma: no cover - depends on the installed typer
-    import click
-
-from migrate import __version__
 from migrate.config import Settings, load_settings
-from migrate.errors import EXIT_BUG, EXIT_ITEMS_FAILED, EXIT_USAGE, MigrateError
+from migrate.errors import EXIT_ITEMS_FAILED
 
 if TYPE_CHECKING:
     from migrate.plan.build import Plan
 from migrate.ui import summaries
-from migrate.ui.console import Output, print_error, setup_logging
-
-app = typer.Typer(
-    name="migrate",
-    help="Move an enterprise from Microsoft Teams to Slack: export (Graph) → plan → run "
-    "(Slack) → verify, and scheduled syncs until cut-over.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-@dataclass
-class AppState:
-    """Global options, shared by every command through the click context."""
-
-    config: Path | None = None
-    workdir: Path | None = None
-    out: Output = field(default_factory=Output)
-    flags: dict = field(default_factory=dict)  # command options that override settings, by key
-    _settings: Settings | None = None
-
-    def settings(self) -> Settings:
-        if self._settings is None:
-            flags = {"workdir": str(self.workdir) if self.workdir else None, **self.flags}
-            self._settings = load_settings(self.config, flags=flags)
-            _WORKDIR["path"] = str(self._settings.workdir_path)
-        return self._settings
-
-
-# The working directory in use, to name it when the machine fails us (disk full, read-only).
-_WORKDIR: dict[str, str] = {}
-# Read by `main` when an unexpected exception escapes, to decide whether to show it.
-_TRACEBACK = {"on": bool(os.environ.get("MIGRATE_TRACEBACK"))}
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"migrate {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _global(
-    ctx: typer.Context,
-    config: Annotated[Path | None, typer.Option(
-        "--config", metavar="FILE", help="Settings file (default: ./migrate.toml, or $MIGRATE_CONFIG).")] = None,
-    workdir: Annotated[Path | None, typer.Option(
-        "--workdir", metavar="DIR", help="State database, files and reports (default: $MIGRATE_WORKDIR or ./migration).")] = None,
-    json_output: Annotated[bool, typer.Option(
-        "--json", help="Print one JSON document on stdout; human output goes to stderr.")] = False,
-    verbose: Annotated[int, typer.Option(
-        "-v", "--verbose", count=True, help="More detail: -v progress, -vv debug.")] = 0,
-    traceback: Annotated[bool, typer.Option(
-        "--traceback", help="Show the Python traceback of an error.")] = False,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
-) -> None:
-    _TRACEBACK["on"] = _TRACEBACK["on"] or traceback
-    setup_logging(verbose)
-    ctx.obj = AppState(config=config, workdir=workdir,
-                       out=Output(json_mode=json_output, verbose=verbose, traceback=traceback))
-
-
-def _state(ctx: typer.Context) -> AppState:
-    return ctx.find_root().obj
-
-
-# Global options are also accepted after the command name (DESIGN §4.1: `migrate plan --json`
-# is `migrate --json plan`): every command gets these keyword parameters too (so its --help
-# lists them), and they update the AppState the group callback made.
-_LATE: dict[str, tuple[Any, Any]] = {
-    "late_json": (bool, typer.Option("--json", help="Print one JSON document on stdout; human output goes to stderr.")),
-    "late_workdir": (Path | None, typer.Option("--workdir", metavar="DIR", help="State database, files and reports (default: $MIGRATE_WORKDIR or ./migration).")),
-    "late_config": (Path | None, typer.Option("--config", metavar="FILE", help="Settings file (default: ./migrate.toml, or $MIGRATE_CONFIG).")),
-    "late_verbose": (int, typer.Option("-v", "--verbose", count=True, help="More detail: -v progress, -vv library logs, -vvv debug.")),
-    "late_traceback": (bool, typer.Option("--traceback", help="Show the Python traceback of an error (the exit code stays the same).")),
-}
-_LATE_DEFAULTS = {"late_json": False, "late_workdir": None, "late_config": None,
-                  "late_verbose": 0, "late_traceback": False}
-
-
-def _apply_late(ctx: typer.Context, late: dict[str, Any]) -> None:
-    state: AppState = _state(ctx)
-    if late["late_json"]:
-        state.out.json_mode = True
-    if late["late_workdir"] is not None:
-        state.workdir = late["late_workdir"]
-    if late["late_config"] is not None:
-        state.config = late["late_config"]
-    if late["late_verbose"]:
-        state.out.verbose += late["late_verbose"]
-        setup_logging(state.out.verbose)
-    if late["late_traceback"]:
-        state.out.traceback = True
-        _TRACEBACK["on"] = True
-    state._settings = None
-
-
-def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """`app.command`, with the global options accepted after the command name too."""
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        signature = inspect.signature(fn, eval_str=True)
-        extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                   default=_LATE_DEFAULTS[name], annotation=Annotated[kind, option])
-                 for name, (kind, option) in _LATE.items()]
-
-        @functools.wraps(fn)
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            late = {name: kw.pop(name, _LATE_DEFAULTS[name]) for name in _LATE}
-            ctx = kw.get("ctx") or next(x for x in a if isinstance(x, typer.Context))
-            _apply_late(ctx, late)
-            return fn(*a, **kw)
-
-        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-                  if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD else p
-                  for p in signature.parameters.values()]
-        wrapper.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {**{p.name: p.annotation for p in params},
-                                   **{p.name: p.annotation for p in extra}}
-        return app.command(*args, **kwargs)(wrapper)
-    return register
+from migrate.ui.app import AppState, command, run_app, state_of
+from migrate.ui.app import app as app  # the typer app, its commands registered below
 
 
 @command(help="Write a commented migrate.toml (every setting, its default and its environment "
@@ -165,7 +31,7 @@ def init(
 ) -> None:
     from migrate.setup.starter_files import write_starter_files
 
-    state = _state(ctx)
+    state = state_of(ctx)
     written = write_starter_files(directory, force=force)
     # Prove the file we wrote loads back, so a broken template never reaches an admin.
     load_settings(written[0], environ={})
@@ -184,7 +50,7 @@ def init(
 def show_config(ctx: typer.Context) -> None:
     from migrate.config import ALL_SETTINGS
 
-    state = _state(ctx)
+    state = state_of(ctx)
     settings = state.settings()
     rows = []
     for info in ALL_SETTINGS:
@@ -213,7 +79,7 @@ def show_config(ctx: typer.Context) -> None:
 def doctor(ctx: typer.Context) -> None:
     from migrate.setup.doctor import exit_code, run_doctor
 
-    state = _state(ctx)
+    state = state_of(ctx)
     checks = run_doctor(state.settings())
     bad = [c for c in checks if c.status in ("missing", "failed")]
     if state.out.json_mode:
@@ -250,7 +116,7 @@ def export(
     from migrate import stages
     from migrate.ui.progress import ExportDisplay
 
-    state = _state(ctx)
+    state = state_of(ctx)
     state.flags.update({"export.method": method, "export.since": since,
                         "export.include_teams": include_team or None,
                         "export.exclude_teams": exclude_team or None})
@@ -277,7 +143,7 @@ def plan(
     from migrate import stages
     from migrate.ui.progress import ExportDisplay
 
-    state = _state(ctx)
+    state = state_of(ctx)
     state.flags.update({"export.since": since})
     settings = state.settings()
     stages.check_slack(settings)
@@ -343,7 +209,7 @@ def run(
     workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
-    state = _state(ctx)
+    state = state_of(ctx)
     state.flags.update({"export.since": since})
     _migrate(state, command="run", dry_run=dry_run, ask=not yes and sys.stdin.isatty(),
              max_duration=max_duration, export_first=not no_export, workers=workers,
@@ -365,7 +231,7 @@ def sync(
     workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
-    _migrate(_state(ctx), command="sync", dry_run=False, ask=False, max_duration=max_duration,
+    _migrate(state_of(ctx), command="sync", dry_run=False, ask=False, max_duration=max_duration,
              export_first=True, workers=workers, require_state=require_state)
 
 
@@ -434,7 +300,7 @@ def adopt(
     from migrate import stages
     from migrate.ui.progress import ExportDisplay
 
-    state = _state(ctx)
+    state = state_of(ctx)
     settings = state.settings()
     out = state.out
     stages.check_slack(settings)
@@ -464,7 +330,7 @@ def adopt(
 def status(ctx: typer.Context) -> None:
     from migrate import stages
 
-    state = _state(ctx)
+    state = state_of(ctx)
     doc = stages.status(state.settings())
     out = state.out
     if out.json_mode:
@@ -482,7 +348,7 @@ def status(ctx: typer.Context) -> None:
 def verify(ctx: typer.Context) -> None:
     from migrate import stages
 
-    state = _state(ctx)
+    state = state_of(ctx)
     report, paths = stages.verify(state.settings())
     summaries.verify_summary(state.out, report, paths)
     if not report.ok:
@@ -503,7 +369,7 @@ def demo(
     from migrate.sandbox.demo import render_thread, run_demo
     from migrate.ui.progress import ExportDisplay, ImportDisplay
 
-    state = _state(ctx)
+    state = state_of(ctx)
     out = state.out
     out.info(f"Starting the Graph and Slack emulators (rate limits × {rate_scale:g}) with the demo tenant…")
     with ExportDisplay(out.err) as export_display, ImportDisplay(out.err) as import_display:
@@ -554,7 +420,7 @@ def sandbox(
 ) -> None:
     from migrate.sandbox.runner import start_sandbox
 
-    state = _state(ctx)
+    state = state_of(ctx)
     running = start_sandbox(tenant, rate_scale=rate_scale, graph_port=graph_port,
                             slack_port=slack_port, seed=seed, throttle=not no_throttle)
     env = running.env()
@@ -597,88 +463,6 @@ def _wait_for_interrupt() -> None:
         pass
 
 
-def _plain_flags(group: Any) -> Any:
-    """Flags (--yes, --json) and counters (-v) take no value: show no `<bool>`/`<int>` type
-    beside them in --help."""
-    for cmd in [group, *getattr(group, "commands", {}).values()]:
-        for param in getattr(cmd, "params", []):
-            if getattr(param, "is_flag", False) or getattr(param, "count", False):
-                param.metavar = ""
-        if cmd is not group and getattr(cmd, "commands", None):
-            _plain_flags(cmd)
-    return group
-
-
-def _show_traceback() -> None:
-    import traceback
-
-    traceback.print_exc(file=sys.stderr)
-
-
-def _operator_problem(exc: BaseException) -> str | None:
-    """A failure of the machine, not of migrate (a read-only or full disk, a path that is a
-    file): one line naming the path and the cause, or None when it is something else."""
-    import errno
-    import sqlite3
-
-    hints = {errno.EACCES: "give this user write access, or choose another --workdir",
-             errno.EPERM: "give this user write access, or choose another --workdir",
-             errno.EROFS: "the file system is read-only: choose another --workdir",
-             errno.ENOSPC: "free some space (the state and files need it) and run again: "
-                           "the next run resumes",
-             errno.EDQUOT: "the disk quota is used up: free some space and run again",
-             errno.ENOTDIR: "a part of the path is a file, not a folder: fix --workdir",
-             errno.EEXIST: "a file is in the way of a folder: fix --workdir"}
-    if isinstance(exc, OSError) and exc.errno in hints:
-        where = exc.filename or _WORKDIR.get("path") or "the working directory"
-        return f"{where}: {exc.strerror} ({hints[exc.errno]})"
-    if isinstance(exc, sqlite3.OperationalError):
-        text = str(exc).lower()
-        db = f"{_WORKDIR.get('path') or '.'}/state.db"
-        if "disk is full" in text or "disk i/o error" in text:
-            return (f"{db}: the disk is full or failing ({exc}) (free some space and run "
-                    "again: the ledger is consistent and the next run resumes)")
-        if "readonly" in text or "unable to open" in text:
-            return f"{db}: cannot write the state database ({exc}) (give this user write access, or choose another --workdir)"
-    return None
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `migrate` script: run the app, map errors to exit codes."""
-    # Private by default: the working directory holds private channels' text; whatever the
-    # shell's umask, what migrate creates is readable by this user only (0600 / 0700).
-    os.umask(0o077)
-    command = _plain_flags(typer.main.get_command(app))
-    try:
-        # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
-        code = command.main(args=argv, prog_name="migrate", standalone_mode=False)
-    except MigrateError as exc:
-        # --traceback adds the traceback; the line, its hint and the exit code stay.
-        if _TRACEBACK["on"]:
-            _show_traceback()
-        print_error(exc.one_line())
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        print_error("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
-    except KeyboardInterrupt:
-        print_error("interrupted; the next run resumes where this one stopped")
-        sys.exit(130)
-    except Exception as exc:  # a bug: say so in one line, keep the traceback behind a flag
-        if _TRACEBACK["on"]:
-            _show_traceback()
-        problem = _operator_problem(exc)
-        if problem is not None:   # the machine's, not a bug: the operator fixes it (exit 2)
-            print_error(problem)
-            sys.exit(EXIT_USAGE)
-        print_error(f"internal error: {type(exc).__name__}: {exc} (rerun with --traceback "
-                    "and report it)")
-        sys.exit(EXIT_BUG)
-    if code == 130:  # typer turns Ctrl-C into exit code 130 outside standalone mode
-        print_error("interrupted; the next run resumes where this one stopped")
-    sys.exit(code if isinstance(code, int) else 0)
+    """Entry point of the `migrate` script."""
+    run_app(argv)

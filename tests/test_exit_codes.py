@@ -11,8 +11,8 @@ import sqlite3
 
 import pytest
 
-from migrate.cli import _operator_problem
 from migrate.sandbox.runner import start_sandbox
+from migrate.ui.app import operator_problem as _operator_problem
 
 from .conftest import run_migrate
 
