@@ -1,12 +1,13 @@
 """The Graph emulator's change log of directory objects: what `/users/delta` and `/groups/delta`
-replay (graph_delta.py). Section numbers refer to ../shared/reference/graph.md (§2.3).
+replay (graph_delta.py).
 
 Every mutation of a user or of a team's group (control operations, graph_store.py) appends one
 entry with a new sequence number; a delta token remembers the sequence number it was issued at,
 and the next round reports every object with an entry after it. Entries are never rewritten,
 so the changes between two sequence numbers are stable while a round is paged.
 
-Only what the real service tracks is logged (concepts/delta-query-groups.md, group-delta.md):
+Only what the real service tracks is logged (https://learn.microsoft.com/graph/delta-query-groups,
+https://learn.microsoft.com/graph/api/group-delta):
 a group's own properties and its members and owners. Channels, channel membership (private and
 shared channels) and messages are Teams objects, not directory objects: they never appear in
 `/groups/delta`.
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Json = dict[str, Any]
-# "For directory objects, the limit is seven days" (concepts/delta-query-overview.md, "Token
-# duration"); reference §2.3.
+# "For directory objects, the limit is seven days"
+# (https://learn.microsoft.com/graph/delta-query-overview, "Token duration").
 TOKEN_SECONDS = 7 * 86_400
 USERS, GROUPS = "users", "groups"
 
@@ -55,7 +56,7 @@ class DirectoryLog:
         # points into is gone, which Graph answers as syncStateNotFound.
         self.instance = uuid.uuid4().hex[:12]
         # Tokens issued before this sequence number get 410 Gone ("Synchronization reset",
-        # concepts/delta-query-overview.md); moved by the control API.
+        # https://learn.microsoft.com/graph/delta-query-overview); moved by the control API.
         self.reset_before = 0
         self.token_seconds: float = TOKEN_SECONDS
         # kind → ((seq, count), sorted ids): the first round's keyset, rebuilt on a change

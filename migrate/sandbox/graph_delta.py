@@ -1,8 +1,12 @@
-"""`GET /users/delta` and `GET /groups/delta`: change tracking of directory objects (reference
-§2.3, §12). Sources, in microsoftgraph/microsoft-graph-docs-contrib: api-reference/v1.0/api/
-user-delta.md and group-delta.md, concepts/delta-query-overview.md and delta-query-groups.md;
-for the expiry error, the Microsoft 365 Developer blog "Duration of change tracking tokens for
-identity and education resources" (2020-07-03).
+"""`GET /users/delta` and `GET /groups/delta`: change tracking of directory objects.
+
+Sources, quoted below by their file names in microsoftgraph/microsoft-graph-docs-contrib
+(user-delta.md and so on): https://learn.microsoft.com/graph/api/user-delta,
+https://learn.microsoft.com/graph/api/group-delta,
+https://learn.microsoft.com/graph/delta-query-overview and
+https://learn.microsoft.com/graph/delta-query-groups; for the expiry error, the Microsoft 365
+Developer blog "Duration of change tracking tokens for identity and education resources"
+(2020-07-03).
 
 * The first call (no token) returns every object over pages of `@odata.nextLink` (a
   `$skiptoken`), the last page ending in an `@odata.deltaLink` (a `$deltatoken`). Calling the

@@ -1,46 +1,55 @@
 """A local Microsoft Graph v1.0 for the Teams side of `migrate`: real HTTP on 127.0.0.1.
 
-What it emulates (section numbers are those of ../shared/reference/graph.md):
+What it emulates, with the Graph documentation page of each behaviour in parentheses (page
+`api/user-list` is https://learn.microsoft.com/graph/api/user-list, and so on):
 
 * Auth: `Authorization: Bearer <token>` from a fixed set; otherwise 401
-  `InvalidAuthenticationToken` (§1 "Errors"). Every answer has `request-id` and
+  `InvalidAuthenticationToken` (errors). Every answer has `request-id` and
   `client-request-id` headers (the client's value echoed when it sent one).
-* Users (§2.1): `/users` with `$select`, the default property set without it, `$top` 1..999
-  (default 100); `/users/{id | userPrincipalName}`.
-* Teams (§3.1): `/teams` (only id, displayName, description, visibility set, the rest null),
+* Users (api/user-list): `/users` with `$select`, the default property set without it, `$top`
+  1..999 (default 100); `/users/{id | userPrincipalName}`.
+* Teams (api/teams-list, teams-list-all-teams): `/teams` (only id, displayName, description,
+  visibility set, the rest null),
   `/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')` (groups derived from teams),
-  `/teams/{id}` (full team with isArchived), `/teams/{id}/members` (§3.2), channels and
-  `primaryChannel` (§3.3), channel members (§3.4).
-* Evolvable enums (§1): without `Prefer: include-unknown-enum-members` a shared channel's
-  `membershipType` and a system event's `messageType` read `unknownFutureValue`.
-* Messages (§4.1, §4.2): roots (`$top` ≤ 50, default 20, `$expand=replies` with ≤ 1000 replies
-  inline then `replies@odata.nextLink`), one message, replies, one reply; hosted contents
-  metadata (contentBytes null) and `$value` bytes (§5.8).
-* `channels/getAllMessages` (§4.5): roots and replies of every channel of the team, with the
-  `lastModifiedDateTime` gt/ge/lt/le filter.
-* Files (§6): `/shares/{u!…}/driveItem[/content]`, `/drives/{d}/items/{i}[/content]`; content
-  answers 302 to an unauthenticated short-lived `/_download/…` URL that honours `Range` (206).
-* Throttling (§7.1, §7.2) and `$batch` (§7.4), see graph_routes.py; seeded faults (§7.3).
-* Errors (§1): unknown ids → 404 `NotFound` (users `Request_ResourceNotFound`, files
+  `/teams/{id}` (full team with isArchived), `/teams/{id}/members` (api/team-list-members),
+  channels and `primaryChannel` (api/channel-list), channel members (api/channel-list-members).
+* Evolvable enums (api/channel-list-messages, example 2): without `Prefer:
+  include-unknown-enum-members` a shared channel's `membershipType` and a system event's
+  `messageType` read `unknownFutureValue`.
+* Messages (api/channel-list-messages, api/chatmessage-list-replies): roots (`$top` ≤ 50,
+  default 20, `$expand=replies` with ≤ 1000 replies inline then `replies@odata.nextLink`), one
+  message, replies, one reply; hosted contents metadata (contentBytes null) and `$value` bytes
+  (api/chatmessagehostedcontent-get).
+* `channels/getAllMessages` (api/channel-getallmessages): roots and replies of every channel of
+  the team, with the `lastModifiedDateTime` gt/ge/lt/le filter.
+* Files (api/shares-get, api/driveitem-get-content): `/shares/{u!…}/driveItem[/content]`,
+  `/drives/{d}/items/{i}[/content]`; content answers 302 to an unauthenticated short-lived
+  `/_download/…` URL that honours `Range` (206).
+* Throttling (throttling-limits, throttling) and `$batch` (json-batching), see graph_routes.py;
+  seeded faults (errors).
+* Errors (errors): unknown ids → 404 `NotFound` (users `Request_ResourceNotFound`, files
   `itemNotFound`); an unknown path segment → 400 "Resource not found for the segment '…'"
-  (Graph's answer, not quoted in the reference); bad query options → 400 `BadRequest`; a
+  (Graph's own wording for that case); bad query options → 400 `BadRequest`; a
   `$skiptoken` not issued for that same request → 400.
-* Soft deletion (§5.1, §10): a deleted message stays listed with an empty body and
-  `deletedDateTime` set.
+* Soft deletion (resources/chatmessage; reports such as
+  github.com/microsoftgraph/microsoft-graph-docs/issues/7094): a deleted message stays listed
+  with an empty body and `deletedDateTime` set.
 
-What it simplifies (choices where the reference leaves things open are marked so):
+What it simplifies (choices where Graph's documentation leaves things open are marked so):
 
 * Read-only Graph: only GET (plus POST /$batch). Changes come from the control operations
   below (Python methods, or HTTP under /_control/), which stand in for users posting in Teams.
 * Order: roots and replies newest first by createdDateTime (chat messages are documented as
-  "latest first", §10 docs#12646; channel order is undocumented, §4.1); getAllMessages oldest
-  modification first (undocumented, emulator choice). Pages are keyset cursors signed into
+  "latest first", github.com/microsoftgraph/microsoft-graph-docs/issues/12646; channel order is
+  undocumented, api/channel-list-messages); getAllMessages oldest modification first
+  (undocumented, emulator choice). Pages are keyset cursors signed into
   an opaque `$skiptoken`, so new or edited messages never shift or repeat an unchanged one.
 * `GET …/messages/{id}` finds roots only; replies are read under `/replies/{id}`.
 * No `$filter`/`$orderby`/`$search`/`$count` on users, teams or members; message endpoints
-  refuse every option except `$top`/`$expand` as the docs say they are unsupported (§4.1).
-* Directory throttling uses a flat 30 rps instead of resource units (§7.1); files are not
-  throttled (SharePoint limits are separate and not quantified in the reference, §6).
+  refuse every option except `$top`/`$expand` as the docs say they are unsupported
+  (api/channel-list-messages).
+* Directory throttling uses a flat 30 rps instead of resource units (throttling-limits); files
+  are not throttled (SharePoint's limits are separate from Teams' and not quantified here).
 * No channel is shared into another team: `allChannels` = `channels`, `allMembers` = `members`.
 * No delta, chats, incomingChannels, filesFolder, `root:/path:` drive addressing, or
   `/teamwork/deletedTeams`.
@@ -75,7 +84,8 @@ from migrate.sandbox.tenant import SANDBOX_GRAPH_TOKEN, GraphTenant
 
 Json = dict[str, Any]
 
-# Requests per second per app per tenant by route class (reference §7.1), and whether the
+# Requests per second per app per tenant by route class (the Microsoft Teams service limits of
+# https://learn.microsoft.com/graph/throttling-limits), and whether the
 # class is also capped per channel (1 rps) and per team (4 rps). The 4 rps cap is the
 # emulator's reading of "≤4 rps per app on a given team": every request scoped to one team
 # (getAllMessages included) counts against it. All channel-scoped classes share one 1 rps

@@ -1,8 +1,8 @@
 """OData plumbing of the Graph emulator: errors, query options, paging tokens, dates, share ids.
 
-Kept apart from the routes so the rules (and their reference sections) are in one place:
-`$top` limits (reference §0.1, §2.1, §3.4, §4.1), `$select` (§2.1), the getAllMessages
-`lastModifiedDateTime` filter (§4.5), opaque `$skiptoken`s (§1 "Paging"), `u!` sharing tokens (§6).
+Kept apart from the routes so the rules (and their sources) are in one place: `$top` limits,
+`$select`, the getAllMessages `lastModifiedDateTime` filter, opaque `$skiptoken`s
+(https://learn.microsoft.com/graph/paging), `u!` sharing tokens; each rule names its page.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ Json = dict[str, Any]
 
 
 class GraphError(Exception):
-    """A Graph error answer: status, `error.code`, `error.message` (reference §1 "Errors")."""
+    """A Graph error answer: status, `error.code`, `error.message`
+    (https://learn.microsoft.com/graph/errors)."""
 
     def __init__(self, status: int, code: str, message: str,
                  headers: dict[str, str] | None = None, inner: Json | None = None) -> None:
@@ -44,7 +45,8 @@ def error_body(code: str, message: str, request_id: str, client_request_id: str,
                inner: Json | None = None) -> Json:
     inner_error: Json = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
                          "request-id": request_id, "client-request-id": client_request_id}
-    if inner is not None:  # 429 has its own innerError shape (reference §7.2)
+    # 429 has its own innerError shape (https://learn.microsoft.com/graph/throttling)
+    if inner is not None:
         inner_error = {"code": inner.get("code"), "date": inner_error["date"],
                        "message": inner.get("message"), "request-id": request_id,
                        **{k: v for k, v in inner.items() if k not in ("code", "message")}}
@@ -110,7 +112,8 @@ def check_options(query: dict[str, str], allowed: set[str]) -> None:
 
 
 def directory_top(query: dict[str, str], default: int = 100) -> int:
-    """`$top` of directory-style collections: 1..999, default 100 (reference §2.1, §3.2, §3.4)."""
+    """`$top` of directory-style collections: 1..999, default 100
+    (https://learn.microsoft.com/graph/api/user-list, …/channel-list-members)."""
     raw = query.get("$top")
     if raw is None:
         return default
@@ -121,7 +124,9 @@ def directory_top(query: dict[str, str], default: int = 100) -> int:
 
 
 def message_top(query: dict[str, str], default: int = 20, maximum: int = 50) -> int:
-    """`$top` of message collections: at most 50 (reference §0.1, §4.1, §10 powershell#874)."""
+    """`$top` of message collections: at most 50
+    (https://learn.microsoft.com/graph/api/channel-list-messages; a larger value is refused,
+    https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/874)."""
     raw = query.get("$top")
     if raw is None:
         return default
@@ -185,13 +190,14 @@ userPrincipalName userType
 """
 USER_PROPERTIES = frozenset(_USER_PROPERTY_NAMES.split())
 
-# Returned by GET /users without $select (reference §2.1, contrib api/user-list.md).
+# Returned by GET /users without $select (https://learn.microsoft.com/graph/api/user-list).
 USER_DEFAULT_PROPERTIES = ["businessPhones", "displayName", "givenName", "id", "jobTitle", "mail",
                            "mobilePhone", "officeLocation", "preferredLanguage", "surname",
                            "userPrincipalName"]
 
 
-# ---- getAllMessages $filter (reference §4.5) ----------------------------------------------
+# ---- getAllMessages $filter ----------------------------------------------------------------
+# A `lastModifiedDateTime` range (https://learn.microsoft.com/graph/api/channel-getallmessages).
 
 _OPS = {"gt": "GreaterThan", "ge": "GreaterThanOrEqual", "lt": "LessThan",
         "le": "LessThanOrEqual", "eq": "Equal", "ne": "NotEqual"}
@@ -246,8 +252,9 @@ def parse_modified_filter(expr: str) -> tuple[int | None, int | None]:
 class Signer:
     """Opaque, tamper-evident tokens: base64url(JSON) + '.' + truncated HMAC.
 
-    Clients must follow @odata.nextLink verbatim (reference §1); signing makes a fabricated or
-    edited token fail like Graph's "invalid continuation token" instead of silently paging.
+    Clients must follow @odata.nextLink verbatim (https://learn.microsoft.com/graph/paging);
+    signing makes a fabricated or edited token fail like Graph's "invalid continuation token"
+    instead of silently paging.
     The key is derived from the tenant id so that tokens survive an emulator restart.
     """
 
@@ -280,7 +287,8 @@ def _b64d(text: str) -> bytes:
 
 
 def encode_sharing_url(url: str) -> str:
-    """The `u!` share id of a URL (reference §6): base64url of UTF-8, no padding."""
+    """The `u!` share id of a URL: base64url of UTF-8, no padding
+    (https://learn.microsoft.com/graph/api/shares-get)."""
     return "u!" + _b64e(url.encode("utf-8"))
 
 

@@ -1,7 +1,7 @@
 """Graph resources the emulator serves: one function per route, each `(app, call) -> Reply`.
 
 Routing, auth, throttling and $batch are in graph_routes.py; query-option rules in
-graph_odata.py. Section numbers refer to ../shared/reference/graph.md.
+graph_odata.py.
 """
 
 from __future__ import annotations
@@ -34,9 +34,14 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 UNKNOWN_ENUMS = "include-unknown-enum-members"
-EXPAND_REPLIES_MAX = 1000        # replies embedded per root under $expand=replies (§4.1)
-DOWNLOAD_URL_SECONDS = 600       # "short-lived pre-authenticated URL (valid minutes)" (§6)
-# team properties that GET /teams returns as null (§3.1: only four are populated)
+# replies embedded per root under $expand=replies, at most
+# (https://learn.microsoft.com/graph/api/channel-list-messages)
+EXPAND_REPLIES_MAX = 1000
+# `…/content` redirects to a short-lived pre-authenticated URL, valid minutes
+# (https://learn.microsoft.com/graph/api/driveitem-get-content)
+DOWNLOAD_URL_SECONDS = 600
+# team properties that GET /teams returns as null: it populates only id, displayName, description
+# and visibility (https://learn.microsoft.com/graph/api/teams-list)
 TEAM_LIST_NULLS = ("internalId", "classification", "specialization", "webUrl", "isArchived",
                    "tenantId", "createdDateTime", "memberSettings", "guestSettings",
                    "messagingSettings", "funSettings", "summary")
@@ -154,7 +159,10 @@ def _message_of(ch: ChannelState, call: Call) -> Json:
     return _root(ch, call.params["message"])
 
 
-# ---- evolvable enums (§1) --------------------------------------------------------------------
+# ---- evolvable enums -------------------------------------------------------------------------
+# Values added to an enum after it shipped (systemEventMessage, a channel's `shared`) read as
+# unknownFutureValue unless the request sends `Prefer: include-unknown-enum-members`
+# (https://learn.microsoft.com/graph/api/channel-list-messages).
 
 def _message_out(msg: Json, prefer: bool) -> Json:
     if not prefer and msg["messageType"] == "systemEventMessage":
@@ -213,8 +221,9 @@ def list_groups(app: GraphEmulator, call: Call) -> Reply:
     with app.store.lock:
         groups = [app.store.group_json(t) for t in app.store.teams]
         if flt is not None:
-            # Older teams' groups may lack "Team" here and so escape the filter (§3.1, §12;
-            # known issue 13633); GET /teams lists them.
+            # Older teams' groups may lack "Team" here and so escape the filter (Graph known
+            # issue 13633); GET /teams lists them
+            # (https://learn.microsoft.com/graph/api/teams-list).
             groups = [g for g in groups if "Team" in (g["resourceProvisioningOptions"] or [])]
         page, link = _offset_page(app, call, groups, top)
     return _collection(call, "groups", [apply_select(g, select) for g in page], link)
@@ -278,7 +287,7 @@ def list_channel_members(app: GraphEmulator, call: Call) -> Reply:
                        [apply_select(m, select) for m in page], link)
 
 
-# ---- messages (§4) -----------------------------------------------------------------------------
+# ---- messages ----------------------------------------------------------------------------------
 
 def _thread_cursor(app: GraphEmulator, call: Call) -> tuple[int, str] | None:
     cursor = _cursor(app, call)
@@ -348,7 +357,8 @@ def list_replies(app: GraphEmulator, call: Call) -> Reply:
 
 
 def get_all_messages(app: GraphEmulator, call: Call) -> Reply:
-    # `model` (a custom option, ignored since 2025-08-25, §4.5) is not a system option.
+    # `model` (a custom option, ignored since 2025-08-25:
+    # https://learn.microsoft.com/graph/teams-licenses) is not a system option.
     check_options(call.query, {"$top", "$filter", "$skiptoken"})
     # The docs give no maximum for this $top; the emulator assumes the 50 of the other
     # message endpoints.
@@ -371,7 +381,8 @@ def list_hosted_contents(app: GraphEmulator, call: Call) -> Reply:
     with app.store.lock:
         msg = _message_of(_channel(app, call), call)
         hosted = list(app.store.hosted_by_message.get(msg["id"], []))
-    # The metadata answer carries neither bytes nor type (§5.8).
+    # The metadata answer carries neither bytes nor type
+    # (https://learn.microsoft.com/graph/api/chatmessagehostedcontent-get).
     items = [{"id": h.id, "contentBytes": None, "contentType": None} for h in hosted]
     return _collection(call, "chatMessageHostedContents", items, None)
 
@@ -389,7 +400,7 @@ def get_hosted_content(app: GraphEmulator, call: Call) -> Reply:
                    {"id": hosted.id, "contentBytes": None, "contentType": None})
 
 
-# ---- files (§6) ------------------------------------------------------------------------------
+# ---- files ------------------------------------------------------------------------------------
 
 def _drive_item_json(app: GraphEmulator, call: Call, item: DriveItem) -> Json:
     return {
@@ -433,5 +444,6 @@ def get_drive_item(app: GraphEmulator, call: Call) -> Reply:
 def get_drive_item_content(app: GraphEmulator, call: Call) -> Reply:
     check_options(call.query, set())
     item = _shared_item(app, call) if "share" in call.params else _drive_item(app, call)
-    # 302 to a pre-authenticated URL; the client fetches it without Authorization (§6).
+    # 302 to a pre-authenticated URL; the client fetches it without Authorization
+    # (https://learn.microsoft.com/graph/api/driveitem-get-content).
     return Reply(302, raw=b"", headers={"Location": _download_url(app, call, item)})

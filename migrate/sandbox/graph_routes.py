@@ -1,8 +1,8 @@
 """HTTP side of the Graph emulator: routing, auth, throttling, faults, $batch, downloads, control.
 
 Every Graph call — received over HTTP or as an item of a $batch — goes through `execute`,
-so inner batch requests are throttled and counted exactly like direct ones (reference §7.4).
-Section numbers refer to ../shared/reference/graph.md.
+so inner batch requests are throttled and counted exactly like direct ones: Graph throttles each
+request of a batch individually (https://learn.microsoft.com/graph/json-batching).
 """
 
 from __future__ import annotations
@@ -29,14 +29,15 @@ if TYPE_CHECKING:
 
 Json = dict[str, Any]
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
-BATCH_MAX = 20  # §7.4
+BATCH_MAX = 20  # requests per $batch at most (https://learn.microsoft.com/graph/json-batching)
 
 _T, _C, _M = "teams/{team}", "channels/{channel}", "messages/{message}"
 # (path pattern, route name, throttle class of graph_emulator.LIMITS or None, handler)
 ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
     (p.split("/"), name, cls, fn) for p, name, cls, fn in [
         ("users", "users", "users", res.list_users),
-        # before users/{user}: delta is a function, not a user id (§2.3)
+        # before users/{user}: delta is a function, not a user id
+        # (https://learn.microsoft.com/graph/api/user-delta)
         ("users/delta", "usersDelta", "users", delta.users_delta),
         ("users/{user}", "user", "users", res.get_user),
         ("groups", "groups", "teams", res.list_groups),
@@ -45,13 +46,16 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
         (_T, "team", "team", res.get_team),
         (f"{_T}/members", "teamMembers", "members", res.list_team_members),
         (f"{_T}/channels", "channels", "channels", res.list_channels),
-        # no channel is shared into a team here, so allChannels = channels (§3.3)
+        # allChannels adds the channels shared into a team; none is here, so allChannels =
+        # channels (https://learn.microsoft.com/graph/api/channel-list)
         (f"{_T}/allChannels", "allChannels", "channels", res.list_channels),
         (f"{_T}/channels/getAllMessages", "getAllMessages", "getAllMessages", res.get_all_messages),
         (f"{_T}/primaryChannel", "primaryChannel", "channel", res.get_channel),
         (f"{_T}/{_C}", "channel", "channel", res.get_channel),
         (f"{_T}/{_C}/members", "channelMembers", "channelMembers", res.list_channel_members),
-        # no team is a member of a shared channel here, so allMembers = members (§3.4)
+        # allMembers adds the members of teams a shared channel is shared with; no channel is
+        # shared here, so allMembers = members
+        # (https://learn.microsoft.com/graph/api/channel-list-members)
         (f"{_T}/{_C}/allMembers", "channelAllMembers", "channelMembers", res.list_channel_members),
         (f"{_T}/{_C}/messages", "messages", "messages", res.list_messages),
         (f"{_T}/{_C}/{_M}", "message", "messages", res.get_message),
@@ -71,14 +75,16 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
 ]
 
 
-# Application permissions that open each route: any one of them (reference §8.3, least
-# privileged first). An emulator built with `permissions=` answers 403 where none is granted.
+# Application permissions that open each route: any one of them, least privileged first (as in
+# the permissions table of each route's page under https://learn.microsoft.com/graph/api/).
+# An emulator built with `permissions=` answers 403 where none is granted.
 _FILES = ("Files.Read.All", "Files.ReadWrite.All", "Sites.Read.All", "Sites.ReadWrite.All")
 _MESSAGES = ("ChannelMessage.Read.All",)
 ROUTE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "users": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
     "user": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
-    # delta needs what reading the collection needs (user-delta.md, group-delta-permissions.md)
+    # delta needs what reading the collection needs (the permissions of
+    # https://learn.microsoft.com/graph/api/user-delta and …/group-delta)
     "usersDelta": ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All"),
     "groups": ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"),
     "groupsDelta": ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"),
@@ -94,7 +100,8 @@ ROUTE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "getAllMessages": _MESSAGES,
     "messages": _MESSAGES, "message": _MESSAGES, "replies": _MESSAGES, "reply": _MESSAGES,
     "hostedContents": _MESSAGES, "hostedContent": _MESSAGES, "hostedContentValue": _MESSAGES,
-    # /shares is documented with Files.ReadWrite.All as least privileged (§6, §8.3)
+    # /shares is documented with Files.ReadWrite.All as least privileged
+    # (https://learn.microsoft.com/graph/api/shares-get)
     "shareDriveItem": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
     "shareContent": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
     "driveItem": _FILES, "driveItemContent": _FILES,
@@ -174,7 +181,8 @@ def execute(app: GraphEmulator, call: Call) -> Reply:
 
 
 def throttled_reply(call: Call, retry_after: str | None) -> Reply:
-    """429 with the body of reference §7.2; `retry_after` None for the header-less variant."""
+    """429 with the body Graph documents (https://learn.microsoft.com/graph/throttling);
+    `retry_after` None for the header-less variant."""
     inner = {"code": "429", "message": "Please retry after", "status": "429"}
     body = error_body("TooManyRequests", "Please retry again later.", call.request_id,
                       call.client_request_id, inner)
@@ -191,7 +199,7 @@ def make_call(app: GraphEmulator, method: str, target: str, headers: dict[str, s
                 request_id, client_request_id)
 
 
-# ---- $batch (§7.4) -------------------------------------------------------------------------
+# ---- $batch (https://learn.microsoft.com/graph/json-batching) ------------------------------
 
 def run_batch(app: GraphEmulator, payload: Any, client_request_id: str) -> Json:
     requests = payload.get("requests") if isinstance(payload, dict) else None
@@ -277,7 +285,8 @@ class GraphHandler(JsonHandler):
             self.send_json(404, {"error": {"code": "NotFound", "message": f"No such path {path}"}})
 
     def _graph_like(self, path: str, serve: Any) -> None:
-        """Count, draw a fault (before any routing, §7.3) and serve."""
+        """Count, draw a fault (before any routing: a 500, 503 or 504 can answer any Graph request,
+        https://learn.microsoft.com/graph/errors) and serve."""
         app = self.app
         app.count("requests")
         self._drop_answer = False
@@ -298,7 +307,9 @@ class GraphHandler(JsonHandler):
 
     def _fault_reply(self, fault: str) -> Reply:
         call = Call(self.command, "", [], {}, {}, "", self._request_id, self._client_request_id)
-        if fault == "429_no_retry_after":  # older Teams reports (§10 docs#13054)
+        # Older reports of Teams APIs answering 429 without Retry-After:
+        # https://github.com/microsoftgraph/microsoft-graph-docs/issues/13054
+        if fault == "429_no_retry_after":
             self.app.count_status(429)
             return throttled_reply(call, None)
         status, code, message = {
@@ -431,7 +442,7 @@ class GraphHandler(JsonHandler):
             return self.send_json(400, {"error": {"code": "BadRequest", "message": str(exc)}})
 
     def _directory_control(self, parts: list[str], method: str, data: Any) -> tuple[int, Any] | None:
-        """Changes to users, teams and team membership, which the delta routes report (§2.3):
+        """Changes to users, teams and team membership, which the delta routes report:
         POST /_control/users {"user"}, PATCH|DELETE /_control/users/{id}, POST /_control/teams
         {"team", "members"?, "channels"?: [{"channel", "members"?}]}, PATCH /_control/teams/{id},
         DELETE /_control/members/{teamId}[/{channelId}]/{userId}, POST /_control/delta

@@ -132,7 +132,8 @@ class GraphStore:
                "visibleHistoryStartDateTime": ALL_HISTORY, "userId": None, "email": None,
                "tenantId": self.tenant_id, **member}
         if not out.get("id"):
-            # Opaque like Graph's membership ids, which clients must not parse (reference §3.2).
+            # Opaque like Graph's membership ids, which clients must not parse
+            # (https://learn.microsoft.com/graph/api/resources/conversationmember).
             raw = f"0#{team_id}#{channel_id or ''}#{out.get('userId') or uuid.uuid4()}"
             out["id"] = base64.b64encode(raw.encode()).decode()
         return out
@@ -148,7 +149,8 @@ class GraphStore:
         }
         msg["channelIdentity"] = {"teamId": team_id, "channelId": channel_id}
         if msg["createdDateTime"] is None:
-            # Message ids are creation instants in epoch ms in every observed payload (§5.1).
+            # Message ids are creation instants in epoch ms in every observed payload (not a
+            # contract: https://learn.microsoft.com/graph/api/resources/chatmessage).
             if not str(msg.get("id", "")).isdigit():
                 raise ValueError(f"message {msg.get('id')!r} has no createdDateTime")
             msg["createdDateTime"] = iso_from_millis(int(msg["id"]))
@@ -193,7 +195,8 @@ class GraphStore:
         return team.channels[0] if team.channels else None
 
     def channel_members(self, ch: ChannelState) -> list[Json]:
-        """A standard channel without its own list has the team's members (reference §3.4)."""
+        """A standard channel without its own list has the team's members: a standard channel's
+        membership is the team's (https://learn.microsoft.com/graph/api/channel-list-members)."""
         if ch.members or ch.channel.get("membershipType") != "standard":
             return ch.members
         return self.teams_by_id[ch.team_id].members
@@ -202,7 +205,8 @@ class GraphStore:
         return self.users_by_id.get(key) or self.users_by_upn.get(key.lower())
 
     def group_json(self, state: TeamState) -> Json:
-        """The Microsoft 365 group behind a team (team id == group id, reference §3.1)."""
+        """The Microsoft 365 group behind a team; a team's id is its group's id
+        (https://learn.microsoft.com/graph/teams-list-all-teams)."""
         team = state.team
         nickname = re.sub(r"[^A-Za-z0-9]", "", team.get("displayName") or "") or team["id"][:8]
         return {"id": team["id"], "displayName": team.get("displayName"),
@@ -280,7 +284,8 @@ class GraphStore:
                 raise ValueError(f"cannot change {', '.join(sorted(fixed))}")
             now = self._now_ms()
             new = {**old, **changes, "lastModifiedDateTime": iso_from_millis(now), "etag": str(now)}
-            # Reactions alone change lastModified/etag but not lastEdited (reference §5.6).
+            # Reactions alone change lastModified/etag but not lastEdited
+            # (https://learn.microsoft.com/graph/api/resources/chatmessagereaction).
             if "body" in changes and changes["body"] != old.get("body"):
                 new["lastEditedDateTime"] = new["lastModifiedDateTime"]
             return self._replace(team, ch, old, new)
@@ -291,7 +296,9 @@ class GraphStore:
             old = self._require_message(ch, message_id)
             now = self._now_ms()
             stamp = iso_from_millis(now)
-            # Teams soft-deletes: still listed, body emptied (reference §5.1, §10).
+            # Teams soft-deletes: a deleted message stays listed with its body emptied
+            # (https://learn.microsoft.com/graph/api/resources/chatmessage;
+            # https://github.com/microsoftgraph/microsoft-graph-docs/issues/7094).
             body = {**(old.get("body") or {"contentType": "text"}), "content": ""}
             new = {**old, "deletedDateTime": stamp, "lastModifiedDateTime": stamp,
                    "etag": str(now), "body": body}
@@ -392,7 +399,8 @@ class GraphStore:
 
     def delete_user(self, user_id: str) -> Json:
         """Delete a user: restorable for 30 days, which delta reports as
-        `"@removed": {"reason": "changed"}` (concepts/delta-query-overview.md)."""
+        `"@removed": {"reason": "changed"}`
+        (https://learn.microsoft.com/graph/delta-query-overview)."""
         with self.lock:
             old = self.users_by_id.get(user_id)
             if old is None:

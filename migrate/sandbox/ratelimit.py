@@ -1,8 +1,9 @@
 """Server-side rate limiting for the emulators: token buckets keyed by any hashable scope.
 
 The emulators answer 429 when a bucket is empty, with a Retry-After telling exactly when one
-token will be available again (a decimal when the rate scale makes it fractional, as DESIGN §5
-allows). Rates are per second and already multiplied by the rate scale.
+token will be available again (a decimal when the rate scale makes it fractional: the project's
+clients read Retry-After as integer or decimal seconds, or as an HTTP date). Rates are per
+second and already multiplied by the rate scale.
 """
 
 from __future__ import annotations

@@ -1,36 +1,42 @@
 """A local emulator of the Slack Web API, for tests, `migrate demo` and benchmarks.
 
-What it emulates (sections of ../shared/reference/slack.md):
+What it emulates (the Slack pages named in parentheses are
+https://docs.slack.dev/reference/methods/<method name>, unless given in full):
 - the methods the importer uses — auth.test, team.info, users.list/info/lookupByEmail,
   conversations.list/create/info/invite/join/setTopic/setPurpose/archive/members/history/
   replies, chat.postMessage/update/delete, files.getUploadURLExternal + the upload POST +
   files.completeUploadExternal, reactions.add, pins.add, bookmarks.add — with their arguments
   as slack_sdk sends them (form, JSON or multipart bodies; POST or GET), their error codes
-  (§2.6, §4, §5, §6.1; per method in the tables of slack_methods.py / slack_messages.py,
+  (from each method's page; per method in the tables of slack_methods.py / slack_messages.py,
   checked against ../shared/contracts/slack-web-methods.json; a missing required argument
   answers invalid_arguments with response_metadata.messages) and answer shapes;
 - auth (Bearer header or `token` field: not_authed, invalid_auth) and bot scopes
   (missing_scope with `needed`/`provided`; a method passes with any one of its scopes);
-- rate limits (§1.1–§1.4, §1.7): a token bucket per method per workspace at its tier (Tier 1
-  1/min, 2 20/min, 3 50/min, 4 100/min, auth.test 600/min); chat.postMessage 1/s per channel
+- rate limits (https://docs.slack.dev/apis/web-api/rate-limits): a token bucket per method per
+  workspace at its tier (Tier 1 1/min, 2 20/min, 3 50/min, 4 100/min, auth.test 600/min);
+  chat.postMessage 1/s per channel
   plus a workspace cap (`post_cap_per_minute`, "several hundred per minute" is all Slack says);
   files.completeUploadExternal shares count against the same posting buckets. Everything is
   multiplied by `rate_scale`. A refused call gets HTTP 429 + Retry-After + `ratelimited`.
-  Burst allowances are unpublished (§1.1): each bucket holds one second's worth of tokens
+  Burst allowances are unpublished: each bucket holds one second's worth of tokens
   (at least one);
-- channel rules: names (§4.1), archived names stay taken, bots removed on archive (§4.5),
-  private channels invisible unless the bot is a member, all-or-nothing invites (§4.3);
+- channel rules: names (conversations.create), archived names stay taken, bots removed on
+  archive (reported in github.com/elastic/connectors/issues/1972), private channels invisible
+  unless the bot is a member, all-or-nothing invites (conversations.invite);
 - messages: ts strictly increasing per channel ("%d.%06d"), threads with reply_count/
-  latest_reply on roots, broadcasts, metadata returned only with include_all_metadata (§2.5),
-  text over 40,000 chars truncated (§2.2), msg_too_long for chat.update over 4,000;
+  latest_reply on roots, broadcasts, metadata returned only with include_all_metadata
+  (conversations.history), text over 40,000 chars truncated (chat.postMessage), msg_too_long
+  for chat.update over 4,000 (chat.update);
 - seeded faults (faults.py): http_500 (JSON internal_error or an HTML page), reset (no answer,
-  nothing done) and drop_after_processing (done and stored, then no answer — §9 #1).
+  nothing done) and drop_after_processing (done and stored, then no answer: Slack has no
+  idempotency key, so such a post is in doubt — github.com/slackapi/slack-api-specs/issues/10).
 
 What it simplifies: one workspace and one app; no DMs/MPIMs, Enterprise Grid, user tokens or
 Events API; messages are never rendered (no mrkdwn parsing, no auto-generated rich_text
 blocks, no unfurls — the unfurl/parse flags are only recorded for state()); file processing is
-synchronous; the 2025 history limits for distributed non-Marketplace apps (§1.5) are not
-applied (internal apps keep Tier 3, DESIGN §4.5). Assumptions where Slack is silent are
+synchronous; the 2025 history limits for distributed non-Marketplace apps
+(conversations.history) are not applied (internal customer-built apps keep Tier 3, and the
+project's Slack app is an internal one). Assumptions where Slack is silent are
 commented where they are made.
 """
 
@@ -216,7 +222,8 @@ class SlackEmulator:
 
     def _retry_after(self, wait: float) -> str:
         # Real Slack sends whole seconds, and slack_sdk's RateLimitErrorRetryHandler int()s
-        # the header; decimals only when a rate scale makes waits short (DESIGN §5).
+        # the header; decimals only when a rate scale makes waits short (the project's clients
+        # read Retry-After as integer or decimal seconds, or as an HTTP date).
         return str(max(1, math.ceil(wait))) if self.rate_scale <= 1 else format_retry_after(wait)
 
     def _limits(self, spec: MethodSpec, args: Json) -> list[tuple[Any, float, float]]:
@@ -235,7 +242,8 @@ class SlackEmulator:
             found = self.store.find(raw)
             channels = [found.id if found else raw]
         elif spec.name == "files.completeUploadExternal":
-            channels = slack_messages.share_targets(self.store, args)  # §1.7: shares are posts
+            # sharing an upload posts a message, so it spends the posting budget
+            channels = slack_messages.share_targets(self.store, args)
         else:
             channels = []
         for cid in channels:

@@ -1,7 +1,7 @@
 """Slack Web API methods of the emulator that write messages: chat.*, reactions, pins,
 bookmarks and the external file upload flow (files.getUploadURLExternal → POST the bytes →
-files.completeUploadExternal). Reference sections cited are those of
-../shared/reference/slack.md.
+files.completeUploadExternal). Slack's method pages are at
+https://docs.slack.dev/reference/methods/<method name>.
 """
 
 from __future__ import annotations
@@ -34,10 +34,16 @@ from migrate.sandbox.slack_state import (
 METHODS: dict[str, MethodSpec] = {}
 method = registrar(METHODS)
 
-TEXT_TRUNCATE = 40_000  # chat.postMessage silently truncates above this (reference §2.2)
-UPDATE_MAX = 4_000  # chat.update answers msg_too_long above this (reference §2.2)
-MAX_BLOCKS = 50  # reference §2.3
-MAX_FILE_BYTES = 1 << 30  # 1 GB (reference §6.2, SECONDARY)
+# chat.postMessage silently truncates text above this
+# (https://docs.slack.dev/reference/methods/chat.postMessage)
+TEXT_TRUNCATE = 40_000
+# chat.update answers msg_too_long above this (https://docs.slack.dev/reference/methods/chat.update)
+UPDATE_MAX = 4_000
+# blocks per message (https://docs.slack.dev/reference/block-kit/blocks)
+MAX_BLOCKS = 50
+# 1 GB: Slack's file size limit as third parties state it (no Slack page found says so)
+# (https://github.com/looker-open-source/actions/pull/668)
+MAX_FILE_BYTES = 1 << 30
 _CHAT = ("chat:write",)
 # Options recorded for state() so tests can check what the importer asked for (no unfurls…).
 _KEPT_OPTIONS = ("unfurl_links", "unfurl_media", "mrkdwn", "parse", "link_names", "reply_broadcast")
@@ -47,7 +53,8 @@ _KEPT_OPTIONS = ("unfurl_links", "unfurl_media", "mrkdwn", "parse", "link_names"
 
 
 def postable(ctx: Ctx, channel_arg: str | None) -> Channel:
-    """The channel a bot may post into, or the error Slack gives (reference §2.6)."""
+    """The channel a bot may post into, or the error Slack gives (the error table of
+    https://docs.slack.dev/reference/methods/chat.postMessage)."""
     store = ctx.store
     channel = store.visible(channel_arg)  # private and not a member → channel_not_found
     if channel.archived:
@@ -71,12 +78,14 @@ def _blocks(args: Json) -> list | None:
 
 
 def _metadata(args: Json, allow_clear: bool) -> Json | None:
-    """`metadata` as a JSON string or object {event_type, event_payload} (reference §2.5)."""
+    """`metadata` as a JSON string or object {event_type, event_payload}
+    (https://docs.slack.dev/messaging/message-metadata)."""
     if args.get("metadata") in (None, ""):
         return None
     value = arg_json(args, "metadata", "invalid_metadata_format")
     if value == {} and allow_clear:
-        return {}  # chat.update: {} clears the metadata (reference §2.5)
+        # chat.update: {} clears the metadata (https://docs.slack.dev/reference/methods/chat.update)
+        return {}
     if (
         not isinstance(value, dict)
         or not isinstance(value.get("event_type"), str)
@@ -100,8 +109,9 @@ def _thread_parent(store: Store, channel: Channel, thread_ts: str | None) -> Msg
 
 
 def _author(ctx: Ctx, args: Json, data: Json, msg_extra: Json) -> None:
-    """username/icon overrides need chat:write.customize (reference §2.4); without it they are
-    ignored (assumed; Slack does not list an error for it)."""
+    """username/icon overrides need chat:write.customize
+    (https://docs.slack.dev/reference/methods/chat.postMessage); without it they are ignored
+    (assumed; Slack does not list an error for it)."""
     if "chat:write.customize" not in ctx.scopes:
         return
     username = arg_str(args, "username")
@@ -109,7 +119,8 @@ def _author(ctx: Ctx, args: Json, data: Json, msg_extra: Json) -> None:
     icon_url = arg_str(args, "icon_url")
     if username:
         data["username"] = username
-    if icon_emoji:  # emoji wins over URL (reference §2.1)
+    # emoji wins over URL (https://docs.slack.dev/reference/methods/chat.postMessage)
+    if icon_emoji:
         data["icons"] = {"emoji": icon_emoji}
     elif icon_url:
         data["icons"] = {"image_48": icon_url}
@@ -173,7 +184,9 @@ def _own_message(ctx: Ctx, args: Json, not_owned: str) -> tuple[Channel, Msg]:
     store = ctx.store
     channel = store.visible(arg_str(args, "channel"))
     msg = store.message(channel, arg_str(args, "ts"))
-    if not store.owned(msg):  # bots edit/delete only what their app posted (reference §2.8)
+    # bots edit/delete only what their app posted
+    # (https://docs.slack.dev/reference/methods/chat.update)
+    if not store.owned(msg):
         raise SlackError(not_owned)
     return channel, msg
 
@@ -264,7 +277,8 @@ def reactions_add(ctx: Ctx, args: Json) -> Json:
     if entry is None:
         entry = {"name": name, "users": [], "count": 0}
         reactions.append(entry)
-    if store.bot_user in entry["users"]:  # a token reacts only as itself (reference §4.8)
+    # a token reacts only as itself (https://docs.slack.dev/reference/methods/reactions.add)
+    if store.bot_user in entry["users"]:
         raise SlackError("already_reacted")
     entry["users"].append(store.bot_user)
     entry["count"] += 1
@@ -287,7 +301,8 @@ def pins_add(ctx: Ctx, args: Json) -> Json:
         raise SlackError("already_pinned")
     channel.pins.append(msg.key)
     msg.data["pinned_to"] = [channel.id]
-    # Slack announces pins in the channel (pinned_item subtype, reference §7.2; assumed for API).
+    # Slack announces pins in the channel (the pinned_item subtype of Slack's exports,
+    # https://slack.com/help/articles/220556107; assumed for the API).
     store.system_message(channel, "pinned_item", f"<@{store.bot_user}> pinned a message to this channel.",
                          item_type="C")
     return {}
@@ -300,7 +315,8 @@ def bookmarks_add(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     channel = store.visible(arg_str(args, "channel_id"))
     title = require(args, "title")
-    if require(args, "type") != "link":  # the only type an app can add (reference §4.8)
+    # the only type an app can add (https://docs.slack.dev/reference/methods/bookmarks.add)
+    if require(args, "type") != "link":
         raise SlackError("invalid_bookmark_type")
     link = arg_str(args, "link") or ""
     if not re.match(r"https?://\S", link):
@@ -333,7 +349,9 @@ def files_get_upload_url_external(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     filename = arg_str(args, "filename")
     length = arg_int(args, "length")
-    if not filename or length is None or length <= 0:  # length 0 ⇒ missing_argument (§6.1)
+    # length 0 ⇒ missing_argument
+    # (https://docs.slack.dev/reference/methods/files.getUploadURLExternal)
+    if not filename or length is None or length <= 0:
         raise SlackError("missing_argument")
     if length > MAX_FILE_BYTES:
         raise SlackError("file_upload_size_restricted")
@@ -357,7 +375,8 @@ def files_get_upload_url_external(ctx: Ctx, args: Json) -> Json:
         data["alt_txt"] = alt_txt
     store.files[fid] = FileRec(data, length)
     store.uploads[token] = fid
-    # Real upload URLs are on files.slack.com/upload/v1/… (reference §6.1); ours on the emulator.
+    # Real upload URLs are on files.slack.com/upload/v1/…
+    # (https://docs.slack.dev/reference/methods/files.getUploadURLExternal); ours on the emulator.
     return {"upload_url": f"{ctx.origin}/upload/v1/{token}", "file_id": fid}
 
 
@@ -383,7 +402,9 @@ def _complete_targets(ctx: Ctx, args: Json) -> list[Channel]:
         raise SlackError("channels_limit_exceeded")
     names = [channel_id] if channel_id else channels
     if arg_str(args, "thread_ts") and len(names) > 1:
-        raise SlackError("invalid_arguments")  # thread_ts needs a single channel (§6.1)
+        # thread_ts needs a single channel
+        # (https://docs.slack.dev/reference/methods/files.completeUploadExternal)
+        raise SlackError("invalid_arguments")
     targets = []
     for name in names:
         channel = ctx.store.visible(name)

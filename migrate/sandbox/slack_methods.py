@@ -2,8 +2,8 @@
 
 Each method is registered with its tier, bot scopes and the error codes it can answer; the
 contract test checks those against ../shared/contracts/slack-web-methods.json. Message, file,
-reaction, pin and bookmark methods are in slack_messages.py. Reference sections cited are
-those of ../shared/reference/slack.md.
+reaction, pin and bookmark methods are in slack_messages.py. Slack's method pages are at
+https://docs.slack.dev/reference/methods/<method name>.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ GENERIC_ERRORS = frozenset({
 
 # Methods implemented here that the contract file does not cover (it lists 29 others).
 NON_CONTRACT_METHODS = {
-    # Reference §1.3: Special tier, "hundreds per minute", JAVA plans 600/min; no scope.
+    # Special tier ("hundreds per minute"; Slack's Java SDK plans 600/min in
+    # MethodsRateLimits.java), no scope (https://docs.slack.dev/reference/methods/auth.test).
     "auth.test": "reference §1.3",
-    # Not in the contract file or reference; Tier 3 and scope team:read as docs.slack.dev
+    # Not in the contract file; Tier 3 and scope team:read as docs.slack.dev
     # documents team.info (assumed from memory of the method page).
     "team.info": "assumed: Tier 3, team:read",
     # Not in the contract file (added for syncs that follow Teams renames): Tier 2, bot scopes
@@ -91,7 +92,8 @@ def team_info(ctx: Ctx, args: Json) -> Json:
 
 
 def _user_view(ctx: Ctx, user: Json) -> Json:
-    # profile.email needs users:read.email besides users:read (reference §5.2).
+    # profile.email needs users:read.email besides users:read
+    # (https://docs.slack.dev/reference/methods/users.list).
     if "users:read.email" in ctx.scopes or "email" not in user.get("profile", {}):
         return user
     return dict(user, profile={k: v for k, v in user["profile"].items() if k != "email"})
@@ -99,8 +101,9 @@ def _user_view(ctx: Ctx, user: Json) -> Json:
 
 @method("users.list", tier="Tier 2", scopes=("users:read",), errors=("invalid_cursor",))
 def users_list(ctx: Ctx, args: Json) -> Json:
-    # Returns deleted and bot users too (reference §5.2). Without `limit` real Slack tries to
-    # return everyone (large teams get limit_required); a sandbox workspace is small enough.
+    # Returns deleted and bot users too (https://docs.slack.dev/reference/methods/users.list).
+    # Without `limit` real Slack tries to return everyone (large teams get limit_required); a
+    # sandbox workspace is small enough.
     users = list(ctx.store.users.values())
     start = decode_cursor(arg_str(args, "cursor"), "offset") or 0
     limit = page_limit(args, len(users) or 1, 1000, None)
@@ -114,8 +117,9 @@ def users_list(ctx: Ctx, args: Json) -> Json:
         errors=("users_not_found",),
         required=('email',))
 def users_lookup_by_email(ctx: Ctx, args: Json) -> Json:
-    # Deactivated users are returned (with deleted: true): reference §5.1 leaves it unconfirmed,
-    # and the importer must check `deleted` either way.
+    # Deactivated users are returned (with deleted: true): Slack's page does not say whether
+    # they are (https://docs.slack.dev/reference/methods/users.lookupByEmail), and the importer must
+    # check `deleted` either way.
     uid = ctx.store.by_email.get(require(args, "email").strip().lower())
     if uid is None:
         raise SlackError("users_not_found")
@@ -150,7 +154,8 @@ def conversations_list(ctx: Ctx, args: Json) -> Json:
         c for c in store.channels.values()
         if ("private_channel" if c.private else "public_channel") in types
         and not (exclude_archived and c.archived)
-        # Private channels are listed only where the bot is a member (reference §4.7).
+        # Private channels are listed only where the bot is a member
+        # (https://docs.slack.dev/reference/methods/conversations.list).
         and not (c.private and not store.is_member(c))
     ]  # no DMs or group DMs exist in the sandbox, so im/mpim add nothing
     start = decode_cursor(arg_str(args, "cursor"), "offset") or 0
@@ -164,13 +169,16 @@ _NAME_OK = re.compile(r"[\w-]+")
 
 
 def _check_name(name: str) -> None:
-    """Channel name rules of reference §4.1 (error precedence is our choice)."""
+    """Slack's channel name rules: 1–80 characters, lowercase letters, digits, hyphens and
+    underscores (https://docs.slack.dev/reference/methods/conversations.create); the error
+    precedence is our choice."""
     if not name:
         raise SlackError("invalid_name_required")
     if len(name) > 80:
         raise SlackError("invalid_name_maxlength")
     # \w admits digits, '_' and letters of any script; Latin letters must be lowercase.
-    # Non-Latin letters are accepted as one project measured (reference §4.1, SECONDARY).
+    # Non-Latin letters are accepted, as one project measured (a third-party report, not a
+    # Slack statement).
     if not _NAME_OK.fullmatch(name) or name != name.lower():
         raise SlackError("invalid_name_specials")
     if not name.strip("-_"):
@@ -184,7 +192,8 @@ def conversations_create(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     name = arg_str(args, "name") or ""
     _check_name(name)
-    # Archived channels keep their name (reference §4.1), and by_name keeps them.
+    # Archived channels keep their name (reported by other importers' issue threads, not in
+    # Slack's docs), and by_name keeps them.
     if name in store.by_name:
         raise SlackError("name_taken")
     now = int(time.time())
@@ -192,7 +201,8 @@ def conversations_create(ctx: Ctx, args: Json) -> Json:
     data = {"id": store.new_id("C"), "name": name, "is_private": arg_bool(args, "is_private"),
             "is_archived": False, "is_general": False, "created": now, "creator": store.bot_user,
             "topic": dict(empty), "purpose": dict(empty)}
-    channel = Channel(data, [store.bot_user])  # the creating bot is a member (reference §4.2)
+    # the creating bot is a member (https://docs.slack.dev/reference/methods/conversations.create)
+    channel = Channel(data, [store.bot_user])
     store.add_channel(channel)
     return {"channel": _render(ctx, channel)}
 
@@ -251,7 +261,8 @@ def _invite_error(ctx: Ctx, channel: Channel, uid: str) -> str | None:
         return "already_in_channel"
     if user.get("is_restricted") or user.get("is_ultra_restricted"):
         # Only workspace admins add guests to channels; a bot token is not one (assumption,
-        # reference §5.4 reads the error codes the same way).
+        # read from conversations.invite's error codes user_is_restricted and
+        # user_is_ultra_restricted).
         return "user_is_restricted"
     return None
 
@@ -266,7 +277,8 @@ def conversations_invite(ctx: Ctx, args: Json) -> Json:
     uids = [u.strip() for u in (arg_str(args, "users") or "").split(",") if u.strip()]
     if not uids:
         raise SlackError("no_user")
-    # The docs conflict (100 vs 1000 per call, reference §4.3); we take the stricter 100.
+    # The docs conflict (100 vs 1000 users per call,
+    # https://docs.slack.dev/reference/methods/conversations.invite); we take the stricter 100.
     if len(uids) > 100:
         raise SlackError("too_many_users")
     failures = []
@@ -278,7 +290,7 @@ def conversations_invite(ctx: Ctx, args: Json) -> Json:
         else:
             ok_users.append(uid)
     force = arg_bool(args, "force")
-    # All-or-nothing unless `force` (reference §4.3).
+    # All-or-nothing unless `force` (https://docs.slack.dev/reference/methods/conversations.invite).
     if failures and (not force or not ok_users):
         raise SlackError(failures[0]["error"], errors=failures)
     for uid in ok_users:
@@ -313,12 +325,14 @@ def _set_text(ctx: Ctx, args: Json, field: str) -> Json:
     value = arg_str(args, field)
     if value is None:
         raise SlackError("invalid_arguments")
-    if len(value) > 250:  # reference §4.4
+    # topic and purpose: at most 250 characters
+    # (https://docs.slack.dev/reference/methods/conversations.setTopic)
+    if len(value) > 250:
         raise SlackError("too_long")
     store = ctx.store
     channel.data[field] = {"value": value, "creator": store.bot_user, "last_set": int(time.time())}
-    # Slack records the change in the channel as a system message (subtypes seen in exports,
-    # reference §4.4 — UNCONFIRMED for API calls, assumed here).
+    # Slack records the change in the channel as a system message (the channel_topic and
+    # channel_purpose subtypes seen in exports; unconfirmed for API calls, assumed here).
     store.system_message(channel, f"channel_{field}", f"set the channel {field}: {value}",
                          **{field: value})
     return {"channel": _render(ctx, channel)}
@@ -355,7 +369,7 @@ def conversations_archive(ctx: Ctx, args: Json) -> Json:
         raise SlackError("cant_archive_general")
     store.system_message(channel, "channel_archive", f"<@{store.bot_user}> archived the channel")
     channel.data["is_archived"] = True
-    # Archiving removes bots from the channel (reference §4.5).
+    # Archiving removes bots from the channel (https://github.com/elastic/connectors/issues/1972).
     channel.members.pop(store.bot_user, None)
     return {}
 
@@ -389,7 +403,8 @@ def _bounds(args: Json) -> tuple[int, int, bool]:
 
 def _readable(ctx: Ctx, args: Json, public_nonmember: str) -> Channel:
     channel = ctx.store.visible(arg_str(args, "channel"))
-    # A bot reads only channels it is in; archiving removed it (reference §4.5).
+    # A bot reads only channels it is in; archiving removed it
+    # (https://github.com/elastic/connectors/issues/1972).
     if not ctx.store.is_member(channel):
         raise SlackError(public_nonmember)
     return channel
@@ -426,7 +441,9 @@ def _page(keys: list[int], msgs: list[Msg], args: Json, newest_first: bool) -> J
                 "invalid_ts_oldest"),
         required=('channel',))
 def conversations_history(ctx: Ctx, args: Json) -> Json:
-    # Internal apps keep Tier 3 and limits up to 999 (reference §1.5, DESIGN §4.5).
+    # Internal (customer-built) apps keep Tier 3 and limits up to 999
+    # (https://docs.slack.dev/reference/methods/conversations.history); the project's Slack app is
+    # an internal one.
     channel = _readable(ctx, args, "not_in_channel")
     out = _page(channel.keys, channel.top, args, newest_first=True)
     out["pin_count"] = len(channel.pins)
