@@ -22,9 +22,10 @@ from migrate.load.client import SlackClient, SlackRefused
 from migrate.load.directory import SlackDirectory
 from migrate.load.readback import channel_messages
 from migrate.load.scheduler import Scheduler
-from migrate.load.state_check import _our_post_keys
+from migrate.load.state_check import our_post_key
 from migrate.plan.build import ChannelPlan, Plan
 from migrate.store import Store, ledger
+from migrate.store.keys import ChannelStepKey, PostKey
 
 ADOPTED = "adopted from Slack by `migrate adopt`"
 
@@ -70,16 +71,17 @@ class Adopter:
         for cp in self.by_name.values():
             self.by_base[_base(cp.slack_name or "")].append(cp)
 
-    def _messages(self, channel: str) -> dict[tuple[str, str, int], list[_Found]]:
-        """Our posts in a channel: (Teams channel, message, part) → where they are."""
-        ours: dict[tuple[str, str, int], list[_Found]] = defaultdict(list)
+    def _messages(self, channel: str) -> dict[PostKey, list[_Found]]:
+        """Our posts in a channel: the key each names (Teams channel, message, part) → where
+        they are."""
+        ours: dict[PostKey, list[_Found]] = defaultdict(list)
 
         def take(message: dict) -> None:
-            keys = _our_post_keys(message)
-            if keys:
+            key = our_post_key(message)
+            if key:
                 files = tuple((f.get("id") or "", f.get("name") or "")
                               for f in message.get("files") or [])
-                ours[keys].append(_Found(message["ts"], message.get("text") or "", files))
+                ours[key].append(_Found(message["ts"], message.get("text") or "", files))
 
         def files_only(message: dict) -> None:
             for f in message.get("files") or []:
@@ -126,8 +128,8 @@ class Adopter:
                 self.summary.unmatched_channels.append(f"#{name}")
                 return
             self._record_channel(cp, channel_id, name)
-            ledger.done(self.store, f"archive:{cp.teams_channel_id}", kind="archive",
-                        slack_channel=channel_id, reason=ADOPTED)
+            ledger.done(self.store, ChannelStepKey("archive", cp.teams_channel_id).text,
+                        kind="archive", slack_channel=channel_id, reason=ADOPTED)
             for post in self.plan.posts:
                 if post.channel == cp.teams_channel_id:
                     ledger.done(self.store, post.key, kind="post", teams_id=post.message_id,
@@ -140,36 +142,36 @@ class Adopter:
         except SlackRefused as exc:   # not_in_channel: a private channel the bot left
             self.summary.unmatched_channels.append(f"#{name} ({exc.code})")
             return
-        named = Counter(tc for tc, _, _ in ours if tc)
+        named = Counter(key.channel for key in ours if key.channel)
         cp = self.channel_plans.get(named.most_common(1)[0][0]) if named else None
         cp = cp or self._planned_for(name)
         if cp is None:
             self.summary.unmatched_channels.append(f"#{name}")
             return
         self._record_channel(cp, channel_id, name)
-        for (tc, message_id, part), found in sorted(ours.items()):
-            if tc and tc != cp.teams_channel_id:
+        for key, found in sorted(ours.items()):
+            if key.channel and key.channel != cp.teams_channel_id:
                 continue
             first = min(found, key=lambda f: _ts_key(f.ts))
             self.summary.duplicates += len(found) - 1
-            ledger.done(self.store, f"post:{cp.teams_channel_id}:{message_id}:{part}",
-                        kind="post", teams_id=message_id, slack_channel=channel_id,
+            ledger.done(self.store, PostKey(cp.teams_channel_id, key.message, key.part).text,
+                        kind="post", teams_id=key.message, slack_channel=channel_id,
                         slack_ts=first.ts, content_hash=ledger.text_hash(first.text),
                         reason=ADOPTED)
             self.summary.posts += 1
         self._adopt_files(cp, channel_id, ours)
 
     def _record_channel(self, cp: ChannelPlan, channel_id: str, name: str) -> None:
-        ledger.done(self.store, f"channel:{cp.teams_channel_id}", kind="channel",
-                    teams_id=cp.teams_channel_id, slack_channel=channel_id,
+        ledger.done(self.store, ChannelStepKey("channel", cp.teams_channel_id).text,
+                    kind="channel", teams_id=cp.teams_channel_id, slack_channel=channel_id,
                     reason=f"{ADOPTED}: #{name}")
         self.summary.channels += 1
 
     def _adopt_files(self, cp: ChannelPlan, channel_id: str,
-                     ours: dict[tuple[str, str, int], list[_Found]]) -> None:
+                     ours: dict[PostKey, list[_Found]]) -> None:
         """An upload is in its thread under its name: the thread of the message it belongs to."""
-        root_ts = {message_id: min(found, key=lambda f: _ts_key(f.ts)).ts
-                   for (_, message_id, part), found in ours.items() if part == 0}
+        root_ts = {key.message: min(found, key=lambda f: _ts_key(f.ts)).ts
+                   for key, found in ours.items() if key.part == 0}
         for upload in self.plan.uploads:
             if upload.channel != cp.teams_channel_id:
                 continue

@@ -14,6 +14,7 @@ from migrate.load.lane_messages import MessageSteps
 from migrate.load.lane_setup import SetupSteps
 from migrate.plan.build import ChannelPlan, Post, Upload
 from migrate.store import ledger
+from migrate.store.keys import ChannelStepKey, FileKey, PostKey
 from migrate.transform.content import DELETED
 
 if TYPE_CHECKING:
@@ -28,14 +29,14 @@ class ChannelLane(SetupSteps, MessageSteps):
         self.cp = plan
         self.label = plan.slack_name or f"{plan.team_name}/{plan.channel_name}"
         self.slack_id: str | None = plan.slack_channel_id
-        self.rows = ledger.with_prefix(importer.store, f"post:{plan.teams_channel_id}:")
-        self.rows.update(ledger.with_prefix(importer.store, f"file:{plan.teams_channel_id}:"))
+        channel = plan.teams_channel_id
+        posts = ledger.with_prefix(importer.store, PostKey.prefix(channel))
+        self.rows = {**posts, **ledger.with_prefix(importer.store, FileKey.prefix(channel))}
         self.thread_ts: dict[str, str] = {}
-        for key, row in self.rows.items():
-            # post:<channel>:<message>:<part> — Teams channel ids contain ':' themselves.
-            head, message_id, part = key.rsplit(":", 2)
-            if head.startswith("post:") and part == "0" and row["state"] == "done" and row["slack_ts"]:
-                self.thread_ts[message_id] = row["slack_ts"]
+        for text, row in posts.items():
+            key = PostKey.parse(text)
+            if key.part == 0 and row["state"] == "done" and row["slack_ts"]:
+                self.thread_ts[key.message] = row["slack_ts"]
         self.items = self._items()
         self.total = sum(1 for i in self.items if i.kind in ("post", "upload"))
         self._left = self.total    # posts and uploads not passed yet (the lane's priority)
@@ -101,8 +102,8 @@ class ChannelLane(SetupSteps, MessageSteps):
                 self.slack_id = row["slack_channel"] or self.slack_id
         return row["state"] if row is not None else None
 
-    def _key(self, kind: str) -> str:
-        return f"{kind}:{self.cp.teams_channel_id}"
+    def _key(self, step: str) -> str:
+        return ChannelStepKey(step, self.cp.teams_channel_id).text
 
     def _skip_done(self) -> None:
         while self.index < len(self.items):

@@ -21,6 +21,7 @@ from migrate.load.lane_common import (
 )
 from migrate.plan.build import Post, Upload, metadata_for
 from migrate.store import ledger
+from migrate.store.keys import PostKey
 from migrate.transform.content import DELETED
 
 
@@ -32,7 +33,7 @@ class MessageSteps:
             return None
         ts = self.thread_ts.get(post.root_id)
         if ts is None:
-            root = ledger.get(self.imp.store, f"post:{post.channel}:{post.root_id}:0")
+            root = ledger.get(self.imp.store, PostKey(post.channel, post.root_id).text)
             if root is not None and root["state"] == "skipped":
                 self._skip(post.key, "post", "its thread root was refused by Slack")
                 raise Refused
@@ -201,7 +202,7 @@ class MessageSteps:
         store, client, key = self.imp.store, self.imp.client, upload.key
         thread_ts = self.thread_ts.get(upload.thread_of)
         if thread_ts is None:
-            root = ledger.get(store, f"post:{upload.channel}:{upload.thread_of}:0")
+            root = ledger.get(store, PostKey(upload.channel, upload.thread_of).text)
             if root is not None and root["state"] == "skipped":
                 self._skip(key, "file", "the message it belongs to was refused by Slack")
                 return

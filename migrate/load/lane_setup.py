@@ -11,6 +11,7 @@ from migrate.load.client import SlackOutcomeUnknown, SlackRefused, SlackUnavaila
 from migrate.load.directory import remember_channel
 from migrate.load.lane_common import CHANNEL_CODES, GUEST_CODES, INVITE_BATCH, Halt, Item
 from migrate.store import ledger
+from migrate.store.keys import MemberKey
 from migrate.transform.channels import MAX_NAME
 
 
@@ -152,8 +153,9 @@ class SetupSteps:
         the users it names are settled, the rest go again — one by one when Slack names no
         one — so nobody is recorded as a member who was not invited."""
         store = self.imp.store
-        prefix = f"member:{self.cp.teams_channel_id}:"
-        settled = {k.removeprefix(prefix) for k, row in ledger.with_prefix(store, prefix).items()
+        channel = self.cp.teams_channel_id
+        settled = {MemberKey.parse(k).user for k, row in
+                   ledger.with_prefix(store, MemberKey.prefix(channel)).items()
                    if row["state"] in ("done", "skipped")}
         wanted = [u for u in self.cp.invite if u not in settled]
         queue = [wanted[i:i + INVITE_BATCH] for i in range(0, len(wanted), INVITE_BATCH)]
@@ -165,8 +167,8 @@ class SetupSteps:
             except SlackRefused as exc:
                 if exc.code in CHANNEL_CODES:  # about the channel, not the people: retry later
                     for user in [u for b in [batch, *queue] for u in b]:
-                        self._fail(prefix + user, "member", f"Slack refused the invite: {exc.code}",
-                                   halt=False)
+                        self._fail(MemberKey(channel, user).text, "member",
+                                   f"Slack refused the invite: {exc.code}", halt=False)
                     return
                 named = {e.get("user"): e.get("error") or exc.code for e in exc.data.get("errors") or []
                          if e.get("user") in batch}
@@ -174,7 +176,7 @@ class SetupSteps:
                     named = {batch[0]: exc.code}
                 rest = [u for u in batch if u not in named]
                 if named:
-                    self._settle_members(prefix, named, [])
+                    self._settle_members(named, [])
                     if rest:
                         queue.insert(0, rest)
                 else:
@@ -182,28 +184,33 @@ class SetupSteps:
                 continue
             except SlackUnavailable as exc:
                 for user in batch:
-                    self._fail(prefix + user, "member", f"Slack unavailable ({exc.code})", halt=False)
+                    self._fail(MemberKey(channel, user).text, "member",
+                               f"Slack unavailable ({exc.code})", halt=False)
                 continue
             refused = {e.get("user"): e.get("error") or "refused" for e in answer.get("errors") or []}
-            self._settle_members(prefix, refused, [u for u in batch if u not in refused])
+            self._settle_members(refused, [u for u in batch if u not in refused])
 
-    def _settle_members(self, prefix: str, refused: dict[str, str], invited: list[str]) -> None:
-        store = self.imp.store
+    def _settle_members(self, refused: dict[str, str], invited: list[str]) -> None:
+        store, channel = self.imp.store, self.cp.teams_channel_id
+
+        def key(user: str) -> str:
+            return MemberKey(channel, user).text
+
         with store.transaction():
             for user in invited:
-                ledger.done(store, prefix + user, kind="member", slack_channel=self.slack_id,
+                ledger.done(store, key(user), kind="member", slack_channel=self.slack_id,
                             teams_id=self.cp.teams_channel_id)
                 self.imp.count("member", "invited")
             for user, code in refused.items():
                 if code == "already_in_channel":
-                    ledger.done(store, prefix + user, kind="member", slack_channel=self.slack_id,
+                    ledger.done(store, key(user), kind="member", slack_channel=self.slack_id,
                                 teams_id=self.cp.teams_channel_id)
                     self.imp.count("member", "already")
                 elif code in GUEST_CODES:
-                    self._skip(prefix + user, "member", f"guest account ({code}): an admin "
+                    self._skip(key(user), "member", f"guest account ({code}): an admin "
                                "must add guests to channels")
                 else:
-                    self._skip(prefix + user, "member", f"Slack refused the invite: {code}")
+                    self._skip(key(user), "member", f"Slack refused the invite: {code}")
 
     def _do_archive(self, item: Item) -> None:
         key = self._key("archive")

@@ -18,6 +18,7 @@ from migrate.load.client import SlackClient
 from migrate.load.directory import SlackDirectory
 from migrate.load.scheduler import Scheduler
 from migrate.store import Store, ledger
+from migrate.store.keys import PostKey
 
 SHOWN = 5
 
@@ -35,13 +36,15 @@ class Traces:
         return bool(self.channels or self.posts)
 
 
-def _our_post_keys(message: dict) -> tuple[str, str, int] | None:
+def our_post_key(message: dict) -> PostKey | None:
+    """The ledger key a Slack message of ours names in its metadata (its Teams channel may be
+    "" in a message that does not say), or None for a message that is not ours."""
     meta = message.get("metadata") or {}
     payload = meta.get("event_payload") or {}
     if meta.get("event_type") != "teams_message" or not payload.get("teams_message_id"):
         return None
-    return (str(payload.get("teams_channel_id") or ""), str(payload["teams_message_id"]),
-            int(payload.get("part", 0) or 0))
+    return PostKey(str(payload.get("teams_channel_id") or ""), str(payload["teams_message_id"]),
+                   int(payload.get("part", 0) or 0))
 
 
 def find_unknown_traces(store: Store, client: SlackClient, scheduler: Scheduler,
@@ -73,7 +76,7 @@ def find_unknown_traces(store: Store, client: SlackClient, scheduler: Scheduler,
             continue
         page = scheduler.call("conversations.history", None,
                               lambda c=channel_id: client.history(c, limit=200))
-        ours = [m for m in page.get("messages") or [] if _our_post_keys(m)]
+        ours = [m for m in page.get("messages") or [] if our_post_key(m)]
         if ours:
             traces.posts[f"#{raw.get('name') or channel_id}"] = len(ours)
     return traces

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
+from migrate.store import keys
 from migrate.store.db import Store, utcnow
 
 STATES = ("intent", "in_doubt", "done", "failed", "skipped")
@@ -39,7 +40,7 @@ def _set(store: Store, key: str, state: str, *, kind: str | None = None, teams_i
             "updated_at = excluded.updated_at, intent_at = COALESCE(excluded.intent_at, intent_at), "
             "slack_file = COALESCE(excluded.slack_file, slack_file), "
             "content_hash = COALESCE(excluded.content_hash, content_hash)",
-            (key, kind or key.split(":", 1)[0], teams_id, slack_channel, slack_ts, state, reason,
+            (key, kind or keys.kind_of(key), teams_id, slack_channel, slack_ts, state, reason,
              1 if attempt else 0, run_id, now, now if attempt else None, slack_file, content_hash))
 
 
@@ -93,8 +94,8 @@ def retracted(store: Store) -> list[sqlite3.Row]:
     return store.query(
         "SELECT l.key, l.teams_id, l.slack_channel, l.slack_ts FROM ledger l "
         "JOIN teams_messages m ON m.id = l.teams_id AND m.deleted = 1 "
-        "AND l.key LIKE 'post:' || m.channel_id || ':%' "
-        "WHERE l.kind = 'post' AND l.state = 'done' ORDER BY l.key")
+        "AND l.key LIKE ? || m.channel_id || ? || '%' "   # keys.PostKey.prefix(channel)
+        "WHERE l.kind = 'post' AND l.state = 'done' ORDER BY l.key", (keys.POST + keys.SEP, keys.SEP))
 
 
 def settled_posts(store: Store) -> dict[str, tuple[str, str]]:

@@ -33,6 +33,7 @@ from migrate.load.readback import channel_messages
 from migrate.load.scheduler import Scheduler
 from migrate.plan.build import ChannelPlan, Plan, Post
 from migrate.store import Store, ledger
+from migrate.store.keys import ChannelStepKey, FileKey
 
 SAMPLES = 20  # ids listed per problem and channel
 
@@ -202,7 +203,7 @@ class Verifier:
         try:
             ours, files = self._channel_messages(slack_id)
         except SlackRefused as exc:
-            before = ledger.get(self.store, f"verified:{cp.teams_channel_id}")
+            before = ledger.get(self.store, ChannelStepKey("verified", cp.teams_channel_id).text)
             if exc.code in ("not_in_channel", "channel_not_found") and cp.archive_after:
                 if before is not None and before["state"] == "done":
                     # The importer verified it just before archiving (the bot is gone now).
@@ -263,7 +264,7 @@ class Verifier:
                files: dict[str, tuple[str, ...]]) -> None:
         if not uploads:
             return
-        rows = ledger.with_prefix(self.store, f"file:{teams_channel}:")
+        rows = ledger.with_prefix(self.store, FileKey.prefix(teams_channel))
         present = {fid for ids in files.values() for fid in ids}
         for upload in uploads:
             row = rows.get(upload.key)
