@@ -15,7 +15,8 @@ from migrate.export.auth import build_auth
 from migrate.export.client import GraphClient
 from migrate.export.errors import GraphNotFound, GraphUnavailable
 
-# Bot scopes the import uses (reference/slack.md §1.3); the optional ones only add extras.
+# Bot scopes the import uses (each method's page, https://docs.slack.dev/reference/methods/<name>,
+# lists the scopes it needs); the optional ones only add extras.
 SLACK_REQUIRED_SCOPES = (
     "chat:write", "chat:write.customize", "channels:read", "groups:read", "channels:manage",
     "groups:write", "channels:history", "groups:history", "channels:join", "users:read",
@@ -31,8 +32,8 @@ class Check:
     status: str          # ok | missing | failed | skipped
     detail: str = ""
     fix: str = ""
-    # What a failure means for the exit code (DESIGN §4.3): 2 = not configured or not
-    # reachable (fix the settings, URL or network), 3 = set but refused, or a grant missing.
+    # What a failure means for the exit code (the project's exit codes): 2 = not configured or
+    # not reachable (fix the settings, URL or network), 3 = set but refused, or a grant missing.
     exit_code: int = 3
 
     def as_dict(self) -> dict[str, str]:

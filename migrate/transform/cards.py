@@ -1,4 +1,6 @@
-"""A Teams message's attachments as Slack text (reference/graph.md §5.4).
+"""A Teams message's attachments as Slack text. Graph describes them (content types `reference`,
+`messageReference`, `forwardedMessageReference`, cards) at
+https://learn.microsoft.com/graph/api/resources/chatmessageattachment.
 
 Files (`reference`) become uploads plus a `📎 name` line; quoted replies and forwards become
 quoted blocks; cards (adaptive, hero, thumbnail, connector, code snippet, announcement, Loop)

@@ -1,4 +1,6 @@
-"""Channel naming and mapping (DESIGN §4.4; reference/slack.md §4.1, §4.4). Pure.
+"""Channel naming and mapping, within Slack's rules for channel names
+(https://docs.slack.dev/reference/methods/conversations.create) and purposes
+(https://docs.slack.dev/reference/methods/conversations.setPurpose). Pure.
 
 Each Teams channel becomes a Slack channel named `{team}-{channel}`, each part slugified on
 its own (`slugify`): lowercase; accents folded to ASCII (NFKD, combining marks dropped, plus a
@@ -25,7 +27,7 @@ characters outside `a-z0-9-_` becomes one `-`; trimmed of `-`; at most 80 charac
 - **Archive.** Channels of an archived team are archived after import (not a merge target:
   that channel is not ours to archive).
 - **Purpose.** The channel description, escaped like message text (`&`, `<`, `>`: nothing in
-  it can ping or link) and trimmed to Slack's 250 characters (§4.4) with `…`; the decision
+  it can ping or link) and trimmed to Slack's 250 characters with `…`; the decision
   notes when it was trimmed. The topic is left alone.
 
 Overrides (CSV `teams_channel,action,slack_channel`, one row per Teams channel, named by its
@@ -60,8 +62,8 @@ from migrate.timestamps import EPOCH_MIN, parse_instant
 from migrate.transform.markup import escape
 from migrate.transform.users import read_override_rows
 
-MAX_NAME = 80          # reference/slack.md §4.1
-MAX_PURPOSE = 250      # reference/slack.md §4.4
+MAX_NAME = 80          # Slack's limit for a channel name (conversations.create)
+MAX_PURPOSE = 250      # Slack's limit for a purpose or topic (conversations.setPurpose)
 HASH_HEX = 6
 ACTIONS = ("rename", "merge", "skip")
 OVERRIDE_HEADER = ("teams_channel", "action", "slack_channel")
@@ -109,7 +111,7 @@ def part_hash(prefix: str, teams_id: str) -> str:
 
 
 def is_valid_name(name: str, *, unicode: bool = False) -> bool:
-    """Slack's rules for a channel name (§4.1): 1–80 characters, lowercase letters, digits,
+    """Slack's rules for a channel name: 1–80 characters, lowercase letters, digits,
     `-` and `_`, not only punctuation; Unicode letters only where the workspace takes them."""
     if not name or len(name) > MAX_NAME or not any(ch not in "-_" for ch in name):
         return False
@@ -145,8 +147,9 @@ class ChannelDecision:
 
     action: "create" (a new Slack channel `slack_name`), "reuse" (post into the existing
     `slack_channel_id`: a merge override, or a channel an earlier run created) or "skip".
-    renamed_from: the name DESIGN's plain rule gives — the slug before a suffix, the cut or an
-    override changed it, or "Team/Channel" when a part was hashed — and `reason` says why.
+    renamed_from: the name the plain `{team}-{channel}` rule gives — the slug before a suffix,
+    the cut or an override changed it, or "Team/Channel" when a part was hashed — and `reason`
+    says why.
     """
 
     teams_channel_id: TeamsChannelId
@@ -183,9 +186,10 @@ def creation_order(channel: TeamsChannel) -> tuple:
 
 
 def _purpose(description: str | None) -> tuple[str | None, tuple[str, ...]]:
-    """The description as Slack text: escaped like messages (DESIGN §4.4: `<!channel>` or
-    `<@U…>` in a description must not ping anyone when Slack shows the purpose), then trimmed
-    so that the text sent fits in 250 characters, never cutting an escape in two."""
+    """The description as Slack text: escaped like messages (nothing from Teams may notify
+    anyone: `<!channel>` or `<@U…>` in a description must not ping anyone when Slack shows the
+    purpose), then trimmed so that the text sent fits in 250 characters, never cutting an
+    escape in two."""
     text = (description or "").strip()
     if not text:
         return None, ()

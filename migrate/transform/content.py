@@ -1,4 +1,4 @@
-"""Teams message content → Slack message text (DESIGN §4.4), as pure functions.
+"""Teams message content → Slack message text, as pure functions.
 
 `render_message` turns one Graph chatMessage into the text(s) to post: an importance mark and the
 subject in bold, the body as mrkdwn (`html_to_mrkdwn`), an "(edited)" mark, the reactions
@@ -81,7 +81,8 @@ def reaction_token(reaction_type: str, display_name: Any, ctx: RenderContext) ->
 
 
 def reactions_summary(reactions: Sequence[Mapping], ctx: RenderContext) -> str:
-    """`:+1: 3  :heart: 1` — count per reaction, most first, then by name (DESIGN §4.4)."""
+    """`:+1: 3  :heart: 1` — count per reaction, most first, then by name: reactions are
+    summarized on the message, since a bot cannot react as the people who did."""
     counts: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
     for reaction in reactions or ():

@@ -1,4 +1,4 @@
-"""Records of the content transform (DESIGN §4.4): what one Teams message becomes in Slack.
+"""Records of the content transform: what one Teams message becomes in Slack.
 
 `migrate.transform.content` re-exports these; they live apart so that the HTML walk and the card
 rendering can use them without importing the module that uses them.

@@ -3,7 +3,7 @@
 Every piece of source text is escaped (`&` `<` `>`) where it is read, so the only Slack syntax in
 the result is the syntax emitted here: `<url|text>` links, `*` `_` `~` `` ` `` markers, `>` at
 line starts, `:emoji:`, and code fences (``` runs in source text are broken). Mentions become
-plain `@Name` text (DESIGN §4.4, no notification storm).
+plain `@Name` text: nothing from the source may notify anyone in Slack.
 """
 
 from __future__ import annotations
@@ -345,8 +345,8 @@ class Walker:
         return "@" + escape_text(name.lstrip("@")), j
 
     def emoji(self, key: str, attrs: Mapping[str, str]) -> str:
-        """DESIGN §4.4: the `alt` is the character the reader saw, so it is kept (Slack shows
-        Unicode emoji); the short-name mapping is only for an emoji without one; then the title."""
+        """The `alt` is the character the reader saw, so it is kept (Slack shows Unicode
+        emoji); the short-name mapping is only for an emoji without one; then the title."""
         alt = attrs.get("alt", "").strip()
         if alt:
             return escape_text(alt)

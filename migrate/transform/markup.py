@@ -1,10 +1,11 @@
 """Slack text primitives and the HTML tree for the content transform.
 
-Escaping (slack.md §3.2), links, and the line model of the walk in `html_walk`: inline content is
-a string in which "\\n" is a hard line break (`<br>`) and SOFT a block boundary met inside inline
-content (a break unless at a line start); `flush` turns such a string into lines the way a browser
-lays out a block — collapsible whitespace goes, `&nbsp;` keeps an otherwise empty line. Lines that
-must stay exactly as they are (code, tables) carry PROTECT, removed when the text is finished.
+Escaping (https://docs.slack.dev/messaging/formatting-message-text), links, and the line model
+of the walk in `html_walk`: inline content is a string in which "\\n" is a hard line break
+(`<br>`) and SOFT a block boundary met inside inline content (a break unless at a line start);
+`flush` turns such a string into lines the way a browser lays out a block — collapsible
+whitespace goes, `&nbsp;` keeps an otherwise empty line. Lines that must stay exactly as they
+are (code, tables) carry PROTECT, removed when the text is finished.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ MEDIA = _tags("iframe object embed video audio canvas svg button select textarea
 
 
 def escape(text: str) -> str:
-    """Slack's escaping (slack.md §3.2): `&`, `<` and `>`, and only them."""
+    """Slack's escaping: `&`, `<` and `>`, and only them
+    (https://docs.slack.dev/messaging/formatting-message-text)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

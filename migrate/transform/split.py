@@ -1,4 +1,6 @@
-"""Splitting a long Slack text into parts that each fit a limit (slack.md §2.2: ≤ 4,000 chars).
+"""Splitting a long Slack text into parts that each fit a limit (Slack advises at most 4,000
+characters per message, https://docs.slack.dev/reference/methods/chat.postMessage, and
+chat.update refuses more).
 
 Parts break between lines where they can (preferring, in the last quarter of a part, a blank
 line or a bold heading line), then between words, and only inside a word when one word is longer

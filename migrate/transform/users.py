@@ -1,4 +1,4 @@
-"""Identity mapping: which Slack user each Teams person is (DESIGN §4.4). Pure.
+"""Identity mapping: which Slack user each Teams person is, by email (the rules below). Pure.
 
 Matching is by email, case-insensitively, against `profile.email` of the Slack directory. The
 addresses of a Teams user are tried in this order, which is also the order that names the
@@ -9,8 +9,9 @@ route of a match:
      which are not mailboxes and never match
   3. `otherMails`
   4. `proxyAddresses` — `SMTP:` (primary) and `smtp:` (aliases) entries with the prefix
-     stripped; other address types (SIP:, X500:, …) are ignored. DESIGN §4.4 names only the
-     first three; proxy aliases are an extension (an alias is often the address people use).
+     stripped; other address types (SIP:, X500:, …) are ignored. The project's contract names
+     only the first three; proxy aliases are an extension (an alias is often the address
+     people use).
 
 The order decides; every other finding is reported, none leaves a person out by itself:
 

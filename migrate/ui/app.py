@@ -94,8 +94,8 @@ def state_of(ctx: typer.Context) -> AppState:
     return ctx.find_root().obj
 
 
-# Global options are also accepted after the command name (DESIGN §4.1: `migrate plan --json`
-# is `migrate --json plan`): every command gets these keyword parameters too (so its --help
+# Global options are accepted before or after the command name (`migrate plan --json` is
+# `migrate --json plan`): every command gets these keyword parameters too (so its --help
 # lists them), and they update the AppState the group callback made.
 _LATE: dict[str, tuple[Any, Any]] = {
     "late_json": (bool, typer.Option("--json", help="Print one JSON document on stdout; human output goes to stderr.")),

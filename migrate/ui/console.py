@@ -1,5 +1,5 @@
 """Where output goes: human text to stderr (rich, plain when not a terminal), one JSON
-document to stdout with --json (DESIGN §4.1), and the one-line error format."""
+document to stdout with --json, for any command, and the one-line error format."""
 
 from __future__ import annotations
 
