@@ -3,7 +3,8 @@
 Every setting is declared once, as a dataclass field whose metadata names its environment
 variable and says what it is for; the loader, the validator, `migrate init`'s commented file
 and the README's table all come from these declarations. Secrets are only read from the
-environment (DESIGN §4.2): a secret written into migrate.toml is refused, not silently used.
+environment (or a file path it names): a secret written into migrate.toml is refused, not
+silently used.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from migrate.errors import ConfigError
 
 CONFIG_FILENAME = "migrate.toml"
 
-# Cloud → (Graph base URL, login host). reference/graph.md §8.4.
+# Cloud → (Graph base URL, login host); a token from one cloud is not valid in another
+# (https://learn.microsoft.com/graph/deployments).
 CLOUDS: dict[str, tuple[str, str]] = {
     "global": ("https://graph.microsoft.com/v1.0", "https://login.microsoftonline.com"),
     "gcc-high": ("https://graph.microsoft.us/v1.0", "https://login.microsoftonline.us"),
@@ -477,8 +479,8 @@ def _check(settings: Settings) -> None:
         fail("export.full_directory_hours",
              f"must be 0 (every export reads it all) or more, got {settings.export.full_directory_hours:g}")
     if settings.export.overlap_hours < 24:
-        # Teams' export data can surface up to a day late (reference/graph.md): a shorter
-        # overlap would silently miss messages.
+        # Teams' export data can surface up to a day late (an assumption; no documented
+        # source is known for it): a shorter overlap would silently miss messages.
         fail("export.overlap_hours", f"must be at least 24, got {settings.export.overlap_hours:g}",
              "export data can appear up to a day late; 48 is the default")
     try:

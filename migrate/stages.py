@@ -79,7 +79,9 @@ class RunOutcome:
     stats: SchedulerStats | None = None
     reports: dict[str, Path] = field(default_factory=dict)
     run_reports: dict[str, Path] = field(default_factory=dict)
-    ceiling_s: float | None = None    # DESIGN §5 ceiling of the posts made in this run
+    # The ceiling of the posts made in this run: max(max_c n_c / r_channel, Σ n_c / r_workspace)
+    # seconds for n_c posts in channel c (load/limits.py, ceiling_seconds).
+    ceiling_s: float | None = None
 
 
 def run(settings: Settings, *, dry_run: bool = False,

@@ -34,7 +34,7 @@ class Asset:
 
 def share_token(url: str) -> str:
     """The `/shares/{token}` id of a sharing URL: base64url without padding, prefixed u!
-    (reference/graph.md §6)."""
+    (https://learn.microsoft.com/graph/api/shares-get)."""
     encoded = base64.urlsafe_b64encode(url.encode("utf-8")).decode("ascii").rstrip("=")
     return "u!" + encoded
 

@@ -24,7 +24,8 @@ from migrate.errors import AuthError, ConfigError, ServiceUnreachable
 
 log = logging.getLogger(__name__)
 
-# reference/graph.md §8.2: the audience Entra expects in a federated credential's token.
+# The audience Entra expects in a federated credential's token (workload identity federation,
+# e.g. from GitHub Actions OIDC).
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 
 
@@ -92,7 +93,8 @@ _AUTH_HINTS = {
 
 
 def graph_scope(graph_base_url: str) -> str:
-    """`https://graph.microsoft.us/v1.0` → `https://graph.microsoft.us/.default` (§8.4)."""
+    """`https://graph.microsoft.us/v1.0` → `https://graph.microsoft.us/.default`: each cloud's
+    Graph host is its token scope (https://learn.microsoft.com/graph/deployments)."""
     parts = urlsplit(graph_base_url)
     return f"{parts.scheme}://{parts.netloc}/.default"
 
@@ -126,7 +128,7 @@ def certificate_credential(path: Path) -> dict[str, str]:
 def github_oidc_assertion(environ: Mapping[str, str],
                           session: requests.Session | None = None) -> Callable[[], str]:
     """A callable fetching a fresh GitHub Actions OIDC token for Entra workload identity
-    federation (§8.2): the job needs `permissions: id-token: write`; no secret is stored."""
+    federation: the job needs `permissions: id-token: write`; no secret is stored."""
     url = environ["ACTIONS_ID_TOKEN_REQUEST_URL"]
     bearer = environ["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
     http = session or requests.Session()
@@ -183,7 +185,8 @@ def _credential(settings: GraphSettings, environ: Mapping[str, str]) -> tuple[An
 def build_auth(settings: GraphSettings, *, environ: Mapping[str, str] | None = None,
                http_client: Any = None) -> GraphAuth:
     """The token source the settings describe. `http_client` is MSAL's transport (tests
-    inject a fake one: MSAL refuses non-https authorities, reference/graph.md §8.5)."""
+    inject a fake one: MSAL refuses non-https authorities, see `canonicalize()` in
+    msal/authority.py of https://github.com/AzureAD/microsoft-authentication-library-for-python)."""
     environ = os.environ if environ is None else environ
     if settings.token:
         return StaticTokenAuth(settings.token)

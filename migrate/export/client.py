@@ -2,8 +2,8 @@
 
 * Every request first reserves a slot in the client-side limiters of the scopes it touches
   (tenant, team, channel; routes.py), so 429s are rare rather than the pacing mechanism.
-* Paging follows `@odata.nextLink` exactly as given (reference/graph.md §1) and resends our
-  headers (they are not carried into nextLinks).
+* Paging follows `@odata.nextLink` exactly as given and resends our headers (they are not
+  carried into nextLinks: https://learn.microsoft.com/graph/paging).
 * 429 waits `Retry-After` exactly (seconds, decimal seconds, or an HTTP date) and holds the
   scopes it touched; without the header, jittered exponential backoff. 5xx, resets and timeouts
   are retried by tenacity with capped jittered exponential backoff, a bounded number of times.
@@ -256,9 +256,10 @@ class GraphClient:
             yield from items
 
     def batch(self, requests_: list[Json]) -> list[Json]:
-        """Run GET requests through `POST /$batch` (≤ 20 per call, reference §7.4); returns
-        one {status, headers, body} per request, in order. Throttled or failing items are
-        retried in later batches after the longest Retry-After; others are returned as is."""
+        """Run GET requests through `POST /$batch` (≤ 20 per call,
+        https://learn.microsoft.com/graph/json-batching); returns one {status, headers, body}
+        per request, in order. Throttled or failing items are retried in later batches after the
+        longest Retry-After; others are returned as is."""
         results: dict[str, Json] = {}
         pending = {str(i): r for i, r in enumerate(requests_)}
         for attempt in range(self.max_attempts):

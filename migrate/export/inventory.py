@@ -2,8 +2,9 @@
 store recorded them. `verify` compares it with Slack, so a team or channel that the export
 (or the plan) missed is a reported gap, not a silent absence.
 
-From Graph: `GET /teams` (every team: the groups filter misses older ones, reference/graph.md
-§3.1, §12) and each team's channels, twenty teams per `$batch` round trip.
+From Graph: `GET /teams` (every team: the groups filter misses older teams whose group lacks
+"Team" in resourceProvisioningOptions, https://learn.microsoft.com/graph/api/teams-list) and each
+team's channels, twenty teams per `$batch` round trip.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from migrate.export.records import load_channels, load_teams
 from migrate.export.scope import team_in_scope
 from migrate.store import Store
 
-BATCH = 20  # requests per $batch (reference/graph.md §7.4)
+BATCH = 20  # requests per $batch, at most (https://learn.microsoft.com/graph/json-batching)
 
 
 @dataclass(frozen=True)

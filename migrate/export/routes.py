@@ -1,10 +1,12 @@
 """What a Graph request is: its kind, the team/channel it touches, the limits that apply to it
 and the application permission it needs. Used by the client's pacer and by its 403 messages.
 
-Limits are per app per tenant (reference/graph.md §7.1): message reads ≤ 1 rps per channel,
+Limits are per app per tenant (the Microsoft Teams service limits of
+https://learn.microsoft.com/graph/throttling-limits): message reads ≤ 1 rps per channel,
 ≤ 4 rps per team (the "given team" cap, applied to every team-scoped call), 20 rps per tenant;
 getAllMessages 200 rps per tenant. Permissions are the least privileged application
-permissions of §8.3.
+permissions in the permissions table of each API's page
+(https://learn.microsoft.com/graph/api/<page>).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ class Route:
     kind: str
     team_id: str | None
     channel_id: str | None
-    permission: str           # least privileged application permission (reference §8.3)
+    permission: str           # least privileged application permission (the API page's table)
     tenant_rate: float        # requests/s per app per tenant for this kind of call
     channel_rate: float = 0   # requests/s on one channel (0 = no per-channel cap)
 
@@ -41,12 +43,14 @@ class Route:
 
 TEAM_RATE = 4.0
 MESSAGE_READS = {"channel_messages", "message", "replies", "hosted_content"}
-# A delta query spends its collection's budget (directory limits are per app and tenant, §7.1).
+# A delta query spends its collection's budget (directory limits are per app and tenant,
+# https://learn.microsoft.com/graph/throttling-limits).
 DELTA_OF = {"users_delta": "users", "groups_delta": "groups"}
 
 # (pattern on the path after the version segment, kind, permission, tenant rps, channel rps)
 _TABLE: list[tuple[str, str, str, float, float]] = [
-    # delta before /users/{id}; each needs what reading its collection needs (§2.3, §8.3)
+    # delta before /users/{id}; each needs what reading its collection needs
+    # (https://learn.microsoft.com/graph/api/user-delta, …/group-delta)
     (r"^/users/(microsoft\.graph\.)?delta(\(\))?$", "users_delta", "User.Read.All", 30, 0),
     (r"^/groups/(microsoft\.graph\.)?delta(\(\))?$", "groups_delta", "GroupMember.Read.All", 30, 0),
     (r"^/users(/[^/]+)?$", "users", "User.Read.All", 30, 0),
@@ -96,5 +100,6 @@ def classify(url: str) -> Route:
             groups = match.groupdict()
             return Route(kind, groups.get("team"), groups.get("channel"), permission, rate,
                          channel_rate)
-    # Any other Teams GET: "Other GET Teams calls" 30 rps per tenant (§7.1).
+    # Any other Teams GET: "Other GET Teams calls" 30 rps per tenant
+    # (https://learn.microsoft.com/graph/throttling-limits).
     return Route("other", None, None, "", 30, 0)

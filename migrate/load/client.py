@@ -1,20 +1,24 @@
 """A narrow wrapper over slack_sdk's WebClient: only the methods the importer uses, and every
-failure translated into one of our exceptions at this boundary (reference/slack.md §2.6, §8).
+failure translated into one of our exceptions at this boundary (Slack's error codes are on
+each method's page, https://docs.slack.dev/reference/methods/<name>; slack_sdk raises
+SlackApiError for them).
 
 - `SlackRateLimited`: 429 / `ratelimited` / `rate_limited`. Never waited here: the scheduler
-  owns every wait (DESIGN §5), so it is raised with the Retry-After for the scheduler to honour.
+  owns every wait, so it is raised with the Retry-After for the scheduler to honour.
 - `SlackRefused`: Slack answered `ok: false` with a definite error; nothing happened.
 - `SlackUnavailable`: a transient failure of a call that is safe to repeat (reads, idempotent
   writes), still failing after tenacity's retries.
 - `SlackOutcomeUnknown`: a non-idempotent write (a post, a file share, a channel creation)
-  whose answer never came or was a server error — it may have landed (§9 #1). It is never
-  re-sent here; the importer looks for it first (DESIGN §4.5).
+  whose answer never came or was a server error — it may have landed (Slack has no idempotency
+  key: https://github.com/slackapi/slack-api-specs/issues/10). It is never re-sent here; the
+  importer looks for it in the channel first (by the Teams id in the message metadata).
 - Auth problems (`invalid_auth`, `token_revoked`, `missing_scope`, …) stop the run: AuthError
   and PermissionMissing (exit 3).
 
 slack_sdk's own retry handlers are switched off (`retry_handlers=[]`): its default
 ConnectionErrorRetryHandler re-sends after a `RemoteDisconnected`, which can follow a post
-Slack already stored — the duplicate path of reference §8.2.
+Slack already stored, which would post it twice (slack_sdk/http_retry/builtin_handlers.py in
+https://github.com/slackapi/python-slack-sdk).
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ Json = dict[str, Any]
 AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
                "not_allowed_token_type", "no_permission", "ekm_access_denied"}
 RATE_ERRORS = {"ratelimited", "rate_limited"}
-# "some aspect may have succeeded" (reference §2.6): ambiguous for writes.
+# "some aspect may have succeeded" (https://docs.slack.dev/reference/methods/chat.postMessage):
+# ambiguous for writes.
 SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 # Repeatable calls: 5 tries, jittered backoff up to 30 s (retry.py, shared with Graph's client).
 POLICY = RetryPolicy(attempts=5, backoff_cap=30.0)
@@ -227,8 +232,8 @@ class SlackClient:
 
     def post_message(self, channel: str, text: str, *, username: str, icon_url: str | None,
                      metadata: Json, thread_ts: str | None = None) -> Json:
-        """Post as the original author (chat:write.customize), unfurls off, names not linked
-        (DESIGN §4.4: no notification storm, no link previews of old links)."""
+        """Post as the original author (chat:write.customize), unfurls off, names not linked:
+        migrated history notifies no one and shows no link previews of old links."""
         args: Json = {"channel": channel, "text": text, "username": username, "metadata": metadata,
                       "unfurl_links": False, "unfurl_media": False, "link_names": False,
                       "mrkdwn": True}
@@ -244,8 +249,11 @@ class SlackClient:
                          write=True, form=True)
 
     def upload_bytes(self, url: str, data: bytes) -> None:
-        """Step 2 of reference §6.1: POST the bytes to the upload URL (no token: the URL is the
-        credential). Repeatable until the file is completed."""
+        """Step 2 of Slack's upload flow (files.getUploadURLExternal → POST the bytes →
+        files.completeUploadExternal;
+        https://docs.slack.dev/reference/methods/files.getUploadURLExternal): POST the bytes to
+        the upload URL (no token: the URL is the credential). Repeatable until the file is
+        completed."""
         def once() -> None:
             try:
                 answer = self.http.post(url, data=data, timeout=max(self.timeout, 120),

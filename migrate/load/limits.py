@@ -1,4 +1,5 @@
-"""Slack's rate limits as data (DESIGN §5; reference/slack.md §1.3, §1.4).
+"""Slack's rate limits as data (https://docs.slack.dev/apis/web-api/rate-limits; each method's
+tier is on its page, https://docs.slack.dev/reference/methods/<name>).
 
 Every method the tool calls, with its tier and the rate we assume. Tiers are "N+ per minute"
 floors; Slack's guidance is to plan on them. chat.postMessage is special: about one message
@@ -15,7 +16,8 @@ from migrate.config import SlackSettings
 
 TIER_PER_MINUTE = {1: 1.0, 2: 20.0, 3: 50.0, 4: 100.0}
 
-# method -> tier (reference §1.3, checked against java-slack-sdk's MethodsRateLimits).
+# method -> tier (from each method's page, checked against java-slack-sdk's
+# MethodsRateLimits.java).
 METHOD_TIERS: dict[str, int | str] = {
     "auth.test": "special",
     "team.info": 3,
@@ -74,7 +76,9 @@ def slack_limits(settings: SlackSettings) -> SlackLimits:
 
 
 def ceiling_seconds(messages_per_channel: dict[str, int], limits: SlackLimits) -> float:
-    """DESIGN §5: max(max_c n_c / r_channel, Σ n_c / r_workspace) for the posts of an import."""
+    """The ceiling of an import: max(max_c n_c / r_channel, Σ n_c / r_workspace) seconds for
+    n_c posts in channel c — the busiest channel at its rate, or all posts at the workspace cap,
+    whichever is longer."""
     if not messages_per_channel:
         return 0.0
     busiest = max(messages_per_channel.values()) / limits.post_per_channel

@@ -1,11 +1,11 @@
-"""The Slack scheduler: the only code of the import that waits (DESIGN §5).
+"""The Slack scheduler: the only code of the import that waits.
 
 Two jobs:
 
 - **Admission.** Every Slack call asks `admit(method, channel)` first. Each rate-limit scope
   is a bucket that knows when its next call may start (`tat`, the GCRA form of a token bucket
   without burst): one per method at its tier, and for posting (`chat.postMessage`, and
-  `files.completeUploadExternal`, whose share is a post — reference §1.7) one per channel plus
+  `files.completeUploadExternal`, whose share posts a message) one per channel plus
   one for the workspace. Waiting callers are granted in order of the earliest start their
   scopes allow, so a call never books a slot it cannot use yet (which would starve others).
   A 429 is a signal, not an error: `throttled()` holds the bucket for exactly Retry-After and

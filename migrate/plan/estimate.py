@@ -1,4 +1,5 @@
-"""How long `migrate run` will take, from Slack's limits (DESIGN §5), and what would shorten it.
+"""How long `migrate run` will take, from Slack's limits (load/limits.py), and what would
+shorten it.
 
 Posting is bound by max(busiest channel / 1 per second, all posts / workspace cap) — the
 ceiling; uploads post into channels too, so they count as posts. The other calls have their
@@ -18,7 +19,9 @@ from migrate.load.limits import SlackLimits, ceiling_seconds
 if TYPE_CHECKING:
     from migrate.plan.build import Plan
 
-INVITE_BATCH = 100  # conversations.invite takes ≤ 100 users per call (reference/slack.md §4.3)
+# conversations.invite takes ≤ 100 users per call (the docs say 100 or 1000; the stricter one:
+# https://docs.slack.dev/reference/methods/conversations.invite)
+INVITE_BATCH = 100
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The run lock of a working directory: one writer at a time (DESIGN §4.3, exit 4).
+"""The run lock of a working directory: one writer at a time (a command that finds it held
+exits 4).
 
 An OS lock (flock) on `run.lock` is held for the life of the process, so a holder that dies —
 even by SIGKILL — releases it at once and the next run takes over; the file's content says who

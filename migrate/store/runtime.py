@@ -32,7 +32,8 @@ def writer_run(settings: Settings, command: str) -> Iterator[RunContext]:
     """Hold the run lock for `command` (exit 4 when another process holds it).
 
     A lock left by a dead process is taken over; its run is marked interrupted, and ledger
-    intents it left behind become in doubt (DESIGN §4.5) so nothing is posted twice.
+    intents it left behind become in doubt (looked for in Slack before anything is re-posted)
+    so nothing is posted twice.
     """
     workdir = settings.workdir_path
     lock = RunLock(workdir)

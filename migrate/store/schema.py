@@ -6,7 +6,9 @@ has shipped.
 
 Tables are named by the side they describe: `teams_*` hold raw Graph objects exactly as read
 (the `raw` JSON column) plus the columns later stages query; `slack_*` hold what we learned of
-the Slack workspace; `ledger` is the import's exactly-once record (DESIGN §4.5).
+the Slack workspace; `ledger` is the import's exactly-once record: an intent is written before
+each Slack call and its result (the ts) after it, so a call whose outcome is unknown is looked
+for in Slack rather than repeated.
 """
 
 from __future__ import annotations
