@@ -51,8 +51,9 @@ What it simplifies (choices where Graph's documentation leaves things open are m
 * Directory throttling uses a flat 30 rps instead of resource units (throttling-limits); files
   are not throttled (SharePoint's limits are separate from Teams' and not quantified here).
 * No channel is shared into another team: `allChannels` = `channels`, `allMembers` = `members`.
-* No delta, chats, incomingChannels, filesFolder, `root:/path:` drive addressing, or
-  `/teamwork/deletedTeams`.
+* Delta queries only for the directory (`/users/delta`, `/groups/delta`: graph_delta.py);
+  no channel-message delta, chats, incomingChannels, filesFolder, `root:/path:` drive
+  addressing, or `/teamwork/deletedTeams`.
 * Faults (FaultInjector kinds http_500/503/504, reset, 429_no_retry_after,
   drop_after_processing) hit whole HTTP requests (a $batch envelope, not its items).
 
