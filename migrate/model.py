@@ -5,8 +5,9 @@ adapter; everything between the two adapters speaks only these."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NewType
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, NewType
 
 TeamsUserId = NewType("TeamsUserId", str)
 TeamsTeamId = NewType("TeamsTeamId", str)
@@ -62,6 +63,24 @@ class TeamsChannel:
     def is_private(self) -> bool:
         """Private and shared Teams channels become private Slack channels (DESIGN §4.4)."""
         return self.membership_type in ("private", "shared", "unknownFutureValue")
+
+
+@dataclass(frozen=True)
+class TeamsMessage:
+    """A channel message, root or reply. `raw` is the Graph chatMessage itself, for the
+    renderer (migrate/transform/content.py) only; everything else reads the typed fields."""
+
+    id: TeamsMessageId
+    channel_id: TeamsChannelId
+    reply_to_id: TeamsMessageId | None      # the thread root's id; None for a root
+    created_at: str | None                  # createdDateTime, as Graph gave it
+    sender_user_id: TeamsUserId | None      # None when an app (or no one) sent it
+    sender_name: str | None                 # the sending user's displayName, or else the app's
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
+
+    def as_root(self) -> TeamsMessage:
+        """This reply as a thread of its own (for a reply whose root is not in the export)."""
+        return replace(self, reply_to_id=None)
 
 
 @dataclass(frozen=True)

@@ -216,9 +216,8 @@ class DirectoryReader:
 
     def read_teams(self) -> set[str]:
         """Teams whose details were read completely and not marked stale since."""
-        return {row["scope"][len(DETAILS_PREFIX):] for row in self.store.query(
-            "SELECT scope FROM export_checkpoints WHERE scope LIKE ? AND status = 'complete'",
-            (DETAILS_PREFIX + "%",))}
+        return {scope[len(DETAILS_PREFIX):]
+                for scope in self.store.completed_checkpoint_scopes(DETAILS_PREFIX)}
 
     def mark_stale(self, team_ids: set[str]) -> None:
         """These teams' stored details are out of date: read them again (now or next export)."""

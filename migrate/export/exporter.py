@@ -37,7 +37,7 @@ from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavail
 from migrate.export.files import download_pending
 from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.export.scope import team_in_scope
-from migrate.store import Store
+from migrate.store import Store, teams_files
 from migrate.store import teams_objects as teams_store
 from migrate.store.writer import StoreWriter
 
@@ -169,7 +169,7 @@ class TeamsExporter:
                                                     self.options.include_teams,
                                                     self.options.exclude_teams)]
         self._add(teams_out_of_scope=len(teams) - len(chosen))
-        stored = dict(self.store.execute("SELECT id, display_name FROM teams_teams").fetchall())
+        stored = teams_store.team_names_by_id(self.store)
         renamed = {t["id"] for t in chosen
                    if t["id"] in stored and stored[t["id"]] != t.get("displayName")}
         if self._directory is not None:
@@ -303,9 +303,7 @@ class TeamsExporter:
     def run(self) -> ExportSummary:
         started = time.monotonic()
         window_end = iso(self.now())
-        self.summary.incremental = bool(self.store.scalar(
-            "SELECT 1 FROM export_checkpoints WHERE scope LIKE 'messages:%' AND status = 'complete' "
-            "LIMIT 1"))
+        self.summary.incremental = self.store.has_completed_checkpoint("messages:")
         teams, directory = self._open_directory()
         self._reread = self._teams_to_read(teams, directory)
         self.summary.directory = _directory_mode(directory)
@@ -324,7 +322,7 @@ class TeamsExporter:
         self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
         if self._directory is not None:
             self._directory.finish()
-        pending = int(self.store.scalar("SELECT COUNT(*) FROM teams_files WHERE status = 'pending'"))
+        pending = teams_files.count_pending_files(self.store)
         self.progress.files_found(pending)
         self.summary.files = download_pending(
             self.client, self.store, self.settings.workdir_path / "files",
@@ -337,9 +335,7 @@ class TeamsExporter:
         self.summary.throttled = stats.throttled
         self.summary.throttle_wait_s = stats.throttle_wait
         self.summary.pacing_wait_s = self.client.pacer.waited
-        self.summary.warnings = dict(self.store.execute(
-            "SELECT kind, COUNT(*) FROM warnings WHERE stage = 'export' AND run_id IS ? "
-            "GROUP BY kind", (self.run_id,)).fetchall())
+        self.summary.warnings = self.store.warning_counts_of_run("export", self.run_id)
         self.summary.found = teams_store.inventory(self.store)
         self.summary.seconds = time.monotonic() - started
         return self.summary

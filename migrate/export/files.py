@@ -5,7 +5,7 @@ not readable by the app becomes a warning and a status on its row — never a fa
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,35 +13,31 @@ from migrate.errors import PermissionMissing
 from migrate.export.assets import message_assets
 from migrate.export.client import GraphClient
 from migrate.export.errors import FileTooLarge, GraphNotFound
-from migrate.store import Store, utcnow
+from migrate.store import Store, teams_files
 from migrate.store import teams_objects as teams_store
 
 
 def record_assets(store: Store, messages: list[dict]) -> int:
     """Add a pending row for every asset of these messages (called in the transaction that
     stores them, so a resumed export never forgets the files of pages stored before a kill)."""
-    added = 0
-    now = utcnow()
-    with store.transaction() as conn:
-        for message in messages:
-            if teams_store.is_deleted_message(message):
-                continue
-            channel_id = (message.get("channelIdentity") or {}).get("channelId")
-            for asset in message_assets(message):
-                added += conn.execute(
-                    "INSERT INTO teams_files (channel_id, message_id, source, source_id, name, url, "
-                    "status, fetched_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (channel_id, message["id"], asset.source, asset.source_id, asset.name,
-                     asset.url, now)).rowcount
-    return added
+    return teams_files.add_pending_files(store, _asset_rows(messages))
+
+
+def _asset_rows(messages: list[dict]) -> Iterator[tuple[str, str, str, str, str | None, str | None]]:
+    """(channel_id, message_id, source, source_id, name, url) of every asset of the messages
+    that are not deleted."""
+    for message in messages:
+        if teams_store.is_deleted_message(message):
+            continue
+        channel_id = (message.get("channelIdentity") or {}).get("channelId")
+        for asset in message_assets(message):
+            yield channel_id, message["id"], asset.source, asset.source_id, asset.name, asset.url
 
 
 def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_bytes: int,
                      workers: int, run_id: int | None,
                      on_file: Callable[[str, int], None] = lambda status, size: None) -> dict[str, int]:
-    pending = store.query("SELECT * FROM teams_files WHERE status = 'pending' "
-                          "ORDER BY channel_id, message_id, source, source_id")
+    pending = teams_files.pending_files(store)
     outcome: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -67,10 +63,8 @@ def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_
             status, sha, mime = "forbidden", None, None
             store.add_warning("export", "file_forbidden", f"{label}: {exc.one_line()}",
                               subject=row["message_id"], run_id=run_id)
-        with store.transaction() as conn:
-            conn.execute("UPDATE teams_files SET status = ?, size = ?, sha256 = ?, mime_type = ?, "
-                         "fetched_at = ? WHERE channel_id = ? AND message_id = ? AND source = ? "
-                         "AND source_id = ?", (status, size, sha, mime, utcnow(), *key))
+        teams_files.record_download(store, key, status=status, size=size, sha256=sha,
+                                    mime_type=mime)
         with lock:
             outcome[status] = outcome.get(status, 0) + 1
         on_file(status, size or 0)

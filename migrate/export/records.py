@@ -1,5 +1,6 @@
 """Typed records from the store: the only place that reads the raw Graph JSON of users, teams,
-channels and memberships (DESIGN §2: raw Graph dicts never leave the Graph adapter).
+channels, memberships and messages (DESIGN §2: raw Graph dicts never leave the Graph adapter;
+a message's own dict rides along only for the renderer).
 
 Every loader returns its records in a stable order (by id), so everything built from them
 (the Plan, its reports) is deterministic.
@@ -7,19 +8,20 @@ Every loader returns its records in a stable order (by id), so everything built 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from migrate.model import (
     TeamsChannel,
     TeamsChannelId,
     TeamsMember,
+    TeamsMessage,
+    TeamsMessageId,
     TeamsTeam,
     TeamsTeamId,
     TeamsUser,
     TeamsUserId,
 )
-from migrate.store import Store
+from migrate.store import Store, teams_objects
 
 Json = dict[str, Any]
 
@@ -84,41 +86,64 @@ def teams_member(raw: Json) -> TeamsMember | None:
                        roles=_strings(raw.get("roles")))
 
 
+def teams_message(raw: Json, channel_id: str) -> TeamsMessage:
+    """A Graph `chatMessage` → TeamsMessage (the object itself rides along as `raw`, for the
+    renderer). Its sender is a user when `from.user.id` is set, else an app (or no one)."""
+    sender = raw.get("from") or {}
+    user = sender.get("user") or {}
+    if user.get("id"):
+        sender_user_id, sender_name = TeamsUserId(user["id"]), user.get("displayName")
+    else:
+        sender_user_id, sender_name = None, (sender.get("application") or {}).get("displayName")
+    return TeamsMessage(
+        id=TeamsMessageId(raw["id"]),
+        channel_id=TeamsChannelId(channel_id),
+        reply_to_id=TeamsMessageId(raw["replyToId"]) if raw.get("replyToId") else None,
+        created_at=raw.get("createdDateTime") or None,
+        sender_user_id=sender_user_id,
+        sender_name=sender_name or None,
+        raw=raw,
+    )
+
+
 def load_teams_users(store: Store) -> list[TeamsUser]:
-    return [teams_user(json.loads(row["raw"]))
-            for row in store.query("SELECT raw FROM teams_users ORDER BY id")]
+    return [teams_user(raw) for raw in teams_objects.raw_users(store)]
 
 
 def load_teams(store: Store) -> list[TeamsTeam]:
-    return [teams_team(json.loads(row["raw"]))
-            for row in store.query("SELECT raw FROM teams_teams ORDER BY id")]
+    return [teams_team(raw) for raw in teams_objects.raw_teams(store)]
 
 
 def load_channels(store: Store) -> list[TeamsChannel]:
-    return [teams_channel(json.loads(row["raw"]), row["team_id"])
-            for row in store.query("SELECT team_id, raw FROM teams_channels ORDER BY team_id, id")]
+    return [teams_channel(raw, team_id) for team_id, raw in teams_objects.raw_channels(store)]
 
 
-def _members(store: Store, table: str, key: str) -> dict[str, list[TeamsMember]]:
+def load_channel_messages(store: Store, channel_id: str) -> list[TeamsMessage]:
+    """One channel's messages, roots and replies, by creation time then id (the plan reads a
+    channel at a time, never the whole tenant at once)."""
+    return [teams_message(raw, channel_id)
+            for raw in teams_objects.raw_messages_of_channel(store, channel_id)]
+
+
+def _members(rows: list[tuple[str, Json]]) -> dict[str, list[TeamsMember]]:
+    """Members per owner (team or channel), from (owner id, conversationMember) in order."""
     out: dict[str, list[TeamsMember]] = {}
     seen: set[tuple[str, str]] = set()
-    for row in store.query(f"SELECT {key} AS owner, raw FROM {table} ORDER BY {key}, user_id, "
-                           "membership_id"):
-        member = teams_member(json.loads(row["raw"]))
-        members = out.setdefault(row["owner"], [])
-        if member is not None and (row["owner"], member.user_id) not in seen:
-            seen.add((row["owner"], member.user_id))
+    for owner, raw in rows:
+        member = teams_member(raw)
+        members = out.setdefault(owner, [])
+        if member is not None and (owner, member.user_id) not in seen:
+            seen.add((owner, member.user_id))
             members.append(member)
     return out
 
 
 def load_team_members(store: Store) -> dict[TeamsTeamId, list[TeamsMember]]:
     """Members per team (Entra users only, each once, by user id)."""
-    return {TeamsTeamId(k): v
-            for k, v in _members(store, "teams_team_members", "team_id").items()}
+    return {TeamsTeamId(k): v for k, v in _members(teams_objects.raw_team_members(store)).items()}
 
 
 def load_channel_members(store: Store) -> dict[TeamsChannelId, list[TeamsMember]]:
     """A channel's own members (private and shared channels; standard ones use the team's)."""
     return {TeamsChannelId(k): v
-            for k, v in _members(store, "teams_channel_members", "channel_id").items()}
+            for k, v in _members(teams_objects.raw_channel_members(store)).items()}

@@ -15,7 +15,6 @@ sees `SlackUser` and `SlackChannel`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +23,7 @@ from migrate.errors import TransientError
 from migrate.load.client import SlackClient, SlackRateLimited, SlackRefused, SlackUnavailable
 from migrate.load.scheduler import Scheduler
 from migrate.model import SlackChannel, SlackChannelId, SlackUser, SlackUserId
-from migrate.store import Store, utcnow
+from migrate.store import Store, slack_directory, utcnow
 
 Json = dict[str, Any]
 PAGE_SIZE = 200           # reference §5.2: Slack recommends ≤ 200 per page
@@ -159,54 +158,29 @@ def read_directory(client: SlackClient, scheduler: Scheduler) -> SlackDirectory:
 # -- the store -----------------------------------------------------------------------------
 
 
-def _raw(obj: Json) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 def save_directory(store: Store, directory: SlackDirectory) -> None:
     """Replace the stored snapshot with `directory`."""
     now = directory.fetched_at or utcnow()
-    user_rows = []
-    for user in directory.users:
-        raw = directory.raw_users.get(user.id) or _user_json(user)
-        user_rows.append((user.id, user.name, user.email, int(user.deleted), int(user.is_bot),
-                          int(user.is_restricted), int(user.is_ultra_restricted), _raw(raw), now))
-    channel_rows = []
-    for channel in directory.channels:
-        raw = directory.raw_channels.get(channel.id) or _channel_json(channel)
-        channel_rows.append((channel.id, channel.name, int(channel.is_private),
-                             int(channel.is_archived), _raw(raw), now))
-    with store.transaction() as conn:
-        conn.execute("DELETE FROM slack_users")
-        conn.execute("DELETE FROM slack_channels")
-        conn.executemany("INSERT INTO slack_users (id, name, email, deleted, is_bot, "
-                         "is_restricted, is_ultra_restricted, raw, fetched_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", user_rows)
-        conn.executemany("INSERT INTO slack_channels (id, name, is_private, is_archived, raw, "
-                         "fetched_at) VALUES (?, ?, ?, ?, ?, ?)", channel_rows)
+    slack_directory.replace_directory(
+        store, [(user, directory.raw_users.get(user.id) or _user_json(user))
+                for user in directory.users],
+        [(channel, directory.raw_channels.get(channel.id) or _channel_json(channel))
+         for channel in directory.channels], now)
 
 
 def remember_channel(store: Store, raw: Json) -> None:
     """Add a channel the import just created to the stored snapshot, so the reports and
     `migrate verify` name it without reading the whole workspace again."""
-    channel = slack_channel(raw)
-    with store.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO slack_channels (id, name, is_private, is_archived, raw, "
-                     "fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
-                     (channel.id, channel.name, int(channel.is_private), int(channel.is_archived),
-                      _raw(raw), utcnow()))
+    slack_directory.save_channel(store, slack_channel(raw), raw)
 
 
 def load_directory(store: Store) -> SlackDirectory | None:
     """The stored snapshot, or None when no directory was ever saved."""
-    users = [json.loads(r["raw"]) for r in store.query("SELECT raw FROM slack_users ORDER BY id")]
-    channels = [json.loads(r["raw"])
-                for r in store.query("SELECT raw FROM slack_channels ORDER BY id")]
+    users = slack_directory.raw_users(store)
+    channels = slack_directory.raw_channels(store)
     if not users and not channels:
         return None
-    fetched_at = store.scalar("SELECT MAX(fetched_at) FROM (SELECT fetched_at FROM slack_users "
-                              "UNION ALL SELECT fetched_at FROM slack_channels)")
-    return _directory(users, channels, fetched_at)
+    return _directory(users, channels, slack_directory.snapshot_fetched_at(store))
 
 
 def _user_json(user: SlackUser) -> Json:

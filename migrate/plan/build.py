@@ -19,9 +19,9 @@ from migrate.config import Settings
 from migrate.export import records
 from migrate.load.directory import SlackDirectory
 from migrate.load.limits import slack_limits
-from migrate.model import SlackUserId, TeamsChannel, TeamsTeam
+from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
 from migrate.plan.estimate import Estimate, estimate_run
-from migrate.store import Store, ledger, teams_objects
+from migrate.store import Store, ledger, teams_files, teams_objects
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
 from migrate.transform.users import load_user_overrides, map_users
@@ -243,7 +243,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     ctx = RenderContext(users={u.id: u.display_name for u in teams_users}, timezone=opts.timezone,
                         emoji=emoji, reactions=reactions, system_events=system_events)
     # "As of" the newest change in the data, not the export's clock: same data, same plan.
-    plan = Plan(as_of=store.scalar("SELECT MAX(last_modified_at) FROM teams_messages"))
+    plan = Plan(as_of=teams_objects.newest_teams_change(store))
     plan.users = users
     plan.source = teams_objects.inventory(store)
     # Every team has a General channel: a team with none was listed but never read.
@@ -253,7 +253,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
             warnings.add("team_not_read", f"{team.display_name}: listed by Graph, but its "
                          "channels were never read (see the export warnings); nothing of it "
                          "is planned")
-    files = _files_by_message(store)
+    files = teams_files.files_by_message(store)
     since = settings.export.since or None
 
     for decision in decisions:
@@ -315,82 +315,73 @@ def _retractions(store: Store, posts: list[Post], settled: dict[str, tuple[str, 
     return [out[k] for k in sorted(out)]
 
 
-def _files_by_message(store: Store) -> dict[tuple[str, str], list[Any]]:
-    out: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row in store.query("SELECT * FROM teams_files ORDER BY channel_id, message_id, source, source_id"):
-        out[(row["channel_id"], row["message_id"])].append(row)
-    return out
-
-
-def _author(message: dict[str, Any], ctx: RenderContext) -> tuple[str, str | None]:
-    sender = message.get("from") or {}
-    user = sender.get("user") or {}
-    if user.get("id"):
-        return ctx.users.get(user["id"]) or user.get("displayName") or "Unknown user", user["id"]
-    app = sender.get("application") or {}
-    return (app.get("displayName") or "Teams app"), None
+def _author(message: TeamsMessage, ctx: RenderContext) -> tuple[str, str | None]:
+    """The name a post is made under, and the Teams user who sent it (None for an app)."""
+    if message.sender_user_id:
+        return (ctx.users.get(message.sender_user_id) or message.sender_name or "Unknown user",
+                message.sender_user_id)
+    return (message.sender_name or "Teams app"), None
 
 
 def _channel_posts(store: Store, channel: TeamsChannel, ctx: RenderContext, mapping, slack_by_id,
                    files, since: str | None, skips: list[Skip], warnings: _Warnings
                    ) -> tuple[list[Post], list[Upload]]:
-    rows = store.query(
-        "SELECT id, reply_to_id, created_at, raw FROM teams_messages WHERE channel_id = ? "
-        "ORDER BY created_at, id", (channel.id,))
-    roots: dict[str, dict] = {}
-    replies: dict[str, list[dict]] = defaultdict(list)
-    for row in rows:
-        message = json.loads(row["raw"])
-        if row["reply_to_id"]:
-            replies[row["reply_to_id"]].append(message)
+    roots: dict[str, TeamsMessage] = {}
+    replies: dict[str, list[TeamsMessage]] = defaultdict(list)
+    for message in records.load_channel_messages(store, channel.id):
+        if message.reply_to_id:
+            replies[message.reply_to_id].append(message)
         else:
-            roots[row["id"]] = message
+            roots[message.id] = message
     for root_id in [r for r in replies if r not in roots]:
         # The thread's first message is not in the export: its replies start threads of their own.
         for orphan in replies.pop(root_id):
-            warnings.add("orphan_reply", f"{channel.display_name}: reply {orphan['id']}")
-            roots[orphan["id"]] = {**orphan, "replyToId": None}
+            warnings.add("orphan_reply", f"{channel.display_name}: reply {orphan.id}")
+            roots[orphan.id] = orphan.as_root()
     posts: list[Post] = []
     uploads: list[Upload] = []
-    for root in sorted(roots.values(), key=lambda m: (m.get("createdDateTime") or "", m["id"])):
-        if since and (root.get("createdDateTime") or "") < since:
-            skips.append(Skip("message", root["id"], f"before the since date {since}"))
+    for root in sorted(roots.values(), key=lambda m: (m.created_at or "", m.id)):
+        if since and (root.created_at or "") < since:
+            skips.append(Skip("message", root.id, f"before the since date {since}"))
             continue
-        thread = replies.get(root["id"], [])
+        thread = replies.get(root.id, [])
         root_posted = _add_message(root, None, channel, ctx, mapping, slack_by_id, files,
                                    bool(thread), posts, uploads, skips, warnings)
         for reply in thread:
             if not root_posted:
-                skips.append(Skip("message", reply["id"], "its thread root is not migrated"))
+                skips.append(Skip("message", reply.id, "its thread root is not migrated"))
                 continue
-            _add_message(reply, root["id"], channel, ctx, mapping, slack_by_id, files, False,
+            _add_message(reply, root.id, channel, ctx, mapping, slack_by_id, files, False,
                          posts, uploads, skips, warnings)
     return posts, uploads
 
 
-def _add_message(message, root_id, channel, ctx, mapping, slack_by_id, files, has_replies,
-                 posts, uploads, skips, warnings) -> bool:
-    rendered = render_message(message, ctx, has_replies=has_replies)
+def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, slack_by_id, files,
+                 has_replies, posts, uploads, skips, warnings) -> bool:
+    rendered = render_message(teams_message.raw, ctx, has_replies=has_replies)
     if rendered.skip_reason:
-        skips.append(Skip("message", message["id"], rendered.skip_reason))
+        skips.append(Skip("message", teams_message.id, rendered.skip_reason))
         return False
     for kind, detail in rendered.warnings:
         warnings.add(kind, detail)
-    name, teams_user = _author(message, ctx)
+    name, teams_user = _author(teams_message, ctx)
+    # Only the two ledger-key lines below still read the Graph dict (its "id", the same as
+    # teams_message.id); they are converted in a later step, with the ledger keys.
+    message = teams_message.raw
     slack_id = mapping.teams_user_id_to_slack_user_id.get(teams_user) if teams_user else None
     icon = slack_by_id[slack_id].image_72 if slack_id in slack_by_id else None
     for part, text in enumerate(rendered.parts):
         posts.append(Post(f"post:{channel.id}:{message['id']}:{part}", channel.id, message["id"],
-                          root_id if (root_id or part == 0) else message["id"], part, text, name,
-                          icon, message.get("createdDateTime") or ""))
-    thread_of = root_id or message["id"]
+                          root_id if (root_id or part == 0) else teams_message.id, part, text,
+                          name, icon, teams_message.created_at or ""))
+    thread_of = root_id or teams_message.id
     wanted = {(f.source, f.source_id) for f in rendered.files}
-    for row in files.get((channel.id, message["id"]), []):
+    for row in files.get((channel.id, teams_message.id), []):
         if (row["source"], row["source_id"]) not in wanted:
             continue
         label = row["name"] or f"image {row['source_id'][:12]}"
         if row["status"] != "downloaded":
-            skips.append(Skip("file", f"{message['id']}:{row['source_id']}",
+            skips.append(Skip("file", f"{teams_message.id}:{row['source_id']}",
                               {"missing": "gone from SharePoint/OneDrive",
                                "too_large": f"over the size cap ({row['size'] or 0:,} bytes)",
                                "forbidden": "not readable by the app",
@@ -398,7 +389,7 @@ def _add_message(message, root_id, channel, ctx, mapping, slack_by_id, files, ha
                                   row["status"], row["status"]) + f": {label}"))
             continue
         uploads.append(Upload(f"file:{channel.id}:{message['id']}:{row['source']}:{row['source_id']}",
-                              channel.id, message["id"], thread_of, row["source"], row["source_id"],
+                              channel.id, teams_message.id, thread_of, row["source"], row["source_id"],
                               row["name"] or f"image-{row['source_id'][:12]}.{_ext(row['mime_type'])}",
                               row["sha256"], int(row["size"] or 0), row["mime_type"]))
     return True

@@ -229,11 +229,30 @@ class Store:
             params = (stage,)
         return dict(self.execute(sql + " GROUP BY kind ORDER BY kind", params).fetchall())
 
+    def warning_counts_of_run(self, stage: str, run_id: int | None) -> dict[str, int]:
+        """Warnings of one stage in one run (run_id None: those recorded outside a run), by kind."""
+        return dict(self.execute(
+            "SELECT kind, COUNT(*) FROM warnings WHERE stage = ? AND run_id IS ? GROUP BY kind",
+            (stage, run_id)).fetchall())
+
     # -- export checkpoints --------------------------------------------------------------
 
     def checkpoint(self, scope: str) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM export_checkpoints WHERE scope = ?", (scope,))
         return rows[0] if rows else None
+
+    def completed_checkpoint_scopes(self, prefix: str) -> set[str]:
+        """The scopes starting with `prefix` (a LIKE pattern's fixed part) whose checkpoint is
+        complete."""
+        return {row["scope"] for row in self.query(
+            "SELECT scope FROM export_checkpoints WHERE scope LIKE ? AND status = 'complete'",
+            (prefix + "%",))}
+
+    def has_completed_checkpoint(self, prefix: str) -> bool:
+        """Whether any scope starting with `prefix` has a complete checkpoint."""
+        return bool(self.scalar(
+            "SELECT 1 FROM export_checkpoints WHERE scope LIKE ? AND status = 'complete' LIMIT 1",
+            (prefix + "%",)))
 
     def save_checkpoint(self, scope: str, *, next_link: str | None, watermark: str | None,
                         status: str, window_end: str | None = None, run_id: int | None = None) -> None:

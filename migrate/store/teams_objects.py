@@ -1,7 +1,7 @@
 """Recording raw Microsoft Graph objects in the store, exactly as read, plus query columns.
 
-The export stage calls these with Graph's dicts; later stages read the columns (and the raw
-JSON when they need more). A message read twice keeps its newest version (by
+The export stage calls these with Graph's dicts; later stages read the columns, and the
+objects back through the `raw_*` functions (migrate/export/records.py makes records of them). A message read twice keeps its newest version (by
 lastModifiedDateTime), so an overlapping incremental export never moves a message backwards.
 """
 
@@ -151,6 +151,60 @@ def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tup
             "deleted = ?, raw = ?, fetched_at = ?, version = version + 1 "
             "WHERE channel_id = ? AND thread_id = ? AND id = ?", updates)
     return len(inserts), len(updates)
+
+
+# -- reading back -----------------------------------------------------------------------
+# The objects come back as Graph gave them; migrate/export/records.py turns them into records.
+
+
+def raw_users(store: Store) -> list[Json]:
+    """Every Graph user stored, by id."""
+    return [json.loads(row["raw"]) for row in store.query("SELECT raw FROM teams_users ORDER BY id")]
+
+
+def raw_teams(store: Store) -> list[Json]:
+    """Every Graph team stored (listed, or read in full), by id."""
+    return [json.loads(row["raw"]) for row in store.query("SELECT raw FROM teams_teams ORDER BY id")]
+
+
+def team_names_by_id(store: Store) -> dict[str, str | None]:
+    """The display name stored for each team, by team id."""
+    return dict(store.execute("SELECT id, display_name FROM teams_teams").fetchall())
+
+
+def raw_channels(store: Store) -> list[tuple[str, Json]]:
+    """(team id, Graph channel) of every channel stored, by team id then channel id."""
+    return [(row["team_id"], json.loads(row["raw"])) for row in store.query(
+        "SELECT team_id, raw FROM teams_channels ORDER BY team_id, id")]
+
+
+def raw_team_members(store: Store) -> list[tuple[str, Json]]:
+    """(team id, Graph conversationMember) of every team membership, by team, user id and
+    membership id."""
+    return [(row["team_id"], json.loads(row["raw"])) for row in store.query(
+        "SELECT team_id, raw FROM teams_team_members ORDER BY team_id, user_id, membership_id")]
+
+
+def raw_channel_members(store: Store) -> list[tuple[str, Json]]:
+    """(channel id, Graph conversationMember) of every channel membership (private and shared
+    channels), by channel, user id and membership id."""
+    return [(row["channel_id"], json.loads(row["raw"])) for row in store.query(
+        "SELECT channel_id, raw FROM teams_channel_members "
+        "ORDER BY channel_id, user_id, membership_id")]
+
+
+def raw_messages_of_channel(store: Store, channel_id: str) -> list[Json]:
+    """The Graph messages (roots and replies, newest copy of each) of one channel, by creation
+    time then id. One channel at a time: a tenant's messages never sit in memory at once."""
+    return [json.loads(row["raw"]) for row in store.query(
+        "SELECT raw FROM teams_messages WHERE channel_id = ? ORDER BY created_at, id",
+        (channel_id,))]
+
+
+def newest_teams_change(store: Store) -> str | None:
+    """The newest lastModifiedDateTime among the stored messages (None when there are none):
+    how far the exported data reaches."""
+    return store.scalar("SELECT MAX(last_modified_at) FROM teams_messages")
 
 
 def inventory(store: Store) -> dict[str, int]:

@@ -1,0 +1,63 @@
+"""The stored snapshot of the Slack workspace (tables `slack_users`, `slack_channels`): each
+user and channel as users.list / conversations.list gave it (the `raw` JSON), plus the columns
+reports query. migrate/load/directory.py reads the workspace and turns the objects into
+records; this module only keeps them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from migrate.model import SlackChannel, SlackUser
+from migrate.store.db import Store, utcnow
+
+Json = dict[str, Any]
+
+
+def _raw(obj: Json) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def replace_directory(store: Store, users: Iterable[tuple[SlackUser, Json]],
+                      channels: Iterable[tuple[SlackChannel, Json]], fetched_at: str) -> None:
+    """Replace the whole snapshot with these users and channels (each a record and the object
+    it was made from), all read at `fetched_at`."""
+    user_rows = [(user.id, user.name, user.email, int(user.deleted), int(user.is_bot),
+                  int(user.is_restricted), int(user.is_ultra_restricted), _raw(raw), fetched_at)
+                 for user, raw in users]
+    channel_rows = [(channel.id, channel.name, int(channel.is_private), int(channel.is_archived),
+                     _raw(raw), fetched_at) for channel, raw in channels]
+    with store.transaction() as conn:
+        conn.execute("DELETE FROM slack_users")
+        conn.execute("DELETE FROM slack_channels")
+        conn.executemany("INSERT INTO slack_users (id, name, email, deleted, is_bot, "
+                         "is_restricted, is_ultra_restricted, raw, fetched_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", user_rows)
+        conn.executemany("INSERT INTO slack_channels (id, name, is_private, is_archived, raw, "
+                         "fetched_at) VALUES (?, ?, ?, ?, ?, ?)", channel_rows)
+
+
+def save_channel(store: Store, channel: SlackChannel, raw: Json) -> None:
+    """Add (or replace) one channel in the snapshot, read now."""
+    with store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO slack_channels (id, name, is_private, is_archived, raw, "
+                     "fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
+                     (channel.id, channel.name, int(channel.is_private), int(channel.is_archived),
+                      _raw(raw), utcnow()))
+
+
+def raw_users(store: Store) -> list[Json]:
+    """Every stored Slack user object, by id."""
+    return [json.loads(r["raw"]) for r in store.query("SELECT raw FROM slack_users ORDER BY id")]
+
+
+def raw_channels(store: Store) -> list[Json]:
+    """Every stored Slack channel object, by id."""
+    return [json.loads(r["raw"]) for r in store.query("SELECT raw FROM slack_channels ORDER BY id")]
+
+
+def snapshot_fetched_at(store: Store) -> str | None:
+    """When the newest part of the snapshot was read (None when it is empty)."""
+    return store.scalar("SELECT MAX(fetched_at) FROM (SELECT fetched_at FROM slack_users "
+                        "UNION ALL SELECT fetched_at FROM slack_channels)")
