@@ -241,7 +241,7 @@ def status(settings: Settings) -> dict[str, Any]:
     and Slack. Reads the store only (no lock: it may run beside a sync)."""
     import json
 
-    from migrate.store import Store
+    from migrate.store import Store, teams_objects
     from migrate.store import ledger as ledger_mod
 
     workdir = settings.workdir_path
@@ -262,7 +262,7 @@ def status(settings: Settings) -> dict[str, Any]:
                          "posts_done": ((summary.get("import") or {}).get("posts_done")),
                          "not_attempted": ((summary.get("import") or {}).get("not_attempted")),
                          "plan_as_of": summary.get("plan_as_of")})
-        newest = store.scalar("SELECT MAX(last_modified_at) FROM teams_messages")
+        newest = teams_objects.newest_teams_change(store)
         in_slack = next((r["plan_as_of"] for r in runs if r["command"] in ("run", "sync")
                          and r["exit_code"] == 0 and r["plan_as_of"]), None)
         last_ok = next((r["ended_at"] for r in runs if r["command"] in ("run", "sync")
