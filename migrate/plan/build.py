@@ -22,6 +22,7 @@ from migrate.load.limits import slack_limits
 from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
 from migrate.plan.estimate import Estimate, estimate_run
 from migrate.store import Store, ledger, teams_files, teams_objects
+from migrate.store.keys import FileKey, PostKey
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
 from migrate.transform.users import load_user_overrides, map_users
@@ -303,12 +304,12 @@ def _retractions(store: Store, posts: list[Post], settled: dict[str, tuple[str, 
     out: dict[str, Retraction] = {}
     for row in ledger.retracted(store):
         if row["key"] not in planned:
-            channel = row["key"].removeprefix("post:").rsplit(":", 2)[0]
+            channel = PostKey.parse(row["key"]).channel
             out[row["key"]] = Retraction(row["key"], channel, row["teams_id"], "deleted in Teams")
     for key, (state, message_id) in settled.items():
         if state != "done" or key in planned:
             continue
-        channel = key.removeprefix("post:").rsplit(":", 2)[0]
+        channel = PostKey.parse(key).channel
         if (channel, message_id) in planned_messages:
             out.setdefault(key, Retraction(key, channel, message_id,
                                            "edited in Teams: fewer parts now"))
@@ -365,13 +366,11 @@ def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, sl
     for kind, detail in rendered.warnings:
         warnings.add(kind, detail)
     name, teams_user = _author(teams_message, ctx)
-    # Only the two ledger-key lines below still read the Graph dict (its "id", the same as
-    # teams_message.id); they are converted in a later step, with the ledger keys.
-    message = teams_message.raw
     slack_id = mapping.teams_user_id_to_slack_user_id.get(teams_user) if teams_user else None
     icon = slack_by_id[slack_id].image_72 if slack_id in slack_by_id else None
     for part, text in enumerate(rendered.parts):
-        posts.append(Post(f"post:{channel.id}:{message['id']}:{part}", channel.id, message["id"],
+        posts.append(Post(PostKey(channel.id, teams_message.id, part).text, channel.id,
+                          teams_message.id,
                           root_id if (root_id or part == 0) else teams_message.id, part, text,
                           name, icon, teams_message.created_at or ""))
     thread_of = root_id or teams_message.id
@@ -388,7 +387,8 @@ def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, sl
                                "pending": "not downloaded yet (run export again)"}.get(
                                   row["status"], row["status"]) + f": {label}"))
             continue
-        uploads.append(Upload(f"file:{channel.id}:{message['id']}:{row['source']}:{row['source_id']}",
+        uploads.append(Upload(FileKey(channel.id, teams_message.id, row["source"],
+                                      row["source_id"]).text,
                               channel.id, teams_message.id, thread_of, row["source"], row["source_id"],
                               row["name"] or f"image-{row['source_id'][:12]}.{_ext(row['mime_type'])}",
                               row["sha256"], int(row["size"] or 0), row["mime_type"]))
