@@ -15,12 +15,13 @@ sees `SlackUser` and `SlackChannel`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from migrate.errors import TransientError
 from migrate.load.client import SlackClient, SlackRateLimited, SlackRefused, SlackUnavailable
+from migrate.load.paging import SlackCursor
 from migrate.load.scheduler import Scheduler
 from migrate.model import SlackChannel, SlackChannelId, SlackUser, SlackUserId
 from migrate.store import Store, slack_directory, utcnow
@@ -117,32 +118,32 @@ def slack_client(settings: Any) -> SlackClient:
     return SlackClient(settings.slack)
 
 
-def _call(client: SlackClient, scheduler: Scheduler, method: str, args: Json) -> Json:
-    try:
-        return scheduler.call(method, None, lambda: client.call(method, args),
-                              max_limited=MAX_RATE_LIMITED)
-    except SlackRateLimited:
-        raise TransientError(f"Slack {method}: still rate limited after {MAX_RATE_LIMITED} waits",
-                             hint="run again later") from None
-    except SlackUnavailable as exc:
-        raise TransientError(f"cannot read Slack {method} ({exc.code})",
-                             hint="check MIGRATE_SLACK_URL and the network, or run again later") from None
-    except SlackRefused as exc:
-        raise TransientError(f"Slack {method} answered {exc.code}") from None
+class _Patient:
+    """Admits the directory's reads through the scheduler, waiting out more 429s than a post
+    would (a workspace read must finish), and turns what still fails into one clear error."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        self.scheduler = scheduler
+
+    def call(self, method: str, channel: str | None, fn: Callable[[], Json]) -> Json:
+        try:
+            return self.scheduler.call(method, channel, fn, max_limited=MAX_RATE_LIMITED)
+        except SlackRateLimited:
+            raise TransientError(f"Slack {method}: still rate limited after {MAX_RATE_LIMITED} "
+                                 "waits", hint="run again later") from None
+        except SlackUnavailable as exc:
+            raise TransientError(f"cannot read Slack {method} ({exc.code})",
+                                 hint="check MIGRATE_SLACK_URL and the network, or run again "
+                                 "later") from None
+        except SlackRefused as exc:
+            raise TransientError(f"Slack {method} answered {exc.code}") from None
 
 
 def _pages(client: SlackClient, scheduler: Scheduler, method: str, key: str,
            args: Json) -> Iterator[Json]:
-    cursor = ""
-    seen: set[str] = set()
-    while True:
-        page = _call(client, scheduler, method,
-                     {**args, "limit": PAGE_SIZE, **({"cursor": cursor} if cursor else {})})
-        yield from page.get(key) or []
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-        if not cursor or cursor in seen:  # a repeated cursor would loop forever
-            return
-        seen.add(cursor)
+    def fetch(cursor: str) -> Json:
+        return client.call(method, {**args, "limit": PAGE_SIZE, **({"cursor": cursor} if cursor else {})})
+    return SlackCursor(_Patient(scheduler), method, fetch).items(key)
 
 
 def read_directory(client: SlackClient, scheduler: Scheduler) -> SlackDirectory:
