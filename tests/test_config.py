@@ -189,7 +189,7 @@ def test_an_unknown_section_lists_the_sections(tmp_path):
 
 def test_the_override_formats_the_readme_documents_load(tmp_path):
     from migrate.transform.channels import load_channel_overrides
-    from migrate.transform.users import load_user_overrides
+    from migrate.transform.overrides import load_user_overrides
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     blocks = re.findall(r"```csv\n(.*?)```", readme, flags=re.S)

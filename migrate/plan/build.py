@@ -25,7 +25,8 @@ from migrate.store import Store, ledger, teams_files, teams_objects
 from migrate.store.keys import FileKey, PostKey
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
-from migrate.transform.users import load_user_overrides, map_users
+from migrate.transform.overrides import load_user_overrides
+from migrate.transform.users import map_users
 
 PLAN_VERSION = 1
 

@@ -60,7 +60,7 @@ from migrate.model import (
 )
 from migrate.timestamps import EPOCH_MIN, parse_instant
 from migrate.transform.markup import escape
-from migrate.transform.users import read_override_rows
+from migrate.transform.overrides import read_override_rows
 
 MAX_NAME = 80          # Slack's limit for a channel name (conversations.create)
 MAX_PURPOSE = 250      # Slack's limit for a purpose or topic (conversations.setPurpose)

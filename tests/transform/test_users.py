@@ -15,6 +15,7 @@ from migrate.export.records import teams_user
 from migrate.load.directory import slack_user
 from migrate.model import SlackUser, TeamsUser
 from migrate.sandbox.tenant import default_demo_folder, load_sandbox
+from migrate.transform.overrides import UserOverride, load_user_overrides
 from migrate.transform.users import (
     DEACTIVATED,
     GUEST_POLICY,
@@ -22,8 +23,6 @@ from migrate.transform.users import (
     ROUTES,
     SKIPPED,
     UNKNOWN_OVERRIDE,
-    UserOverride,
-    load_user_overrides,
     map_users,
     user_addresses,
 )
