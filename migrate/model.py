@@ -61,7 +61,8 @@ class TeamsChannel:
 
     @property
     def is_private(self) -> bool:
-        """Private and shared Teams channels become private Slack channels (DESIGN §4.4)."""
+        """Private and shared Teams channels become private Slack channels: their content only
+        ever goes where just their members can read it."""
         return self.membership_type in ("private", "shared", "unknownFutureValue")
 
 

@@ -1,5 +1,6 @@
 """The directory side of an export: users, and which teams changed, through Graph's delta queries
-(reference/graph.md §2.3, §12), so that a sync reads what changed rather than the directory.
+(https://learn.microsoft.com/graph/delta-query-overview, /graph/api/user-delta,
+/graph/api/group-delta), so that a sync reads what changed rather than the directory.
 
 * **Users.** The first export reads every user through `GET /users/delta?$select=…` (delta takes
   no `$top`) and keeps the final deltaLink (checkpoint `delta:users`); each page is stored with
@@ -19,7 +20,8 @@
   "synchronization reset") — a log warning, never a failure.
 
 Where the calls start, the users and groups delta calls and the teams listing go in one `$batch`
-round trip (reference §7.4); each still counts against Graph's limits.
+round trip (https://learn.microsoft.com/graph/json-batching); each still counts against
+Graph's limits.
 """
 
 from __future__ import annotations

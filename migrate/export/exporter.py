@@ -153,7 +153,8 @@ class TeamsExporter:
         $batch brought it).
 
         `GET /teams` is the source of truth: the groups filter on resourceProvisioningOptions
-        misses older teams whose group lacks "Team" (reference/graph.md §3.1, §12; known issue
+        misses older teams whose group lacks "Team" (https://learn.microsoft.com/graph/api/teams-list;
+        Graph known issue
         13633). The list carries only id, displayName and description (learn `teams-list`);
         createdDateTime and isArchived come from `GET /teams/{id}` in each team's $batch, so no
         group field is needed. Each listed team is recorded at once, so a team whose details

@@ -1,6 +1,7 @@
 """Reading channel messages into the store, resumably.
 
-Two methods (reference/graph.md §4):
+Two methods (https://learn.microsoft.com/graph/api/channel-getallmessages and
+/graph/api/channel-list-messages):
 * `getAllMessages` (default): one paged stream per team of roots and replies, 200 rps per
   tenant; read in `lastModifiedDateTime` windows, so a later export reads only what changed
   (from the last window's end minus an overlap, since export data can surface a day late).

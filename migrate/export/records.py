@@ -1,5 +1,5 @@
 """Typed records from the store: the only place that reads the raw Graph JSON of users, teams,
-channels, memberships and messages (DESIGN §2: raw Graph dicts never leave the Graph adapter;
+channels, memberships and messages (raw Graph dicts never leave the Teams side of the code;
 a message's own dict rides along only for the renderer).
 
 Every loader returns its records in a stable order (by id), so everything built from them

@@ -2,7 +2,7 @@
 instead of migrating everything a second time.
 
 Our work is recognisable in Slack: channels the app's bot created (`creator`), and every post
-carries the Teams ids in its message metadata (DESIGN §4.4). For each such channel (and each
+carries the Teams ids in its message metadata (event_type teams_message). For each such channel (and each
 channel the plan reuses), the history and threads are read back; the Teams channel is the one
 its posts name (or, for a channel with no post yet, the planned channel of that name); each
 post found becomes a `done` ledger row with its ts, each file found in its thread by name a

@@ -1,11 +1,12 @@
 """A read-only look at the Slack workspace for the plan: every user and every channel.
 
-`read_directory` pages `users.list` (deactivated users, guests and bots included — reference
-§5.2) and `conversations.list` (public and private, archived included: an archived channel
-still holds its name, §4.1; private ones only where the app is a member, §4.7), 200 per page
+`read_directory` pages `users.list` (deactivated users, guests and bots included:
+https://docs.slack.dev/reference/methods/users.list) and `conversations.list` (public and
+private, archived included — an archived channel still holds its name; private ones only where
+the app is a member: https://docs.slack.dev/reference/methods/conversations.list), 200 per page
 as Slack recommends, through the same client and scheduler as the import: the scheduler paces
-the calls at their tier and waits out a 429's `Retry-After` (integer or decimal seconds, DESIGN
-§5); the client retries server errors and dropped connections with backoff.
+the calls at their tier and waits out a 429's `Retry-After` (integer or decimal seconds); the
+client retries server errors and dropped connections with backoff.
 
 `save_directory` / `load_directory` keep the snapshot in the store (slack_users,
 slack_channels: the raw objects plus query columns), so reports and later stages can read the
@@ -27,7 +28,7 @@ from migrate.model import SlackChannel, SlackChannelId, SlackUser, SlackUserId
 from migrate.store import Store, slack_directory, utcnow
 
 Json = dict[str, Any]
-PAGE_SIZE = 200           # reference §5.2: Slack recommends ≤ 200 per page
+PAGE_SIZE = 200           # Slack recommends at most 200 per page (docs.slack.dev pagination)
 MAX_RATE_LIMITED = 30     # 429s in a row on one page before giving up (each waits Retry-After)
 SLACKBOT = "USLACKBOT"
 
@@ -83,7 +84,7 @@ def slack_user(raw: Json) -> SlackUser:
         display_name=profile.get("display_name") or None,
         email=profile.get("email") or None,
         deleted=bool(raw.get("deleted")),
-        # Slackbot is special-cased by Slack (is_bot false); app users act for an app (§5.3).
+        # Slackbot is special-cased by Slack (is_bot false); app users act for an app (users.list: is_app_user).
         is_bot=bool(raw.get("is_bot") or raw.get("is_app_user") or raw["id"] == SLACKBOT),
         is_restricted=bool(raw.get("is_restricted")),
         is_ultra_restricted=bool(raw.get("is_ultra_restricted")),

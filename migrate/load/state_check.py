@@ -3,7 +3,7 @@
 A lost working directory (an expired CI cache, a wrong path, `--workdir` typo) used to mean a
 fresh ledger and every channel and post made a second time. Our traces in Slack are
 recognisable: channels the app's bot user created (`creator`, conversations.list), and posts
-carrying our message metadata (DESIGN §4.4) in channels the bot can read. If any of them is
+carrying our message metadata (event_type teams_message, with the Teams ids) in channels the bot can read. If any of them is
 unknown to the ledger, the state is missing: refuse (exit 2) and say where it should be and
 how to rebuild it (`migrate adopt`).
 """

@@ -203,7 +203,8 @@ def _members(team: TeamsTeam, channel: TeamsChannel, team_members, channel_membe
 
 
 def metadata_for(channel_id: str, message_id: str, part: int) -> dict[str, Any]:
-    """DESIGN §4.4: the Teams ids ride on every post, so a run can find its own posts."""
+    """The Teams ids ride on every post (event_type teams_message), so a run — or verify, or
+    adopt — can find its own posts in Slack."""
     return {"event_type": "teams_message",
             "event_payload": {"teams_message_id": message_id, "teams_channel_id": channel_id,
                               "part": part}}

@@ -1,4 +1,4 @@
-"""Ledger keys: what names one Slack side effect in the ledger (DESIGN §4.5), in one place.
+"""Ledger keys: what names one Slack side effect in the ledger, in one place.
 
 A key is a kind, then the fields of that kind, joined by ':' —
 

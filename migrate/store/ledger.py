@@ -1,4 +1,6 @@
-"""The import ledger: exactly-once bookkeeping of every Slack side effect (DESIGN §4.5).
+"""The import ledger: exactly-once bookkeeping of every Slack side effect: an
+intent is recorded before each call and the Slack ts after it; a call whose outcome is unknown
+is in doubt, and is looked up in Slack before it is ever made again.
 
 States: `intent` (recorded just before the call), `done` (the call answered; its ts/id is
 kept), `in_doubt` (the call may or may not have landed: timeout, reset, crash), `failed`

@@ -28,7 +28,8 @@ _instant = instant_or_min
 
 def is_deleted_message(message: Json) -> bool:
     """Deleted per Teams: deletedDateTime set, or an emptied body even when it is not
-    (reference/graph.md §10: deletions often arrive with deletedDateTime null)."""
+    (deleted messages are often returned with deletedDateTime null and only the body emptied:
+    github.com/microsoftgraph/microsoft-graph-docs-contrib issues 1935 and 2533)."""
     if message.get("deletedDateTime"):
         return True
     if message.get("messageType") not in (None, "message"):

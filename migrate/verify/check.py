@@ -6,7 +6,7 @@ the source that the plan does not cover, or a planned channel that is not in Sla
 checking only what the plan contains would pass a team the export missed.
 Expected content: the Plan built from the store and the Slack directory cached by the last
 plan/run. Found: every migrated channel's history and threads read back with
-`include_all_metadata`, our posts recognised by the Teams ids in their metadata (DESIGN §4.4).
+`include_all_metadata`, our posts recognised by the Teams ids in their metadata (event_type teams_message).
 Per channel it lists posts that are
 
 - **missing** (planned, not in Slack),
@@ -15,7 +15,7 @@ Per channel it lists posts that are
 - **out of order** (Slack's order of roots, or of replies within a thread, differs from Teams'),
 
 and uploads whose file is not in its thread. Channels archived after import cannot be read
-back (Slack removes bots on archive, reference §4.5), so the importer verifies each one the same
+back (archiving removes the bot: https://docs.slack.dev/reference/methods/conversations.archive), so the importer verifies each one the same
 way just before archiving it and records the result; verify reports that.
 
 A Slack that cannot be reached is not a verdict: `SlackUnreachable` stops verify at once.
