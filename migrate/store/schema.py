@@ -85,7 +85,7 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (channel_id, membership_id)
         );
 
-        -- Message ids are unique only within a channel or reply thread (reference/graph.md §5.1),
+        -- Message ids are unique only within a channel or reply thread (learn chatmessage resource),
         -- so the key includes the thread: thread_id = replyToId for a reply, the id for a root.
         CREATE TABLE teams_messages (
             channel_id        TEXT NOT NULL,
@@ -137,7 +137,7 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
 
         -- One row per Slack side effect the import intends (create channel, post part N of a
-        -- message, upload a file, ...). DESIGN §4.5: intent before the call, ts after it.
+        -- message, upload a file, ...): its intent before the call, the Slack ts after it.
         CREATE TABLE ledger (
             key           TEXT PRIMARY KEY,
             kind          TEXT NOT NULL,
