@@ -42,7 +42,7 @@ GENERIC_ERRORS = frozenset({
 NON_CONTRACT_METHODS = {
     # Special tier ("hundreds per minute"; Slack's Java SDK plans 600/min in
     # MethodsRateLimits.java), no scope (https://docs.slack.dev/reference/methods/auth.test).
-    "auth.test": "reference §1.3",
+    "auth.test": "special tier, no scope (docs.slack.dev/reference/methods/auth.test)",
     # Not in the contract file; Tier 3 and scope team:read as docs.slack.dev
     # documents team.info (assumed from memory of the method page).
     "team.info": "assumed: Tier 3, team:read",

@@ -384,7 +384,7 @@ def _merge_target(override: ChannelOverride, channel: TeamsChannel,
     if channel.is_private and not target.is_private:
         raise ConfigError(f"{override.source}: the {channel.membership_type} Teams channel "
                           f"{channel.display_name!r} cannot be merged into the public #{target.name}",
-                          hint="private content only goes to private Slack channels (DESIGN §4.4)")
+                          hint="private content only goes to private Slack channels")
     return target
 
 
