@@ -101,6 +101,7 @@ class Importer:
             self.uploads_by_channel.setdefault(upload.channel, []).append(upload)
 
     # ------------------------------------------------------------------ bookkeeping
+    # What the lanes share (lane_common.Run): counters, the halted lanes, the names taken.
 
     def count(self, kind: str, outcome: str, reason: str | None = None, n: int = 1) -> None:
         with self._lock:
@@ -113,6 +114,15 @@ class Importer:
                 self.result.posts_done += n
             if outcome == "found":
                 self.result.resolved_in_doubt += n
+
+    def note_posted(self, slack_channel: str | None) -> None:
+        """A lane made one post in this Slack channel (the per-channel figures of the run)."""
+        with self._lock:
+            self.posted_in[slack_channel] += 1
+
+    def note_halted(self, label: str, why: str) -> None:
+        with self._lock:
+            self.result.halted[label] = why
 
     def posts_per_channel(self) -> dict[str, int]:
         with self._lock:
