@@ -1,4 +1,5 @@
-"""Plan → Slack: executes a Plan through the scheduler, exactly once (DESIGN §4.4, §4.5).
+"""Plan → Slack: executes a Plan through the scheduler, exactly once (an intent recorded before
+every call, the ts after; a call whose answer never came is looked up before it is made again).
 
 One lane per channel does, in order: create (or reuse) the channel, set its purpose/topic,
 post every message (roots in order, each followed by its thread; a reply only once its
@@ -29,6 +30,7 @@ from typing import Any, Protocol
 
 from migrate.load.client import SlackClient
 from migrate.load.lane import ChannelLane
+from migrate.load.paging import SlackCursor
 from migrate.load.scheduler import Scheduler
 from migrate.plan.build import Plan, Post, Retraction, Upload
 from migrate.store import Store
@@ -155,16 +157,8 @@ class Importer:
         with self._lock:
             cached = self._workspace_channels
         if cached is None or refresh:
-            found: dict[str, dict] = {}
-            cursor = ""
-            while True:
-                page = self.scheduler.call("conversations.list", None,
-                                           lambda c=cursor: self.client.list_channels(c))
-                for channel in page.get("channels") or []:
-                    found[channel["name"]] = channel
-                cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-                if not cursor:
-                    break
+            found = {channel["name"]: channel for channel in SlackCursor(
+                self.scheduler, "conversations.list", self.client.list_channels).items("channels")}
             with self._lock:
                 self._workspace_channels = cached = found
                 self._taken_names |= set(found)

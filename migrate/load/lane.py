@@ -188,7 +188,8 @@ class ChannelLane:
         self.ctx.run.note_halted(self.label, why)
 
     def _archived_change(self, item: Item) -> None:
-        """DESIGN §4.4: later changes in a channel archived after import are reported only."""
+        """Later changes in a channel archived after import are reported, not posted (the bot has
+        left it, and an archived channel is history)."""
         reason = "channel archived in Slack after import: the change is reported, not posted"
         if item.kind == "post" and self._state(item) is None:
             self.ctx.skip(item.post.key, "post", reason)

@@ -1,6 +1,6 @@
 """What the steps of a channel lane share: the context every step works in (LaneContext), the one
 reading of a Slack error as an outcome (settle, with each step's Refusals), Slack's refusal
-codes, the lane's items and the two ways a step ends early. DESIGN §4.5 rules are in
+codes, the lane's items and the two ways a step ends early. The exactly-once rules are in
 migrate/load/importer.py; the steps are in lane_setup.py and lane_messages.py."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from migrate.timestamps import parse_instant
 
 LOOKBACK_S = 600.0        # an in-doubt post is looked for from this long before its intent
 TRIES = 3                 # posts tried per run when their outcome keeps being unknown
-INVITE_BATCH = 100        # reference §4.3: the stricter of the documented maxima
+INVITE_BATCH = 100        # the stricter of the documented maxima (docs.slack.dev conversations.invite)
 GUEST_CODES = {"user_is_restricted", "user_is_ultra_restricted", "ura_max_channels"}
 CHANNEL_CODES = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action",
                  "no_permission", "method_not_supported_for_channel_type"}
@@ -66,7 +66,8 @@ class Item:
 
 
 def share_ts(answer: dict, channel: str | None) -> str | None:
-    """The ts of the share message when Slack already reports it (it may not: §6.5)."""
+    """The ts of the share message when Slack already reports it (it may not: files.completeUploadExternal
+    answers before the share is posted)."""
     for f in answer.get("files") or []:
         for kind in ("public", "private"):
             shares = ((f.get("shares") or {}).get(kind) or {}).get(channel or "") or []

@@ -7,6 +7,7 @@ Refusals (lane_common.py)."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from migrate.load.lane_common import (
@@ -25,6 +26,7 @@ from migrate.load.lane_common import (
     payload,
     share_ts,
 )
+from migrate.load.paging import SlackCursor
 from migrate.plan.build import Post, Upload, metadata_for
 from migrate.store import ledger
 from migrate.store.keys import PostKey
@@ -46,28 +48,34 @@ def _thread_of(ctx: LaneContext, post: Post) -> str | None:
     return ts
 
 
+class _ThroughLane:
+    """Admits the paginator's calls as the lane's own (its priority, its scheduler)."""
+
+    def __init__(self, ctx: LaneContext) -> None:
+        self.ctx = ctx
+
+    def call(self, method: str, channel: str | None, fn: Callable[[], Any]) -> Any:
+        return self.ctx.call(method, fn)
+
+
 def _find_post(ctx: LaneContext, post: Post, thread_ts: str | None,
                since_iso: str | None) -> str | None:
     """The ts of this post if it is already in Slack (read back by its metadata)."""
     oldest = f"{max(0.0, epoch(since_iso) - LOOKBACK_S):.6f}"
     client, channel = ctx.client, ctx.slack_id
-    cursor = ""
-    while True:
-        if thread_ts:
-            page = ctx.call("conversations.replies", lambda c=cursor: client.replies(
-                channel, thread_ts, oldest=oldest, cursor=c))
-        else:
-            page = ctx.call("conversations.history", lambda c=cursor: client.history(
-                channel, oldest=oldest, cursor=c))
-        for message in page.get("messages") or []:
-            ids = payload(message)
-            if (ids.get("teams_message_id") == post.message_id
-                    and ids.get("teams_channel_id") == post.channel
-                    and int(ids.get("part", 0)) == post.part):
-                return message["ts"]
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-        if not cursor:
-            return None
+    if thread_ts:
+        pages = SlackCursor(_ThroughLane(ctx), "conversations.replies", lambda c: client.replies(
+            channel, thread_ts, oldest=oldest, cursor=c))
+    else:
+        pages = SlackCursor(_ThroughLane(ctx), "conversations.history", lambda c: client.history(
+            channel, oldest=oldest, cursor=c))
+    for message in pages.items("messages"):
+        ids = payload(message)
+        if (ids.get("teams_message_id") == post.message_id
+                and ids.get("teams_channel_id") == post.channel
+                and int(ids.get("part", 0)) == post.part):
+            return message["ts"]
+    return None
 
 
 def _resolve(ctx: LaneContext, post: Post, thread_ts: str | None, since_iso: str | None) -> bool:
@@ -197,16 +205,12 @@ def retract_post(ctx: LaneContext, item: Item) -> None:
 def _file_in_thread(ctx: LaneContext, thread_ts: str, file_id: str,
                     since_iso: str | None) -> str | None:
     oldest = f"{max(0.0, epoch(since_iso) - LOOKBACK_S):.6f}"
-    cursor = ""
-    while True:
-        page = ctx.call("conversations.replies", lambda c=cursor: ctx.client.replies(
-            ctx.slack_id, thread_ts, oldest=oldest, cursor=c))
-        for message in page.get("messages") or []:
-            if any(f.get("id") == file_id for f in message.get("files") or []):
-                return message["ts"]
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-        if not cursor:
-            return None
+    replies = SlackCursor(_ThroughLane(ctx), "conversations.replies", lambda c: ctx.client.replies(
+        ctx.slack_id, thread_ts, oldest=oldest, cursor=c))
+    for message in replies.items("messages"):
+        if any(f.get("id") == file_id for f in message.get("files") or []):
+            return message["ts"]
+    return None
 
 
 def send_upload(ctx: LaneContext, item: Item) -> None:

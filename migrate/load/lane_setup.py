@@ -62,7 +62,7 @@ def create_channel(ctx: LaneContext, item: Item) -> None:
                 return
             continue
         if answer.outcome is Outcome.AGAIN:
-            # Someone took the name since the plan (DESIGN §4.4 race): next free suffix.
+            # Someone took the name since the plan: the next free suffix, as the naming rule says.
             name = _next_name(ctx, cp.slack_name or name)
             continue
         if answer.outcome is not Outcome.DONE:
@@ -168,7 +168,7 @@ def set_topic(ctx: LaneContext, item: Item) -> None:
 
 def invite_members(ctx: LaneContext, item: Item) -> None:
     """Mapped members in batches of ≤ 100 with `force` (valid ones invited, the others
-    listed in `errors`). A refused call invites nobody (all or nothing, reference §4.3):
+    listed in `errors`). A refused call invites nobody (all or nothing: docs.slack.dev conversations.invite):
     the users it names are settled, the rest go again — one by one when Slack names no
     one — so nobody is recorded as a member who was not invited."""
     channel = ctx.cp.teams_channel_id
