@@ -335,7 +335,7 @@ def _child_cmd(args: argparse.Namespace, role: str, **extra) -> list[str]:
            "--rate-scale", str(args.rate_scale), "--channels", str(args.channels),
            "--messages", str(args.messages), "--reply-share", str(args.reply_share),
            "--uploads", str(args.uploads), "--skew", str(args.skew), "--seed", str(args.seed),
-           "--slack-workers", str(args.workers)]
+           "--workers", str(args.workers)]
     for key, value in extra.items():
         if value is True:
             cmd.append(f"--{key.replace('_', '-')}")
