@@ -13,7 +13,6 @@ import dataclasses
 import datetime as dt
 import os
 import re
-import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -295,105 +294,6 @@ def _coerce(info: SettingInfo, value: Any, from_env: bool) -> Any:
     return value
 
 
-def _key_line(text: str, section: str | None, name: str) -> int | None:
-    """The line where `name =` is set inside [section], for pointing at it in an error."""
-    current: str | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        header = re.match(r"^\[([^\[\]]+)\]", stripped)
-        if header:
-            current = header.group(1).strip()
-            continue
-        if current == section and re.match(rf"^\"?{re.escape(name)}\"?\s*=", stripped):
-            return number
-    return None
-
-
-def _where(path: Path, text: str, section: str | None, name: str) -> str:
-    line = _key_line(text, section, name)
-    return f"{path}:{line}" if line else str(path)
-
-
-def _read_file(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file",
-                          hint="run `migrate init` to write one, or fix --config") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc})") from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}",
-                          hint="fix the line it names; `migrate init --force` rewrites a fresh file") from None
-
-
-def _values_from_file(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """The file's settings, and where each was written (`file:line`, for every later error)."""
-    data, text = _read_file(path)
-    values: dict[str, Any] = {}
-    wheres: dict[str, str] = {}
-
-    def take(section: str | None, name: str, raw: Any) -> None:
-        key = f"{section}.{name}" if section else name
-        info = BY_KEY.get(key)
-        where = _where(path, text, section, name)
-        if info is None:
-            known = ", ".join(s.name for s in ALL_SETTINGS if s.section == section)
-            scope = f"[{section}]" if section else "the top level"
-            raise ConfigError(f"{where}: unknown setting {key!r}",
-                              hint=f"settings of {scope}: {known}")
-        if info.secret:
-            raise ConfigError(f"{where}: {key} is a secret and is never read from a file",
-                              hint=f"remove it and set {info.env} in the environment")
-        value = _coerce(info, raw, from_env=False)
-        if value is None:
-            raise ConfigError(f"{where}: {key} must be {_expected(info)}, got {raw!r}")
-        if key in PATH_KEYS and value:
-            value = str(_beside(path, value))
-        values[key] = value
-        wheres[key] = where
-
-    for name, raw in data.items():
-        if name not in SECTIONS and isinstance(raw, dict):
-            line = _section_line(text, name)
-            raise ConfigError(f"{path}:{line}: unknown section [{name}]" if line else
-                              f"{path}: unknown section [{name}]",
-                              hint="sections: " + ", ".join(f"[{n}]" for n in SECTIONS)
-                              + "; top-level settings: " + ", ".join(
-                                  s.name for s in ALL_SETTINGS if s.section is None))
-        if name in SECTIONS:
-            if not isinstance(raw, dict):
-                raise ConfigError(f"{_where(path, text, None, name)}: {name} must be a table "
-                                  f"([{name}]), got {raw!r}")
-            for sub, sub_raw in raw.items():
-                take(name, sub, sub_raw)
-        else:
-            take(None, name, raw)
-    return values, wheres
-
-
-def _section_line(text: str, name: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if re.match(rf"^\[\s*\"?{re.escape(name)}\"?\s*\]", line.strip()):
-            return number
-    return None
-
-
-# Settings that name files or folders: written relative in migrate.toml, they are relative to
-# the file's own folder, so `migrate --config elsewhere/migrate.toml` finds the same state and
-# overrides from any directory (environment and flags stay relative to the current one).
-PATH_KEYS = frozenset({"workdir", "plan.user_map", "plan.channel_map", "plan.reactions_file",
-                       "plan.emoji_file", "plan.system_events_file", "graph.client_cert",
-                       "graph.client_assertion_file"})
-
-
-def _beside(config: Path, value: str) -> Path:
-    target = Path(value).expanduser()
-    return target if target.is_absolute() else (config.resolve().parent / target)
-
-
 def _values_from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for info in ALL_SETTINGS:
@@ -432,9 +332,11 @@ def load_settings(
     sources: dict[str, str] = {}
     source = "defaults"
     if path is not None:
-        from_file, wheres = _values_from_file(path)
+        from migrate.config_file import beside, values_from_file
+
+        from_file, wheres = values_from_file(path)
         # The migration lives beside its config: the default workdir too.
-        merged["workdir"] = str(_beside(path, BY_KEY["workdir"].default))
+        merged["workdir"] = str(beside(path, BY_KEY["workdir"].default))
         merged.update(from_file)
         sources.update(wheres)
         source = str(path)
