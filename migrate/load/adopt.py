@@ -20,7 +20,7 @@ from typing import Any
 
 from migrate.load.client import SlackClient, SlackRefused
 from migrate.load.directory import SlackDirectory
-from migrate.load.readback import channel_messages
+from migrate.load.readback import channel_messages, ts_order
 from migrate.load.scheduler import Scheduler
 from migrate.load.state_check import our_post_key
 from migrate.plan.build import ChannelPlan, Plan
@@ -49,7 +49,10 @@ class AdoptSummary:
 class _Found:
     ts: str
     text: str
-    files: tuple[tuple[str, str], ...]   # (file id, name)
+
+
+# Thread ts → the files shared in that thread: (file id, name, ts of the message carrying it).
+ThreadFiles = dict[str, list[tuple[str, str, str]]]
 
 
 class Adopter:
@@ -71,28 +74,19 @@ class Adopter:
         for cp in self.by_name.values():
             self.by_base[_base(cp.slack_name or "")].append(cp)
 
-    def _messages(self, channel: str) -> dict[PostKey, list[_Found]]:
-        """Our posts in a channel: the key each names (Teams channel, message, part) → where
-        they are."""
+    def _messages(self, channel: str) -> tuple[dict[PostKey, list[_Found]], ThreadFiles]:
+        """Our posts in a channel — the key each names (Teams channel, message, part) → where
+        they are — and the files in each thread."""
         ours: dict[PostKey, list[_Found]] = defaultdict(list)
-
-        def take(message: dict) -> None:
+        thread_files: ThreadFiles = defaultdict(list)
+        for message, thread in channel_messages(self.client, self.scheduler, channel):
             key = our_post_key(message)
             if key:
-                files = tuple((f.get("id") or "", f.get("name") or "")
-                              for f in message.get("files") or [])
-                ours[key].append(_Found(message["ts"], message.get("text") or "", files))
-
-        def files_only(message: dict) -> None:
+                ours[key].append(_Found(message["ts"], message.get("text") or ""))
             for f in message.get("files") or []:
-                self._thread_files[message.get("thread_ts") or message["ts"]].append(
+                thread_files[thread or message["ts"]].append(
                     (f.get("id") or "", f.get("name") or "", message["ts"]))
-
-        self._thread_files: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for message, thread in channel_messages(self.client, self.scheduler, channel):
-            take(message)
-            files_only({**message, "thread_ts": thread} if thread else message)
-        return ours
+        return ours, thread_files
 
     def _planned_for(self, name: str) -> ChannelPlan | None:
         """The planned channel a Slack channel of ours of this name stands for. Without a
@@ -138,7 +132,7 @@ class Adopter:
             self.summary.archived_channels += 1
             return
         try:
-            ours = self._messages(channel_id)
+            ours, thread_files = self._messages(channel_id)
         except SlackRefused as exc:   # not_in_channel: a private channel the bot left
             self.summary.unmatched_channels.append(f"#{name} ({exc.code})")
             return
@@ -152,14 +146,14 @@ class Adopter:
         for key, found in sorted(ours.items()):
             if key.channel and key.channel != cp.teams_channel_id:
                 continue
-            first = min(found, key=lambda f: _ts_key(f.ts))
+            first = min(found, key=lambda f: ts_order(f.ts))
             self.summary.duplicates += len(found) - 1
             ledger.done(self.store, PostKey(cp.teams_channel_id, key.message, key.part).text,
                         kind="post", teams_id=key.message, slack_channel=channel_id,
                         slack_ts=first.ts, content_hash=ledger.text_hash(first.text),
                         reason=ADOPTED)
             self.summary.posts += 1
-        self._adopt_files(cp, channel_id, ours)
+        self._adopt_files(cp, channel_id, ours, thread_files)
 
     def _record_channel(self, cp: ChannelPlan, channel_id: str, name: str) -> None:
         ledger.done(self.store, ChannelStepKey("channel", cp.teams_channel_id).text,
@@ -168,15 +162,15 @@ class Adopter:
         self.summary.channels += 1
 
     def _adopt_files(self, cp: ChannelPlan, channel_id: str,
-                     ours: dict[PostKey, list[_Found]]) -> None:
+                     ours: dict[PostKey, list[_Found]], thread_files: ThreadFiles) -> None:
         """An upload is in its thread under its name: the thread of the message it belongs to."""
-        root_ts = {key.message: min(found, key=lambda f: _ts_key(f.ts)).ts
+        root_ts = {key.message: min(found, key=lambda f: ts_order(f.ts)).ts
                    for key, found in ours.items() if key.part == 0}
         for upload in self.plan.uploads:
             if upload.channel != cp.teams_channel_id:
                 continue
             thread = root_ts.get(upload.thread_of)
-            match = next(((fid, ts) for fid, fname, ts in self._thread_files.get(thread or "", [])
+            match = next(((fid, ts) for fid, fname, ts in thread_files.get(thread or "", [])
                           if fname == upload.name), None)
             if thread and match:
                 ledger.done(self.store, upload.key, kind="file", slack_channel=channel_id,
@@ -188,8 +182,3 @@ class Adopter:
 def _base(name: str) -> str:
     base, _, suffix = name.rpartition("-")
     return base if base and suffix.isdigit() else name
-
-
-def _ts_key(ts: str) -> tuple[int, int]:
-    seconds, _, micros = ts.partition(".")
-    return int(seconds), int(micros or 0)

@@ -13,6 +13,12 @@ from migrate.load.scheduler import Scheduler
 Json = dict[str, Any]
 
 
+def ts_order(ts: str) -> tuple[int, int]:
+    """A Slack ts ("seconds.micros") as a sortable pair: the order Slack shows messages in."""
+    seconds, _, micros = ts.partition(".")
+    return int(seconds), int(micros or 0)
+
+
 def channel_messages(client: SlackClient, scheduler: Scheduler, channel: str
                      ) -> Iterator[tuple[Json, str | None]]:
     """(message, the thread it is in — None at the top level) for every message: the history

@@ -127,10 +127,6 @@ def channels_in_doubt(store: Store) -> set[str]:
         "('intent', 'in_doubt', 'failed') AND teams_id IS NOT NULL")}
 
 
-def is_empty(store: Store) -> bool:
-    return store.scalar("SELECT 1 FROM ledger LIMIT 1") is None
-
-
 def recover_interrupted(store: Store) -> int:
     """Intents left by a process that died mid-call become in doubt; returns how many."""
     with store.transaction() as conn:

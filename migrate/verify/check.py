@@ -29,7 +29,7 @@ from typing import Any
 
 from migrate.export.inventory import SourceInventory
 from migrate.load.client import SlackClient, SlackRefused, SlackUnavailable
-from migrate.load.readback import channel_messages
+from migrate.load.readback import channel_messages, ts_order
 from migrate.load.scheduler import Scheduler
 from migrate.plan.build import ChannelPlan, Plan, Post
 from migrate.store import Store, ledger
@@ -247,18 +247,18 @@ class Verifier:
             if post.root_id is None:
                 if where.thread_ts is not None:
                     check.misplaced.append(_label(post))
-                if _ts_key(where.ts) < last_root:
+                if ts_order(where.ts) < last_root:
                     check.out_of_order.append(_label(post))
-                last_root = max(last_root, _ts_key(where.ts))
+                last_root = max(last_root, ts_order(where.ts))
                 continue
             expected_thread = root_ts.get(post.root_id)
             if expected_thread is None or where.thread_ts != expected_thread:
                 check.misplaced.append(_label(post))
                 continue
             previous = last_in_thread.get(expected_thread, (0, 0))
-            if _ts_key(where.ts) < previous:
+            if ts_order(where.ts) < previous:
                 check.out_of_order.append(_label(post))
-            last_in_thread[expected_thread] = max(previous, _ts_key(where.ts))
+            last_in_thread[expected_thread] = max(previous, ts_order(where.ts))
 
     def _files(self, check: ChannelCheck, teams_channel: str, uploads: list,
                files: dict[str, tuple[str, ...]]) -> None:
@@ -274,8 +274,3 @@ class Verifier:
                 continue
             if not row["slack_file"] or row["slack_file"] not in present:
                 check.missing_files.append(upload.name)
-
-
-def _ts_key(ts: str) -> tuple[int, int]:
-    seconds, _, micros = ts.partition(".")
-    return int(seconds), int(micros or 0)
