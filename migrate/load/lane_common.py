@@ -17,6 +17,7 @@ from migrate.load.client import (
     SlackClient,
     SlackError,
     SlackOutcomeUnknown,
+    SlackRateLimited,
     SlackRefused,
     SlackUnavailable,
 )
@@ -210,6 +211,17 @@ class LaneContext:
             if outcome is None:
                 raise
             return Answer(outcome, error=exc)
+
+    def recorded(self, key: str, kind: str, fn: Callable[[], Any], **intent: Any) -> Any:
+        """`fn` (one Slack call with a side effect), its intent written just before it goes.
+        A 429 withdraws the intent: Slack did not act, and a Ctrl-C while the scheduler waits
+        out the 429 must not leave a row claiming a call in flight."""
+        ledger.intent(self.store, key, kind, run_id=self.run_id, **intent)
+        try:
+            return fn()
+        except SlackRateLimited as exc:
+            ledger.not_sent(self.store, key, f"rate limited by Slack ({exc.code}); not sent")
+            raise
 
     def try_call(self, method: str, fn: Callable[[], Any], refusals: Refusals, *,
                  posting: bool = False) -> Answer:

@@ -120,11 +120,10 @@ def send_post(ctx: LaneContext, item: Item) -> None:
     for _ in range(TRIES):
         def send() -> Any:
             # The intent is written once the scheduler admits the call, just before it goes.
-            ledger.intent(store, post.key, "post", teams_id=post.message_id,
-                          slack_channel=ctx.slack_id, run_id=ctx.run_id)
-            return client.post_message(ctx.slack_id, post.text, username=post.username,
-                                       icon_url=post.icon_url, metadata=metadata,
-                                       thread_ts=thread_ts)
+            return ctx.recorded(post.key, "post", lambda: client.post_message(
+                ctx.slack_id, post.text, username=post.username, icon_url=post.icon_url,
+                metadata=metadata, thread_ts=thread_ts),
+                teams_id=post.message_id, slack_channel=ctx.slack_id)
 
         answer = ctx.try_call("chat.postMessage", send, CONTENT, posting=True)
         if answer.outcome is Outcome.IN_DOUBT:
@@ -247,10 +246,10 @@ def send_upload(ctx: LaneContext, item: Item) -> None:
         sent: dict[str, str] = {}
 
         def share(f: str) -> Any:
-            ledger.intent(store, key, "file", teams_id=upload.message_id,
-                          slack_channel=ctx.slack_id, run_id=ctx.run_id, slack_file=f)
-            return client.complete_upload(f, upload.name, ctx.slack_id, thread_ts,
-                                          username=ctx.usernames.get(upload.message_id))
+            return ctx.recorded(key, "file", lambda: client.complete_upload(
+                f, upload.name, ctx.slack_id, thread_ts,
+                username=ctx.usernames.get(upload.message_id)),
+                teams_id=upload.message_id, slack_channel=ctx.slack_id, slack_file=f)
 
         def send(sent: dict[str, str] = sent) -> Any:
             # getUploadURLExternal and the byte upload are repeatable (an upload never

@@ -52,8 +52,8 @@ def create_channel(ctx: LaneContext, item: Item) -> None:
         return
     for _attempt in range(1, 50):
         def create(n: str = name) -> Any:
-            ledger.intent(store, key, "channel", teams_id=cp.teams_channel_id, run_id=ctx.run_id)
-            return ctx.client.create_channel(n, cp.is_private)
+            return ctx.recorded(key, "channel", lambda: ctx.client.create_channel(n, cp.is_private),
+                                teams_id=cp.teams_channel_id)
 
         answer = ctx.try_call("conversations.create", create, CREATE)
         if answer.outcome is Outcome.IN_DOUBT:

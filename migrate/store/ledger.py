@@ -70,6 +70,12 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]  # noqa: S324 - not security
 
 
+def not_sent(store: Store, key: str, reason: str) -> None:
+    """Slack answered the call with a refusal that means it never acted (a 429): the intent
+    is withdrawn. `failed`, not in doubt: nothing can be in Slack, the next run sends it."""
+    _set(store, key, "failed", reason=reason)
+
+
 def in_doubt(store: Store, key: str, reason: str) -> None:
     _set(store, key, "in_doubt", reason=reason)
 
