@@ -106,6 +106,14 @@ class ExportSettings:
                                   "MIGRATE_EXCLUDE_TEAMS", kind="list")
     since: str = setting("", "Only messages created on or after this date (YYYY-MM-DD).",
                          "MIGRATE_SINCE", kind="date")
+    chats: bool = setting(True, "Export 1:1, group and meeting chats too (needs the Chat.Read.All "
+                          "application permission; without it chats are skipped with a warning).",
+                          "MIGRATE_CHATS")
+    meeting_chats: bool = setting(True, "Include the chats of Teams meetings (with `chats`).",
+                                  "MIGRATE_MEETING_CHATS")
+    chats_since: str = setting("", "Only chat messages created on or after this date (YYYY-MM-DD); "
+                               "`since` applies too, whichever is later.", "MIGRATE_CHATS_SINCE",
+                               kind="date")
     max_file_mb: float = setting(1024.0, "Files larger than this are skipped with a warning.",
                                  "MIGRATE_MAX_FILE_MB")
     overlap_hours: float = setting(48.0, "Incremental exports re-read this much before the last "
@@ -135,6 +143,11 @@ class PlanSettings:
     renamed_channels: str = setting("keep", "A Teams channel renamed after it was migrated: keep "
                                     "its Slack name, or rename the Slack channel to follow.",
                                     "MIGRATE_RENAMED_CHANNELS", choices=("keep", "rename"))
+    chats_to_channels: str = setting(
+        "none", "Through the API a bot cannot post as people into their DMs, so chats are skipped "
+        "and counted (none); or each group and meeting chat (group), or every chat, 1:1s "
+        "included (all), becomes a private channel whose members are the chat's mapped members.",
+        "MIGRATE_CHATS_TO_CHANNELS", choices=("none", "group", "all"))
     unicode_channel_names: bool = setting(False, "Keep Unicode letters in channel names instead of "
                                           "folding them to ASCII.", "MIGRATE_UNICODE_CHANNEL_NAMES")
     reactions_file: str = setting("", "Override file for mappings/reactions.toml.",

@@ -13,6 +13,7 @@ TeamsUserId = NewType("TeamsUserId", str)
 TeamsTeamId = NewType("TeamsTeamId", str)
 TeamsChannelId = NewType("TeamsChannelId", str)
 TeamsMessageId = NewType("TeamsMessageId", str)
+TeamsChatId = NewType("TeamsChatId", str)
 SlackUserId = NewType("SlackUserId", str)
 SlackChannelId = NewType("SlackChannelId", str)
 
@@ -64,6 +65,17 @@ class TeamsChannel:
         """Private and shared Teams channels become private Slack channels: their content only
         ever goes where just their members can read it."""
         return self.membership_type in ("private", "shared", "unknownFutureValue")
+
+
+@dataclass(frozen=True)
+class TeamsChat:
+    """A 1:1, group or meeting chat with its current members (a member who left is not one)."""
+
+    id: TeamsChatId
+    chat_type: str                          # oneOnOne | group | meeting
+    topic: str | None = None
+    created_at: str | None = None
+    members: tuple[TeamsMember, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from migrate.config import Settings
 from migrate.errors import MigrateError
+from migrate.export.chats import ChatReader
 from migrate.export.client import GraphClient
 from migrate.export.directory import USER_FIELDS, DirectoryReader, DirectoryResult
 from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
@@ -38,7 +40,9 @@ from migrate.export.files import download_pending
 from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.export.scope import team_in_scope
 from migrate.store import Store, teams_files
+from migrate.store import teams_chats as chats_store
 from migrate.store import teams_objects as teams_store
+from migrate.store.db import utcnow
 from migrate.store.writer import StoreWriter
 
 Json = dict[str, Any]
@@ -58,6 +62,8 @@ class ExportSummary:
     channels: int = 0
     team_members: int = 0
     channel_members: int = 0
+    chat_readers: int = 0        # people whose chat streams were read
+    chats_read: int = 0          # chats whose details and members were read
     messages_new: int = 0
     messages_updated: int = 0
     files: dict[str, int] = field(default_factory=dict)
@@ -291,15 +297,34 @@ class TeamsExporter:
             return ids
         return ids - self._directory.read_teams()   # new, changed, renamed, or left stale
 
-    def _run_jobs(self, jobs: list[tuple[Callable[..., None], Json, MessageReader]]) -> None:
+    def _run_jobs(self, jobs: list[Callable[[], None]]) -> None:
         if not jobs:
             return
         # `workers` teams at a time, each with its message stream and its small reads.
         per_team = 2 if self.options.method != "per-channel" else 1
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers * per_team, len(jobs))),
                                 thread_name_prefix="graph-team") as pool:
-            for future in [pool.submit(job, team, reader) for job, team, reader in jobs]:
+            for future in [pool.submit(job) for job in jobs]:
                 future.result()
+
+    def _chat_reader(self, writer: StoreWriter, window_end: str) -> ChatReader | None:
+        if not self.options.chats:
+            return None
+        reader = MessageReader(self.client, self.store, run_id=self.run_id, window_end=window_end,
+                               writer=writer, overlap=dt.timedelta(hours=self.options.overlap_hours),
+                               since=self.options.since or None, on_messages=self._on_messages)
+        return ChatReader(self.client, self.store, reader, since=self.options.chats_since or None,
+                          warn=lambda kind, message, subject: self._warn(kind, message, subject))
+
+    def _finish_chats(self, chats: ChatReader | None, started_at: str) -> None:
+        """The chats' details (type, topic, members): new chats, and chats with activity."""
+        if chats is None:
+            return
+        chats.refusal_warning()
+        if chats.refused is None:
+            wanted = sorted(set(chats_store.chats_without_details(self.store))
+                            | set(chats_store.chats_changed_since(self.store, started_at)))
+            self._add(chats_read=chats.read_details(wanted))
 
     def run(self) -> ExportSummary:
         started = time.monotonic()
@@ -309,17 +334,24 @@ class TeamsExporter:
         self._reread = self._teams_to_read(teams, directory)
         self.summary.directory = _directory_mode(directory)
         self.progress.teams_found(len(teams))
+        started_at = utcnow()
         with StoreWriter(self.store) as writer:
             readers = {t["id"]: self._reader(t["id"], writer, window_end) for t in teams}
+            chats = self._chat_reader(writer, window_end)
+            people = teams_store.member_user_ids(self.store) if chats else []
+            self._add(chat_readers=len(people))
             # Message streams first: they are long, and the small reads fit around them.
-            jobs = [] if self.options.method == "per-channel" else [
-                (self.export_team_messages, team, readers[team["id"]]) for team in teams]
-            jobs += [(self.export_team, team, readers[team["id"]]) for team in teams
+            jobs: list[Callable[[], None]] = [] if self.options.method == "per-channel" else [
+                partial(self.export_team_messages, team, readers[team["id"]]) for team in teams]
+            jobs += [partial(chats.read_person, person) for person in people] if chats else []
+            jobs += [partial(self.export_team, team, readers[team["id"]]) for team in teams
                      if team["id"] in self._reread]
             self._run_jobs(jobs)
         # Teams whose messages changed: their details now (the writer has stored every page).
-        self._run_jobs([(self._export_active_team, team, readers[team["id"]]) for team in teams
+        self._run_jobs([partial(self._export_active_team, team, readers[team["id"]])
+                        for team in teams
                         if team["id"] in self._active and team["id"] not in self._reread])
+        self._finish_chats(chats, started_at)
         self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
         if self._directory is not None:
             self._directory.finish()

@@ -29,7 +29,7 @@ def _asset_rows(messages: list[dict]) -> Iterator[tuple[str, str, str, str, str 
     for message in messages:
         if teams_store.is_deleted_message(message):
             continue
-        channel_id = (message.get("channelIdentity") or {}).get("channelId")
+        channel_id = teams_store.message_conversation(message)
         for asset in message_assets(message):
             yield channel_id, message["id"], asset.source, asset.source_id, asset.name, asset.url
 

@@ -91,7 +91,7 @@ class MessageReader:
         self.since = since
         self.on_messages = on_messages
 
-    def _store_page(self, team_id: str, scope: str, messages: list[Json], next_link: str | None,
+    def store_page(self, team_id: str, scope: str, messages: list[Json], next_link: str | None,
                     watermark: str | None, window_end: str | None) -> None:
         """Store a page with the checkpoint naming the next one, in one transaction — on the
         writer thread when there is one, so the reader can already ask for the next page."""
@@ -111,12 +111,15 @@ class MessageReader:
 
     # -- getAllMessages ------------------------------------------------------------------
 
-    def window_start(self, watermark: str | None) -> str:
+    def window_start(self, watermark: str | None, since: str | None = None) -> str:
+        """Where a stream's window starts: the last window's end minus the overlap, and never
+        before the `since` date (or `since`, the later of the two, for a stream with its own)."""
         start = EPOCH
         if watermark:
             start = iso(parse_iso(watermark) - self.overlap)
-        if self.since and self.since + "T00:00:00Z" > start:
-            start = self.since + "T00:00:00Z"
+        for date in (self.since, since):
+            if date and date + "T00:00:00Z" > start:
+                start = date + "T00:00:00Z"
         return start
 
     def read_team(self, team_id: str) -> None:
@@ -136,7 +139,7 @@ class MessageReader:
                                                        priority=estimate.pages_left):
             estimate.saw(items)
             done = next_link is None
-            self._store_page(team_id, scope, items, next_link,
+            self.store_page(team_id, scope, items, next_link,
                              window_end if done else watermark, None if done else window_end)
 
     # -- per channel ---------------------------------------------------------------------
@@ -168,4 +171,4 @@ class MessageReader:
                         message["channelIdentity"] = {"teamId": team_id, "channelId": channel_id}
                 page.append(root)
                 page.extend(replies)
-            self._store_page(team_id, scope, page, next_link, None, None)
+            self.store_page(team_id, scope, page, next_link, None, None)

@@ -13,6 +13,8 @@ from typing import Any
 from migrate.model import (
     TeamsChannel,
     TeamsChannelId,
+    TeamsChat,
+    TeamsChatId,
     TeamsMember,
     TeamsMessage,
     TeamsMessageId,
@@ -21,7 +23,7 @@ from migrate.model import (
     TeamsUser,
     TeamsUserId,
 )
-from migrate.store import Store, teams_objects
+from migrate.store import Store, teams_chats, teams_objects
 
 Json = dict[str, Any]
 
@@ -104,6 +106,15 @@ def teams_message(raw: Json, channel_id: str) -> TeamsMessage:
         sender_name=sender_name or None,
         raw=raw,
     )
+
+
+def load_chats(store: Store) -> list[TeamsChat]:
+    """Every chat whose details were read, with its current members (Entra users, each once)."""
+    members = _members(teams_chats.raw_chat_members(store))
+    return [TeamsChat(id=TeamsChatId(raw["id"]), chat_type=raw.get("chatType") or "group",
+                      topic=_text(raw.get("topic")), created_at=raw.get("createdDateTime") or None,
+                      members=tuple(members.get(raw["id"], ())))
+            for raw in teams_chats.raw_chats(store)]
 
 
 def load_teams_users(store: Store) -> list[TeamsUser]:

@@ -42,10 +42,12 @@ class Route:
 
 
 TEAM_RATE = 4.0
-MESSAGE_READS = {"channel_messages", "message", "replies", "hosted_content"}
+MESSAGE_READS = {"channel_messages", "message", "replies", "hosted_content", "chat_message_reads"}
 # A delta query spends its collection's budget (directory limits are per app and tenant,
-# https://learn.microsoft.com/graph/throttling-limits).
-DELTA_OF = {"users_delta": "users", "groups_delta": "groups"}
+# https://learn.microsoft.com/graph/throttling-limits); the chats' export API shares the
+# getAllMessages budget of 200 rps per app per tenant with the teams' (reference §12).
+DELTA_OF = {"users_delta": "users", "groups_delta": "groups",
+            "chat_all_messages": "all_messages"}
 
 # (pattern on the path after the version segment, kind, permission, tenant rps, channel rps)
 _TABLE: list[tuple[str, str, str, float, float]] = [
@@ -53,6 +55,13 @@ _TABLE: list[tuple[str, str, str, float, float]] = [
     # (https://learn.microsoft.com/graph/api/user-delta, …/group-delta)
     (r"^/users/(microsoft\.graph\.)?delta(\(\))?$", "users_delta", "User.Read.All", 30, 0),
     (r"^/groups/(microsoft\.graph\.)?delta(\(\))?$", "groups_delta", "GroupMember.Read.All", 30, 0),
+    # Chats (https://learn.microsoft.com/graph/api/chats-getallmessages, …/chat-get,
+    # …/chat-list-members, …/chat-list-messages): Chat.Read.All opens all of them.
+    (r"^/users/[^/]+/chats/getAllMessages$", "chat_all_messages", "Chat.Read.All", 200, 0),
+    (r"^/users/[^/]+/chats$", "chats", "Chat.ReadBasic.All", 30, 0),
+    (r"^/chats/(?P<channel>[^/]+)(/members)?$", "chat", "Chat.Read.All", 30, 0),
+    (r"^/chats/(?P<channel>[^/]+)/messages(/[^/]+(/hostedContents(/[^/]+(/\$value)?)?)?)?$",
+     "chat_message_reads", "Chat.Read.All", 20, 1),
     (r"^/users(/[^/]+)?$", "users", "User.Read.All", 30, 0),
     (r"^/groups$", "groups", "GroupMember.Read.All", 30, 0),
     (r"^/teams$", "teams", "Team.ReadBasic.All", 30, 0),

@@ -12,16 +12,26 @@ import io
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TextIO
 
 from migrate.config import Settings
+from migrate.errors import ConfigError
 from migrate.export import records
 from migrate.load.directory import SlackDirectory
 from migrate.load.limits import slack_limits
 from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
+from migrate.plan.chats import (
+    KIND_LABEL,
+    SLACK_GROUP_DM_MAX,
+    ChatLine,
+    chat_as_channel,
+    chat_fate,
+    chat_label,
+    chat_purpose,
+)
 from migrate.plan.estimate import Estimate, estimate_run
-from migrate.store import Store, ledger, teams_files, teams_objects
+from migrate.store import Store, ledger, teams_chats, teams_files, teams_objects
 from migrate.store.keys import FileKey, PostKey
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
@@ -119,6 +129,7 @@ class Plan:
     warnings: dict[str, int] = field(default_factory=dict)
     warning_samples: dict[str, list[str]] = field(default_factory=dict)
     estimate: Estimate | None = None
+    chats: list[ChatLine] = field(default_factory=list)
     already_in_slack: int = 0    # planned posts an earlier run already made (not in plan.json)
     source: dict[str, int] = field(default_factory=dict)  # teams, channels, messages found
 
@@ -128,12 +139,18 @@ class Plan:
         channels = Counter(c.action for c in self.channels)
         channels["renamed"] = sum(1 for c in self.channels if c.renamed_from and c.action == "create")
         skipped = Counter(s.reason.split(":")[0] for s in self.skips if s.kind == "message")
+        carried = [c for c in self.chats if c.action == "channel"]
         return {
             "users": dict(users), "channels": dict(channels),
             "messages": {"to_post": len({(p.channel, p.message_id) for p in self.posts}),
                          "posts": len(self.posts), "skipped": dict(skipped)},
             "files": {"to_upload": len(self.uploads), "bytes": sum(u.size for u in self.uploads),
                       "skipped": sum(1 for s in self.skips if s.kind == "file")},
+            "chats": {"found": dict(sorted(Counter(c.chat_type for c in self.chats).items())),
+                      "to_channels": len(carried),
+                      "skipped": len(self.chats) - len(carried),
+                      "messages_skipped": sum(c.messages for c in self.chats
+                                              if c.action != "channel")},
             "warnings": dict(self.warnings),
             "source": dict(self.source),
             "estimate_seconds": round(self.estimate.seconds, 1) if self.estimate else None,
@@ -143,6 +160,7 @@ class Plan:
         return {"version": PLAN_VERSION, "as_of": self.as_of, "summary": self.summary(),
                 "users": [asdict(u) for u in self.users],
                 "channels": [asdict(c) for c in self.channels],
+                "chats": [asdict(c) for c in self.chats],
                 "posts": [asdict(p) for p in self.posts],
                 "uploads": [asdict(u) for u in self.uploads],
                 "skips": [asdict(s) for s in self.skips],
@@ -163,7 +181,8 @@ class Plan:
             text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
             return text.replace("\n", "\n" + " " * depth)
 
-        lists = {"users": self.users, "channels": self.channels, "posts": self.posts,
+        lists = {"users": self.users, "channels": self.channels, "chats": self.chats,
+                 "posts": self.posts,
                  "uploads": self.uploads, "skips": self.skips, "retractions": self.retractions}
         scalars = {"version": PLAN_VERSION, "as_of": self.as_of, "summary": self.summary(),
                    "warnings": self.warnings, "warning_samples": self.warning_samples,
@@ -234,12 +253,27 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
         for note in decision.warnings:   # e.g. an old account under a later address: reported
             warnings.add("user_other_account", f"{user.display_name}: {note}")
 
+    chat_lines, chat_teams, chat_channels, chat_members = _plan_chats(store, settings, mapping,
+                                                                      teams_users)
     channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
-    decisions = plan_channel_names(list(teams.values()), channels, directory.channels,
+    mapped_channels = ledger.channel_map(store)
+    decisions = plan_channel_names([*teams.values(), *chat_teams.values()],
+                                   [*channels, *chat_channels], directory.channels,
                                    channel_overrides, unicode_names=opts.unicode_channel_names,
-                                   mapped=ledger.channel_map(store),
+                                   mapped=mapped_channels,
                                    follow_renames=opts.renamed_channels == "rename")
-    by_channel = {c.id: c for c in channels}
+    for decision in decisions:
+        if (decision.teams_channel_id in chat_members and decision.action == "reuse"
+                and decision.teams_channel_id not in mapped_channels):
+            # A chat's content goes only where exactly its members can read it.
+            raise ConfigError(f"{opts.channel_map}: chat {decision.teams_channel_id} cannot be "
+                              "merged into an existing Slack channel; rename or skip it instead")
+    names = {d.teams_channel_id: d.slack_name for d in decisions}
+    plan_chats = [replace(line, slack_name=names.get(line.teams_chat_id))
+                  for line in chat_lines]
+    by_channel = {c.id: c for c in [*channels, *chat_channels]}
+    teams_and_chats = {**teams, **chat_teams}
+    members_of = {**channel_members, **chat_members}
 
     reactions, emoji, system_events = load_mappings(opts.reactions_file or None, opts.emoji_file or None,
                                                     opts.system_events_file or None)
@@ -248,6 +282,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     # "As of" the newest change in the data, not the export's clock: same data, same plan.
     plan = Plan(as_of=teams_objects.newest_teams_change(store))
     plan.users = users
+    plan.chats = plan_chats
     plan.source = teams_objects.inventory(store)
     # Every team has a General channel: a team with none was listed but never read.
     with_channels = {c.team_id for c in channels}
@@ -259,9 +294,12 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     files = teams_files.files_by_message(store)
     since = settings.export.since or None
 
+    chat_types = {line.teams_chat_id: line.chat_type for line in chat_lines}
+    chat_since = max(filter(None, [since, settings.export.chats_since or None]), default=None)
     for decision in decisions:
         channel = by_channel[decision.teams_channel_id]
-        team = teams[channel.team_id]
+        team = teams_and_chats[channel.team_id]
+        is_chat = channel.id in chat_members
         invite: tuple[SlackUserId, ...] = ()
         posts: list[Post] = []
         uploads: list[Upload] = []
@@ -270,14 +308,15 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
         else:
             invite = tuple(sorted({
                 mapping.teams_user_id_to_slack_user_id[m.user_id]
-                for m in _members(team, channel, team_members, channel_members)
+                for m in _members(team, channel, team_members, members_of)
                 if m.user_id in mapping.teams_user_id_to_slack_user_id}))
-            posts, uploads = _channel_posts(store, channel, ctx, mapping, slack_by_id, files, since,
-                                            plan.skips, warnings)
+            posts, uploads = _channel_posts(store, channel, ctx, mapping, slack_by_id, files,
+                                            chat_since if is_chat else since, plan.skips, warnings)
         if decision.renamed_from and decision.action == "create":
             warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
+        team_name = KIND_LABEL.get(chat_types.get(channel.id, ""), team.display_name)
         plan.channels.append(ChannelPlan(
-            channel.id, team.id, team.display_name, channel.display_name, decision.action,
+            channel.id, team.id, team_name, channel.display_name, decision.action,
             decision.slack_name, decision.slack_channel_id, decision.is_private,
             decision.renamed_from, decision.reason, decision.archive_after, decision.topic,
             decision.purpose, invite, posts=len(posts), uploads=len(uploads),
@@ -294,6 +333,32 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
     plan.estimate = estimate_run(plan, slack_limits(settings.slack))
     return plan
+
+
+def _plan_chats(store: Store, settings: Settings, mapping, teams_users) -> tuple[
+        list[ChatLine], dict[str, TeamsTeam], list[TeamsChannel], dict[str, list]]:
+    """Every exported chat's fate; for the chats carried as private channels, the (team,
+    channel) pairs they become and their members (who alone are invited)."""
+    names = {u.id: u.display_name for u in teams_users}
+    counts = teams_chats.chat_message_counts(store)
+    lines: list[ChatLine] = []
+    teams: dict[str, TeamsTeam] = {}
+    channels: list[TeamsChannel] = []
+    members: dict[str, list] = {}
+    for chat in records.load_chats(store):
+        mapped = sum(1 for m in chat.members if m.user_id in mapping.teams_user_id_to_slack_user_id)
+        action, reason = chat_fate(chat, mapped, chats_to_channels=settings.plan.chats_to_channels,
+                                   meeting_chats=settings.export.meeting_chats)
+        label = chat_label(chat, names)
+        lines.append(ChatLine(chat.id, chat.chat_type, label, len(chat.members), mapped,
+                              counts.get(chat.id, 0), action, reason,
+                              larger_than_group_dm=len(chat.members) > SLACK_GROUP_DM_MAX))
+        if action == "channel":
+            team, channel = chat_as_channel(chat, label, chat_purpose(chat, names))
+            teams[team.id] = team
+            channels.append(channel)
+            members[chat.id] = list(chat.members)
+    return lines, teams, channels, members
 
 
 def _retractions(store: Store, posts: list[Post], settled: dict[str, tuple[str, str]]

@@ -5,7 +5,7 @@ scopes. Each check says what is missing and exactly what to grant."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from migrate.config import Settings
@@ -86,6 +86,26 @@ def _first(answer: dict[str, Any]) -> dict[str, Any] | None:
     return items[0] if items else None
 
 
+# Chats' export API is one of Teams' "protected APIs". Microsoft asked apps to fill an
+# approval form for them until 18 May 2023; since then the application permission with admin
+# consent is all it takes (https://learn.microsoft.com/graph/teams-protected-apis).
+PROTECTED_API = ("chats are read through Teams' export API (a 'protected API'): grant the "
+                 "application permission Chat.Read.All with admin consent — the approval form "
+                 "Microsoft required until May 2023 is no longer needed. Without it chats are "
+                 "skipped with a warning; set export.chats = false to leave them out")
+
+
+def _probe_chats(probe: _GraphProbe, user: dict[str, Any] | None) -> None:
+    if not user:
+        probe.skip("Chat.Read.All", "no user could be read to probe with")
+        return
+    before = len(probe.checks)
+    probe.probe("Chat.Read.All", f"/users/{user['id']}/chats/getAllMessages?$top=1")
+    check = probe.checks[before] if len(probe.checks) > before else None
+    if check is not None and check.status == "missing":
+        probe.checks[before] = replace(check, fix=f"{_grant('Chat.Read.All')}; {PROTECTED_API}")
+
+
 def graph_checks(settings: Settings, *, http_client: Any = None) -> list[Check]:
     try:
         auth = build_auth(settings.graph, http_client=http_client)
@@ -103,7 +123,7 @@ def graph_checks(settings: Settings, *, http_client: Any = None) -> list[Check]:
                       "check the tenant id, client id and credential of the Entra app")]
     probe = _GraphProbe(GraphClient(settings.graph, auth, max_attempts=3))
     probe.checks.append(Check("graph", "sign-in", "ok", f"token acquired with {auth.description}"))
-    probe.probe("User.Read.All", "/users?$top=1&$select=id")
+    user = probe.probe("User.Read.All", "/users?$top=1&$select=id", pick=_first)
     group = probe.probe("GroupMember.Read.All",
                         "/groups?$filter=resourceProvisioningOptions/Any(x:x eq 'Team')"
                         "&$select=id&$top=1", pick=_first)
@@ -125,6 +145,8 @@ def graph_checks(settings: Settings, *, http_client: Any = None) -> list[Check]:
         else:
             probe.skip("ChannelMember.Read.All", "no channel could be read to probe with")
         probe.probe("ChannelMessage.Read.All", f"/teams/{team_id}/channels/getAllMessages?$top=1")
+    if settings.export.chats:
+        _probe_chats(probe, user)
     # A share that does not exist: Graph checks the permission before it looks the item up, so
     # 404 means granted and 403 means missing.
     probe_url = "https://contoso.sharepoint.com/sites/migrate-doctor/Shared%20Documents/probe.txt"

@@ -210,6 +210,30 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX ledger_teams_id ON ledger (teams_id);
         """,
     ),
+    (
+        "1:1, group and meeting chats: the chats and their members; their messages go to "
+        "teams_messages with channel_id = the chat id and team_id = ''",
+        """
+        CREATE TABLE teams_chats (
+            id            TEXT PRIMARY KEY,
+            chat_type     TEXT,              -- oneOnOne | group | meeting
+            topic         TEXT,
+            created_at    TEXT,
+            raw           TEXT NOT NULL,
+            fetched_at    TEXT NOT NULL
+        );
+
+        CREATE TABLE teams_chat_members (
+            chat_id       TEXT NOT NULL,
+            membership_id TEXT NOT NULL,
+            user_id       TEXT,
+            raw           TEXT NOT NULL,
+            fetched_at    TEXT NOT NULL,
+            PRIMARY KEY (chat_id, membership_id)
+        );
+        CREATE INDEX teams_chat_members_user ON teams_chat_members (user_id);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

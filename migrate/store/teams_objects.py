@@ -39,6 +39,17 @@ def is_deleted_message(message: Json) -> bool:
     return not (body.get("content") or "").strip() and not has_attachments
 
 
+# Chat messages share teams_messages with channel messages: channel_id holds the chat id (chat
+# and channel ids never collide: 19:…@thread.v2 / @unq.gbl.spaces vs @thread.tacv2 / .skype)
+# and team_id is this marker.
+CHAT_TEAM = ""
+
+
+def message_conversation(message: Json) -> str | None:
+    """The channel (channelIdentity.channelId) or chat (chatId) a Graph message belongs to."""
+    return (message.get("channelIdentity") or {}).get("channelId") or message.get("chatId")
+
+
 def upsert_users(store: Store, users: Iterable[Json]) -> int:
     now = utcnow()
     rows = [(u["id"], u.get("displayName"), u.get("mail"), u.get("userPrincipalName"),
@@ -118,9 +129,10 @@ def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tup
     now = utcnow()
     rows = []
     for m in messages:
-        channel_id = (m.get("channelIdentity") or {}).get("channelId")
+        channel_id = message_conversation(m)
         if not channel_id:
-            raise ValueError(f"message {m.get('id')} has no channelIdentity.channelId")
+            raise ValueError(f"message {m.get('id')} has neither channelIdentity.channelId "
+                             "nor chatId")
         modified = m.get("lastModifiedDateTime") or m.get("createdDateTime")
         rows.append(((channel_id, m.get("replyToId") or m["id"], m["id"]), modified, _raw(m), (
             team_id, m.get("replyToId"), m.get("messageType"),
@@ -168,6 +180,14 @@ def raw_teams(store: Store) -> list[Json]:
     return [json.loads(row["raw"]) for row in store.query("SELECT raw FROM teams_teams ORDER BY id")]
 
 
+def member_user_ids(store: Store) -> list[str]:
+    """Every member account, enabled or not (a disabled account's chats still hold history),
+    by id: whose chat streams the export reads. Guests are left out: their chats in this
+    tenant always have a member of it, whose stream carries them."""
+    return [row[0] for row in store.execute(
+        "SELECT id FROM teams_users WHERE COALESCE(user_type, 'Member') != 'Guest' ORDER BY id")]
+
+
 def team_names_by_id(store: Store) -> dict[str, str | None]:
     """The display name stored for each team, by team id."""
     return dict(store.execute("SELECT id, display_name FROM teams_teams").fetchall())
@@ -212,11 +232,16 @@ def inventory(store: Store) -> dict[str, int]:
     """What the store holds of the source: every team listed, every channel and message read
     (deleted messages and system events included — they are found, even if not posted)."""
     return {"teams": count(store, "teams_teams"), "channels": count(store, "teams_channels"),
-            "messages": count(store, "teams_messages")}
+            "messages": int(store.scalar("SELECT COUNT(*) FROM teams_messages WHERE team_id != ?",
+                                         (CHAT_TEAM,))),
+            "chats": count(store, "teams_chats"),
+            "chat_messages": int(store.scalar(
+                "SELECT COUNT(*) FROM teams_messages WHERE team_id = ?", (CHAT_TEAM,)))}
 
 
 def count(store: Store, table: str) -> int:
     if table not in {"teams_users", "teams_teams", "teams_team_members", "teams_channels",
-                     "teams_channel_members", "teams_messages", "teams_files"}:
+                     "teams_channel_members", "teams_messages", "teams_files", "teams_chats",
+                     "teams_chat_members"}:
         raise ValueError(f"not a teams_* table: {table}")
     return int(store.scalar(f"SELECT COUNT(*) FROM {table}"))

@@ -50,6 +50,22 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+CHAT_TYPE = {"oneOnOne": "1:1 chats", "group": "group chats", "meeting": "meeting chats"}
+CHAT_HEADERS = ["type", "chat", "members", "with Slack", "messages", "fate", "Slack channel", "why"]
+CHATS_NOTE = ("A chat's content only ever goes to a private channel whose members are exactly "
+              "its members with a Slack account; a chat with more than 9 people is too large "
+              "for a Slack group DM.")
+
+
+def _chat_rows(plan: Plan) -> list[list]:
+    return [[CHAT_TYPE.get(c.chat_type, c.chat_type), c.label, c.members, c.mapped_members,
+             c.messages, "private channel" if c.action == "channel" else "skipped",
+             f"#{c.slack_name}" if c.slack_name else "—",
+             c.reason + ("; too large for a Slack group DM" if c.larger_than_group_dm else "")]
+            for c in sorted(plan.chats, key=lambda c: (c.chat_type, c.label.casefold(),
+                                                       c.teams_chat_id))]
+
+
 def plan_markdown(plan: Plan) -> str:
     s = plan.summary()
     est = plan.estimate
@@ -67,6 +83,10 @@ def plan_markdown(plan: Plan) -> str:
                ["posts (with continuations)", str(s["messages"]["posts"])],
                ["files to upload", f"{s['files']['to_upload']} ({s['files']['bytes']:,} bytes)"],
                ["files skipped", str(s["files"]["skipped"])],
+               ["chats found", str(sum(s["chats"]["found"].values()))],
+               ["chats to private channels", str(s["chats"]["to_channels"])],
+               ["chats skipped", f"{s['chats']['skipped']} ({s['chats']['messages_skipped']} "
+                                 "messages)"],
                ["estimated duration", human(est.seconds) if est else "—"]]), ""]
     if est and est.advice:
         out += ["## Advice", ""] + [f"- {a}" for a in est.advice] + [""]
@@ -77,6 +97,9 @@ def plan_markdown(plan: Plan) -> str:
           "; ".join(filter(None, [f"renamed from {c.renamed_from}" if c.renamed_from else "",
                                   c.reason or "", "archived after import" if c.archive_after else ""]))]
          for c in plan.channels]), ""]
+    out += ["## Chats", "", CHATS_NOTE, "", _md_table(
+        CHAT_HEADERS, [[str(v) for v in row] for row in _chat_rows(plan)]) if plan.chats
+        else "None exported.", ""]
     unmapped = [u for u in plan.users if not u.slack_user_id]
     out += ["## Unmapped users", "",
             "Their messages are still migrated, under their display name.", "",
@@ -175,6 +198,7 @@ def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
     cards = [("users mapped", s["users"].get("mapped", 0)), ("unmapped", s["users"].get("unmapped", 0)),
              ("channels", len(plan.channels)), ("renamed", s["channels"].get("renamed", 0)),
              ("messages", s["messages"]["to_post"]), ("files", s["files"]["to_upload"]),
+             ("chats", len(plan.chats)),
              ("estimate", human(est.seconds) if est else "—")]
     per_team = Counter()
     for c in plan.channels:
@@ -202,6 +226,11 @@ def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
         ["team", "Teams channel", "plain name", "Slack name", "why"],
         [[c.team_name, c.channel_name, c.renamed_from, c.slack_name or "—", c.reason or "collision"]
          for c in renamed]) if renamed else "<p>None.</p>"))
+    found = Counter(c.chat_type for c in plan.chats)
+    body.append("<h2>Chats</h2><p>" + html.escape(CHATS_NOTE) + "</p><p>"
+                + html.escape(", ".join(f"{n} {CHAT_TYPE.get(k, k)}" for k, n in sorted(found.items()))
+                              or "None exported.") + "</p>"
+                + (_table(CHAT_HEADERS, _chat_rows(plan)) if plan.chats else ""))
     unmapped = [u for u in plan.users if not u.slack_user_id]
     body.append("<h2>Unmapped users</h2><p>Their messages are still migrated under their display "
                 "name.</p>" + (_table(["Teams user", "guest", "reason"],

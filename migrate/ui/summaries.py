@@ -38,7 +38,13 @@ def export_summary(out: Output, summary) -> None:
                  f"{summary.teams_reread} teams' members and channels read.")
     if found:
         out.info(f"Found in Teams: {found.get('teams', 0)} teams, {found.get('channels', 0)} "
-                 f"channels, {found.get('messages', 0)} messages.")
+                 f"channels, {found.get('messages', 0)} messages; {found.get('chats', 0)} chats "
+                 f"with {found.get('chat_messages', 0)} messages"
+                 + (f" (read from {summary.chat_readers} people's chat streams)"
+                    if getattr(summary, "chat_readers", 0) else "") + ".")
+
+
+CHAT_KINDS = {"oneOnOne": "1:1", "group": "group", "meeting": "meeting"}
 
 
 def plan_summary(out: Output, result) -> None:
@@ -49,7 +55,13 @@ def plan_summary(out: Output, result) -> None:
     source = s.get("source") or {}
     if source:
         out.info(f"Source: {source.get('teams', 0)} teams, {source.get('channels', 0)} channels, "
-                 f"{source.get('messages', 0)} messages found in Teams")
+                 f"{source.get('messages', 0)} messages found in Teams; {source.get('chats', 0)} "
+                 f"chats with {source.get('chat_messages', 0)} messages")
+    chats = s.get("chats") or {}
+    if chats.get("found"):
+        kinds = ", ".join(f"{n} {CHAT_KINDS.get(k, k)}" for k, n in chats["found"].items())
+        out.info(f"Chats: {kinds}; {chats['to_channels']} become private channels, "
+                 f"{chats['skipped']} skipped ({chats['messages_skipped']} messages)")
     out.info(f"Users: {s['users'].get('mapped', 0)} mapped, {s['users'].get('unmapped', 0)} unmapped "
              f"({s['users'].get('ambiguous', 0)} ambiguous)")
     out.info(f"Channels: {s['channels'].get('create', 0)} to create ({s['channels'].get('renamed', 0)} "

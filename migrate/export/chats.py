@@ -1,0 +1,108 @@
+"""Reading 1:1, group and meeting chats into the store, resumably and incrementally.
+
+Graph's export API for chats is per person: `GET /users/{id}/chats/getAllMessages` returns
+every message of every chat the person is a member of (app-only, Chat.Read.All;
+https://learn.microsoft.com/graph/api/chats-getallmessages). Each member's stream therefore
+repeats a chat's messages once per member; the store keys messages by (chat, id) and keeps the
+newest copy, so every message lands once whatever the overlap.
+
+Why every member's stream is read unfiltered, although Graph can filter on the sender
+(`from/user/id eq '…'`): a sender filter returns only what a current member wrote, and loses
+what no one we read wrote — a member who left the chat (they no longer see it), an account
+since deleted, a guest or external person, an app, and every system event. A chat's whole
+history is only certain from a stream that is not filtered by sender.
+
+Each person's stream is read in `lastModifiedDateTime` windows with its own checkpoint, like a
+team's channel messages (messages.py): a killed export resumes at the first page not stored,
+and a later export reads only what changed. The chat objects (type, topic) and their current
+members come from `GET /chats/{id}` and `/chats/{id}/members`, read for chats that are new or
+had activity (a member added or removed is itself a message, so membership changes show).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from migrate.errors import MigrateError, PermissionMissing
+from migrate.export.client import GraphClient
+from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
+from migrate.export.messages import MessageReader, RemainingPages
+from migrate.store import Store
+from migrate.store import teams_chats as chats_store
+from migrate.store.teams_objects import CHAT_TEAM
+
+Json = dict[str, Any]
+PERMISSION = "Chat.Read.All"
+DETAILS_PER_BATCH = 10       # two calls each: $batch takes at most 20 requests
+
+
+class ChatReader:
+    def __init__(self, client: GraphClient, store: Store, reader: MessageReader, *,
+                 since: str | None, warn: Callable[[str, str, str | None], None]) -> None:
+        self.client = client
+        self.store = store
+        self.reader = reader
+        self.since = since
+        self.warn = warn
+        self.refused: PermissionMissing | None = None   # Chat.Read.All not granted
+
+    def read_person(self, user_id: str) -> None:
+        """One person's chat messages, from their checkpoint on."""
+        if self.refused is not None:
+            return
+        scope = f"messages:chats:{user_id}"
+        checkpoint = self.store.checkpoint(scope)
+        watermark = checkpoint["watermark"] if checkpoint else None
+        if checkpoint and checkpoint["status"] == "in_progress" and checkpoint["next_link"]:
+            url, window_end = checkpoint["next_link"], checkpoint["window_end"]
+        else:
+            window_end = self.reader.window_end
+            start = self.reader.window_start(watermark, since=self.since)
+            url = (f"/users/{user_id}/chats/getAllMessages?$top=50&$filter="
+                   f"lastModifiedDateTime gt {start} and lastModifiedDateTime lt {window_end}")
+        estimate = RemainingPages(window_end)
+        try:
+            for items, next_link in self.client.iter_pages(url, priority=estimate.pages_left):
+                estimate.saw(items)
+                done = next_link is None
+                self.reader.store_page(CHAT_TEAM, scope, items, next_link,
+                                       window_end if done else watermark,
+                                       None if done else window_end)
+        except PermissionMissing as exc:
+            self.refused = exc
+        except GraphNotFound:
+            self.warn("chat_reader_vanished", f"user {user_id} disappeared before their chats "
+                      "were read", user_id)
+        except (GraphRequestError, GraphUnavailable) as exc:
+            self.warn("chats_unreadable", f"the chats of user {user_id} could not be read: {exc}",
+                      user_id)
+
+    def read_details(self, chat_ids: list[str]) -> int:
+        """Type, topic and current members of these chats, two calls per chat in $batch."""
+        read = 0
+        for start in range(0, len(chat_ids), DETAILS_PER_BATCH):
+            chunk = chat_ids[start:start + DETAILS_PER_BATCH]
+            calls = [call for chat_id in chunk for call in (
+                {"url": f"/chats/{chat_id}"}, {"url": f"/chats/{chat_id}/members"})]
+            answers = self.client.batch_get(calls)
+            for n, chat_id in enumerate(chunk):
+                chat, members = answers[2 * n], answers[2 * n + 1]
+                if isinstance(chat, MigrateError) or isinstance(members, MigrateError):
+                    problem = chat if isinstance(chat, MigrateError) else members
+                    if isinstance(problem, PermissionMissing):
+                        raise problem
+                    self.warn("chat_unreadable", f"chat {chat_id}: its details or members "
+                              f"could not be read: {problem}", chat_id)
+                    continue
+                chats_store.upsert_chat(self.store, chat)
+                chats_store.replace_chat_members(self.store, chat_id,
+                                                 list(self.client.follow(members)))
+                read += 1
+        return read
+
+    def refusal_warning(self) -> None:
+        if self.refused is not None:
+            self.warn("chats_not_read", f"chats were not exported: the app lacks {PERMISSION} "
+                      f"({self.refused}); grant it with admin consent, or set export.chats = "
+                      "false to leave chats out", None)
