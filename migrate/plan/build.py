@@ -255,6 +255,9 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
 
     chat_lines, chat_teams, chat_channels, chat_members = _plan_chats(store, settings, mapping,
                                                                       teams_users)
+    for chat_id in teams_chats.chats_without_details(store):
+        warnings.add("chat_not_read", f"chat {chat_id}: its messages were exported but its "
+                     "members could not be read (see the export warnings); it is not planned")
     channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
     mapped_channels = ledger.channel_map(store)
     decisions = plan_channel_names([*teams.values(), *chat_teams.values()],
