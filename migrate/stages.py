@@ -221,7 +221,7 @@ def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
     from migrate.verify.check import Verifier
 
     client = SlackClient(settings.slack)
-    client.ensure_reachable()
+    bot = client.ensure_reachable().get("user_id")
     with writer_run(settings, "verify") as ctx:
         directory = load_directory(ctx.store)
         if directory is None:
@@ -229,7 +229,7 @@ def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
                               hint="run `migrate plan` and `migrate run` first")
         source = source_inventory(settings, ctx.store)
         plan = build_plan(ctx.store, settings, directory)
-        verifier = Verifier(ctx.store, client, Scheduler(slack_limits(settings.slack)))
+        verifier = Verifier(ctx.store, client, Scheduler(slack_limits(settings.slack)), bot=bot)
         report = verifier.check(plan, source)
         ctx.summary = {"ok": report.ok, **report.totals()}
         ctx.exit_code = EXIT_OK if report.ok else EXIT_ITEMS_FAILED

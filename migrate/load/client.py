@@ -214,6 +214,12 @@ class SlackClient:
             args["cursor"] = cursor
         return self.call("conversations.list", args)
 
+    def members(self, channel: str, cursor: str = "") -> Json:
+        args: Json = {"channel": channel, "limit": 200}
+        if cursor:
+            args["cursor"] = cursor
+        return self.call("conversations.members", args)
+
     def history(self, channel: str, *, oldest: str = "0", cursor: str = "",
                 limit: int = 200) -> Json:
         args: Json = {"channel": channel, "oldest": oldest, "inclusive": True, "limit": limit,

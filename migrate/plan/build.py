@@ -22,6 +22,7 @@ from migrate.load.directory import SlackDirectory
 from migrate.load.limits import slack_limits
 from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
 from migrate.plan.chats import (
+    CHAT_TEAM_PREFIX,
     KIND_LABEL,
     SLACK_GROUP_DM_MAX,
     ChatLine,
@@ -70,6 +71,11 @@ class ChannelPlan:
     posts: int = 0
     uploads: int = 0
     rename_to: str | None = None     # renamed in Teams since an earlier run created it
+
+    @property
+    def is_chat(self) -> bool:
+        """A 1:1, group or meeting chat carried as a private channel (plan/chats.py)."""
+        return self.team_id.startswith(CHAT_TEAM_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from migrate.model import TeamsChannel, TeamsChannelId, TeamsChat, TeamsTeam, TeamsTeamId
 
 KIND = {"oneOnOne": "dm", "group": "chat", "meeting": "meeting"}
+CHAT_TEAM_PREFIX = "chats:"      # the stand-in team id of a chat carried as a channel
 KIND_LABEL = {"oneOnOne": "1:1 chats", "group": "Group chats", "meeting": "Meeting chats"}
 # A Slack group DM holds at most 9 people, you included
 # (https://slack.com/help/articles/212281468-What-is-a-direct-message): a larger group chat
@@ -79,7 +80,7 @@ def chat_as_channel(chat: TeamsChat, label: str, purpose: str) -> tuple[TeamsTea
     """The chat as the (team, channel) pair the channel naming and the posts planner take:
     always private, its kind standing in for the team's name."""
     kind = KIND.get(chat.chat_type, "chat")
-    team = TeamsTeam(id=TeamsTeamId(f"chats:{kind}"), display_name=kind)
+    team = TeamsTeam(id=TeamsTeamId(f"{CHAT_TEAM_PREFIX}{kind}"), display_name=kind)
     channel = TeamsChannel(id=TeamsChannelId(chat.id), team_id=team.id, display_name=label,
                            description=purpose, membership_type="private",
                            created_at=chat.created_at)

@@ -137,8 +137,8 @@ def verify_summary(out: Output, report, paths) -> None:
     for check in report.channels:
         if check.problems:
             detail = [f"{len(getattr(check, n))} {n.replace('_', ' ')}" for n in
-                      ("missing", "duplicated", "misplaced", "out_of_order", "missing_files")
-                      if getattr(check, n)]
+                      ("missing", "duplicated", "misplaced", "out_of_order", "missing_files",
+                       "outsiders") if getattr(check, n)]
             detail += [x for x in (check.gap, check.unverifiable) if x]
             out.info(f"  {check.name}: {'; '.join(detail)}")
         elif check.note:
@@ -150,6 +150,8 @@ def verify_summary(out: Output, report, paths) -> None:
              f"{t['missing']} missing, {t['duplicated']} duplicated, {t['misplaced']} misplaced, "
              f"{t['out_of_order']} out of order, {t['missing_files']} files missing"
              + (f"; {t['channel_gaps']} channels or teams not in Slack" if t["channel_gaps"] else "")
+             + (f"; {t['outsiders']} people in chat channels who are not chat members"
+                if t["outsiders"] else "")
              + (f"; {t['unverifiable_channels']} channels unreadable" if t["unverifiable_channels"] else ""))
     out.info("Report: " + ", ".join(str(p) for p in paths.values()))
 

@@ -27,13 +27,15 @@ def verify_markdown(report: VerifyReport) -> str:
              f"{t['found']} of {t['expected']} planned posts found in {t['channels']} channels; "
              f"missing {t['missing']}, duplicated {t['duplicated']}, misplaced {t['misplaced']}, "
              f"out of order {t['out_of_order']}, files missing {t['missing_files']}, channels or "
-             f"teams not in Slack {t['channel_gaps']}.", "",
+             f"teams not in Slack {t['channel_gaps']}, people in chat channels who are not chat "
+             f"members {t['outsiders']}.", "",
              f"Source ({report.source}): {report.source_teams} teams and {report.source_channels} "
              f"channels in scope; {len(report.skipped)} channels skipped by the plan.", ""]
     rows = [[c.name, str(c.expected), str(c.found), str(len(c.missing)),
              str(len(c.duplicated)), str(len(c.misplaced)), str(len(c.out_of_order)),
-             str(len(c.missing_files)), c.gap or c.unverifiable or c.note or ""]
+             str(len(c.missing_files)), str(len(c.outsiders)),
+             c.gap or c.unverifiable or c.note or ""]
             for c in report.channels]
     lines.append(_md_table(["channel", "expected", "found", "missing", "duplicated", "misplaced",
-                            "out of order", "files missing", "note"], rows))
+                            "out of order", "files missing", "outsiders", "note"], rows))
     return "\n".join(lines) + "\n"

@@ -13,6 +13,8 @@ Per channel it lists posts that are
 - **duplicated** (in Slack more than once),
 - **misplaced** (a root inside a thread, or a reply outside its root's thread),
 - **out of order** (Slack's order of roots, or of replies within a thread, differs from Teams'),
+- **outsiders** (a chat carried as a private channel: Slack members who are not the chat's
+  mapped members — its content must reach no one else),
 
 and uploads whose file is not in its thread. Channels archived after import cannot be read
 back (archiving removes the bot: https://docs.slack.dev/reference/methods/conversations.archive), so the importer verifies each one the same
@@ -29,6 +31,7 @@ from typing import Any
 
 from migrate.export.inventory import SourceInventory
 from migrate.load.client import SlackClient, SlackRefused, SlackUnavailable
+from migrate.load.paging import SlackCursor
 from migrate.load.readback import channel_messages, ts_order
 from migrate.load.scheduler import Scheduler
 from migrate.plan.build import ChannelPlan, Plan, Post
@@ -50,6 +53,7 @@ class ChannelCheck:
     out_of_order: list[str] = field(default_factory=list)
     missing_files: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)      # ours in Slack, no longer planned
+    outsiders: list[str] = field(default_factory=list)  # in a chat's channel, not its member
     unverifiable: str | None = None
     gap: str | None = None          # the channel itself is not where it should be, and why
     note: str | None = None
@@ -57,13 +61,14 @@ class ChannelCheck:
     @property
     def problems(self) -> int:
         return (len(self.missing) + len(self.duplicated) + len(self.misplaced)
-                + len(self.out_of_order) + len(self.missing_files)
+                + len(self.out_of_order) + len(self.missing_files) + len(self.outsiders)
                 + (1 if self.gap else 0) + (1 if self.unverifiable else 0))
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"channel": self.name, "slack_channel": self.slack_channel,
                                "expected": self.expected, "found": self.found}
-        for name in ("missing", "duplicated", "misplaced", "out_of_order", "missing_files", "extra"):
+        for name in ("missing", "duplicated", "misplaced", "out_of_order", "missing_files", "extra",
+                     "outsiders"):
             values = getattr(self, name)
             out[name] = len(values)
             if values:
@@ -92,7 +97,8 @@ class VerifyReport:
     def totals(self) -> dict[str, int]:
         keys = ("expected", "found")
         out = {k: sum(getattr(c, k) for c in self.channels) for k in keys}
-        for name in ("missing", "duplicated", "misplaced", "out_of_order", "missing_files", "extra"):
+        for name in ("missing", "duplicated", "misplaced", "out_of_order", "missing_files", "extra",
+                     "outsiders"):
             out[name] = sum(len(getattr(c, name)) for c in self.channels)
         out["unverifiable_channels"] = sum(1 for c in self.channels if c.unverifiable)
         out["channel_gaps"] = sum(1 for c in self.channels if c.gap)
@@ -118,10 +124,12 @@ def _label(post: Post) -> str:
 
 
 class Verifier:
-    def __init__(self, store: Store, client: SlackClient, scheduler: Scheduler) -> None:
+    def __init__(self, store: Store, client: SlackClient, scheduler: Scheduler, *,
+                 bot: str | None = None) -> None:
         self.store = store
         self.client = client
         self.scheduler = scheduler
+        self.bot = bot              # the app's own user, a member of every channel it made
 
     def _channel_messages(self, channel: str) -> tuple[dict[tuple[str, int], list[_Seen]],
                                                        dict[str, tuple[str, ...]]]:
@@ -221,7 +229,18 @@ class Verifier:
 
         self._compare(check, posts, ours)
         self._files(check, cp.teams_channel_id, uploads, files)
+        if cp.is_chat:
+            self._chat_members(check, cp, slack_id)
         return check
+
+    def _chat_members(self, check: ChannelCheck, cp: ChannelPlan, slack_id: str) -> None:
+        """A chat's content goes only where exactly its members can read it: anyone else in
+        its channel (added by hand in Slack, or a member who has since left the chat) is a
+        privacy problem to fix, reported by Slack user id."""
+        allowed = set(cp.invite) | {self.bot}
+        members = SlackCursor(self.scheduler, "conversations.members",
+                              lambda cursor: self.client.members(slack_id, cursor), slack_id)
+        check.outsiders = sorted(m for m in members.items("members") if m not in allowed)
 
     @staticmethod
     def _compare(check: ChannelCheck, posts: list[Post],
