@@ -22,6 +22,10 @@ What it emulates, with the Graph documentation page of each behaviour in parenth
   (api/chatmessagehostedcontent-get).
 * `channels/getAllMessages` (api/channel-getallmessages): roots and replies of every channel of
   the team, with the `lastModifiedDateTime` gt/ge/lt/le filter.
+* Chats (api/chat-list, chat-get, chat-list-members, chat-list-messages,
+  chats-getallmessages): `/users/{id}/chats`, `/users/{id}/chats/getAllMessages` (a group chat's
+  message once per current member asked about), `/chats/{id}`, members, messages, hosted
+  contents; see graph_chat_resources.py.
 * Files (api/shares-get, api/driveitem-get-content): `/shares/{u!…}/driveItem[/content]`,
   `/drives/{d}/items/{i}[/content]`; content answers 302 to an unauthenticated short-lived
   `/_download/…` URL that honours `Range` (206).
@@ -52,7 +56,7 @@ What it simplifies (choices where Graph's documentation leaves things open are m
   are not throttled (SharePoint's limits are separate from Teams' and not quantified here).
 * No channel is shared into another team: `allChannels` = `channels`, `allMembers` = `members`.
 * Delta queries only for the directory (`/users/delta`, `/groups/delta`: graph_delta.py);
-  no channel-message delta, chats, incomingChannels, filesFolder, `root:/path:` drive
+  no channel-message or chat-message delta, incomingChannels, filesFolder, `root:/path:` drive
   addressing, or `/teamwork/deletedTeams`.
 * Faults (FaultInjector kinds http_500/503/504, reset, 429_no_retry_after,
   drop_after_processing) hit whole HTTP requests (a $batch envelope, not its items).
@@ -61,7 +65,10 @@ Control API (no auth): GET /_control/counters, POST /_control/counters/reset,
 POST /_control/faults {"seed", "rates", "only"}, POST /_control/messages {"teamId", "channelId",
 "message"}, PATCH|DELETE /_control/messages/{teamId}/{channelId}/{messageId} (PATCH body =
 changes), POST /_control/channels {"teamId", "channel", "members"}, POST /_control/members
-{"teamId", "channelId"?, "member"}. Unknown ids → 404, bad bodies → 400.
+{"teamId", "channelId"?, "member"}; chats: POST /_control/chats, /_control/chatMessages,
+/_control/chatMembers, PATCH|DELETE /_control/chatMessages/{chatId}/{messageId}, DELETE
+/_control/chatMembers/{chatId}/{userId} (graph_chat_resources.chat_control). Unknown ids → 404,
+bad bodies → 400.
 
 Counters (`counters()`): "requests" = HTTP requests received on /v1.0 and /_download;
 "byRoute" = Graph calls by route name, inner $batch items included (the envelope counts as
@@ -76,6 +83,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from migrate.sandbox.faults import FaultInjector, FaultPlan
+from migrate.sandbox.graph_chats import ChatStore
 from migrate.sandbox.graph_odata import Signer
 from migrate.sandbox.graph_routes import GraphHandler
 from migrate.sandbox.graph_store import GraphStore
@@ -100,10 +108,16 @@ LIMITS: dict[str, tuple[float, bool, bool]] = {
     "channel": (30, True, True),          # GET channel, primaryChannel
     "channelMembers": (60, True, True),   # GET /teams/{id}/channels/{id}/members
     "messages": (20, True, True),         # list/get messages, replies, hosted contents
-    "getAllMessages": (200, False, True),
+    "getAllMessages": (200, False, True),  # channels' and users' chats' alike
+    # Chats: per-channel column = per chat, sharing the chat's one 1 rps bucket. List/get chat
+    # and members are "Other GET Teams calls"; chat message reads "GET 1:1/group chat message".
+    "chats": (30, True, False),
+    "chatMessages": (20, True, False),
 }
 TEAM_RPS = 4.0
 CHANNEL_RPS = 1.0
+# "≤5 rps per user for List/Get chat" (https://learn.microsoft.com/graph/throttling-limits)
+USER_RPS = {"chats": 5.0}
 
 
 class GraphEmulator:
@@ -122,6 +136,7 @@ class GraphEmulator:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
         self.store = GraphStore(tenant)
+        self.chats = ChatStore(self.store, tenant)   # guarded by self.store.lock
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)
         # Application permissions granted to the app; None grants everything. With a set,
@@ -220,7 +235,8 @@ class GraphEmulator:
         return kind
 
     def throttle_wait(self, route_class: str, team_id: str | None = None,
-                      channel_id: str | None = None) -> float:
+                      channel_id: str | None = None, *, chat_id: str | None = None,
+                      user_id: str | None = None) -> float:
         """0 when the request is admitted, else the seconds before a retry can succeed."""
         if not self.throttle or route_class not in LIMITS:
             return 0.0
@@ -233,6 +249,10 @@ class GraphEmulator:
         if route_class == "channels" and team_id is not None:
             # the table's per-channel column for listing channels: 1 rps on the team's list
             scopes.append(self._scope(("channel-list", team_id), CHANNEL_RPS))
+        if per_channel and chat_id is not None:
+            scopes.append(self._scope(("chat", chat_id), CHANNEL_RPS))
+        if route_class in USER_RPS and user_id is not None:
+            scopes.append(self._scope(("user", route_class, user_id.lower()), USER_RPS[route_class]))
         wait = self.limiter.check(scopes)
         if wait > 0:
             self.count("throttled")
@@ -265,3 +285,30 @@ class GraphEmulator:
     def update_channel(self, team_id: str, channel_id: str, changes: Json) -> Json:
         """Rename a channel or change its description, as PATCH /teams/{id}/channels/{id}."""
         return dict(self.store.update_channel(team_id, channel_id, changes))
+
+    # ---- chats (graph_chats.py) ---------------------------------------------------------------
+
+    def add_chat(self, chat: Json, members: Iterable[Json], messages: Iterable[Json] = ()) -> Json:
+        """Create a chat (id, createdDateTime, webUrl… filled) with its members and messages."""
+        return dict(self.chats.add_chat(chat, list(members), list(messages)))
+
+    def add_chat_message(self, chat_id: str, message: Json) -> Json:
+        """Post in a chat; id, dates, etag, chatId and defaults filled."""
+        return dict(self.chats.add_message(chat_id, message))
+
+    def edit_chat_message(self, chat_id: str, message_id: str, changes: Json) -> Json:
+        """Merge `changes`; lastModifiedDateTime and etag move, lastEditedDateTime if body did."""
+        return dict(self.chats.edit_message(chat_id, message_id, changes))
+
+    def delete_chat_message(self, chat_id: str, message_id: str) -> Json:
+        """Soft delete: deletedDateTime set, body emptied, still listed."""
+        return dict(self.chats.delete_message(chat_id, message_id))
+
+    def add_chat_member(self, chat_id: str, member: Json, *, event: bool = True) -> Json:
+        """Add a member; with `event` the chat also gets Teams' membersAdded system message."""
+        return dict(self.chats.add_member(chat_id, member, event=event))
+
+    def remove_chat_member(self, chat_id: str, user_id: str, *, event: bool = True) -> list[Json]:
+        """The user leaves: the chat drops out of their chats and getAllMessages, their messages
+        stay; with `event` the chat gets a membersDeleted system message."""
+        return [dict(m) for m in self.chats.remove_member(chat_id, user_id, event=event)]

@@ -14,11 +14,12 @@ import re
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from migrate.sandbox import graph_delta as delta
 from migrate.sandbox import graph_resources as res
 from migrate.sandbox.faults import FaultPlan
+from migrate.sandbox.graph_chat_resources import CHAT_PERMISSIONS, CHAT_ROUTES, chat_control
 from migrate.sandbox.graph_odata import GraphError, bad_request, error_body, parse_query
 from migrate.sandbox.graph_resources import Call, Reply
 from migrate.sandbox.ratelimit import format_retry_after
@@ -71,6 +72,8 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
         ("shares/{share}/driveItem/content", "shareContent", None, res.get_drive_item_content),
         ("drives/{drive}/items/{item}", "driveItem", None, res.get_drive_item),
         ("drives/{drive}/items/{item}/content", "driveItemContent", None, res.get_drive_item_content),
+        # 1:1, group and meeting chats (graph_chat_resources.py)
+        *CHAT_ROUTES,
     ]
 ]
 
@@ -105,6 +108,7 @@ ROUTE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "shareDriveItem": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
     "shareContent": ("Files.ReadWrite.All", "Sites.ReadWrite.All"),
     "driveItem": _FILES, "driveItemContent": _FILES,
+    **CHAT_PERMISSIONS,
 }
 _DIRECTORY_ROUTES = {"users", "user", "usersDelta", "groups", "groupsDelta"}
 
@@ -159,7 +163,8 @@ def execute(app: GraphEmulator, call: Call) -> Reply:
                 if denied is not None:
                     raise denied
             if cls is not None:
-                wait = app.throttle_wait(cls, params.get("team"), params.get("channel"))
+                wait = app.throttle_wait(cls, params.get("team"), params.get("channel"),
+                                         chat_id=params.get("chat"), user_id=params.get("user"))
                 if wait > 0:
                     # rounded up to the ms: a client waiting exactly Retry-After then succeeds
                     reply = throttled_reply(call, format_retry_after(math.ceil(wait * 1000) / 1000))
@@ -382,7 +387,7 @@ class GraphHandler(JsonHandler):
                                              "message": "The download URL is invalid or expired."}}))
             return
         data, status, headers = item.data, 200, {"Accept-Ranges": "bytes",
-                                                 "Content-Disposition": f'attachment; filename="{item.name}"'}
+                                                 "Content-Disposition": _content_disposition(item.name)}
         rng = self.headers.get("Range")
         if rng:
             span = _byte_range(rng, len(data))
@@ -431,7 +436,8 @@ class GraphHandler(JsonHandler):
                 member = app.add_member(_need(data, "teamId"), _need(data, "member"),
                                         data.get("channelId"))
                 return self.send_json(201, member)
-            reply = self._directory_control(parts, method, data)
+            reply = (self._directory_control(parts, method, data)
+                     or chat_control(app, parts, method, data))
             if reply is not None:
                 return self.send_json(*reply)
             return self.send_json(404, {"error": {"code": "NotFound",
@@ -477,6 +483,16 @@ def _need(data: Any, key: str) -> Any:
     if not isinstance(data, dict) or data.get(key) is None:
         raise ValueError(f"the request body needs {key!r}")
     return data[key]
+
+
+def _content_disposition(name: str) -> str:
+    """An attachment header any file name fits in: HTTP headers are Latin-1, so a name such as
+    a Japanese chat file's goes in `filename*` as UTF-8 with an ASCII fallback beside it
+    (https://www.rfc-editor.org/rfc/rfc6266#section-4.3)."""
+    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in name)
+    if fallback == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | None:

@@ -92,6 +92,8 @@ class GraphStore:
         self.hosted: dict[tuple[str, str], HostedContent] = {}
         self.hosted_by_message: dict[str, list[HostedContent]] = {}
         for h in tenant.hosted_contents:
+            if h.chat_id is not None:   # a chat message's: served by graph_chats.ChatStore
+                continue
             self.hosted[(h.message_id, h.id)] = h
             self.hosted_by_message.setdefault(h.message_id, []).append(h)
         self.drive_items: dict[tuple[str, str], DriveItem] = {}
@@ -237,13 +239,20 @@ class GraphStore:
         return page, (page[-1] if start > 0 else None)
 
     @staticmethod
-    def modified_page(keys: list[ModKey], top: int, lo: int | None, hi: int | None,
-                      after: ModKey | None) -> tuple[list[ModKey], ModKey | None]:
+    def modified_span(keys: list[ModKey], lo: int | None, hi: int | None,
+                      after: ModKey | None) -> tuple[int, int]:
+        """Index range of the keys with lo <= time <= hi that sort after `after`."""
         start = bisect_left(keys, (lo,)) if lo is not None else 0
         if after is not None:
             start = max(start, bisect_right(keys, after))
         # (hi + 1,) sorts after every key whose time is hi
         end = bisect_left(keys, (hi + 1,)) if hi is not None else len(keys)
+        return start, end
+
+    @staticmethod
+    def modified_page(keys: list[ModKey], top: int, lo: int | None, hi: int | None,
+                      after: ModKey | None) -> tuple[list[ModKey], ModKey | None]:
+        start, end = GraphStore.modified_span(keys, lo, hi, after)
         page = keys[start:min(end, start + top)]
         return page, (page[-1] if start + top < end else None)
 

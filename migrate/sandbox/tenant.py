@@ -17,11 +17,28 @@ shape the real API returns it, so the emulators serve them as they are:
                                      messages: roots and replies of the channel in one list, in
                                      any order; a reply carries `replyToId` = its root's id.
                                      `members` of a standard channel may be empty (the team's apply).
-    graph/files/index.json           {"hostedContents": [{"messageId", "id", "contentType", "file"}],
+    graph/chats/<any-name>.json      {"chat":     chat,                (Graph `chat`: id, topic, chatType
+                                                   oneOnOne | group | meeting, createdDateTime,
+                                                   lastUpdatedDateTime, webUrl, tenantId,
+                                                   onlineMeetingInfo for a meeting chat)
+                                      "members":  [aadUserConversationMember, ...],
+                                      "messages": [chatMessage, ...]}
+                                     `members` are the CURRENT members only: someone who left is
+                                     not listed, but their messages stay in `messages`. Messages
+                                     carry chatId = the chat's id, channelIdentity and replyToId
+                                     null; system events have `from` null and an `eventDetail`
+                                     (membersAddedEventMessageDetail, membersDeletedEventMessageDetail…).
+                                     Files are read in name order.
+    graph/files/index.json           {"hostedContents": [{"messageId", "id", "contentType", "file",
+                                                          "chatId"?}],
                                       "driveItems":     [{"driveId", "id", "name", "webUrl",
                                                           "mimeType", "file"}]}
                                      `webUrl` is what `reference` attachments carry as contentUrl;
-                                     `file` names the bytes in graph/files/.
+                                     `file` names the bytes in graph/files/. A hosted content of a
+                                     chat message has `chatId` (channel messages have none); its
+                                     body refers to it as https://graph.microsoft.com/v1.0/chats/
+                                     {chatId}/messages/{messageId}/hostedContents/{id}/$value.
+                                     Chat files are OneDrive items listed in driveItems.
     slack/workspace.json             {"team":  {"id", "name", "domain"},
                                       "bot":   {"user_id", "bot_id", "app_id"},
                                       "users": [Slack user, ...],
@@ -61,11 +78,19 @@ class TeamsTeamData:
 
 
 @dataclass
+class TeamsChatData:
+    chat: Json
+    members: list[Json] = field(default_factory=list)     # current members only
+    messages: list[Json] = field(default_factory=list)
+
+
+@dataclass
 class HostedContent:
     message_id: str
     id: str
     content_type: str
     data: bytes
+    chat_id: str | None = None     # set for a chat message's content, None for a channel's
 
 
 @dataclass
@@ -86,6 +111,7 @@ class GraphTenant:
     teams: list[TeamsTeamData] = field(default_factory=list)
     hosted_contents: list[HostedContent] = field(default_factory=list)
     drive_items: list[DriveItem] = field(default_factory=list)
+    chats: list[TeamsChatData] = field(default_factory=list)
 
 
 @dataclass
@@ -132,13 +158,17 @@ def load_graph_tenant(folder: Path) -> GraphTenant:
                 ],
             )
         )
+    for chat_file in sorted((graph / "chats").glob("*.json")):
+        raw = _read_json(chat_file)
+        tenant.chats.append(TeamsChatData(raw["chat"], raw.get("members", []),
+                                          raw.get("messages", [])))
     index_path = graph / "files" / "index.json"
     if index_path.exists():
         index = _read_json(index_path)
         for h in index.get("hostedContents", []):
             tenant.hosted_contents.append(
                 HostedContent(h["messageId"], h["id"], h["contentType"],
-                              (graph / "files" / h["file"]).read_bytes())
+                              (graph / "files" / h["file"]).read_bytes(), h.get("chatId"))
             )
         for d in index.get("driveItems", []):
             tenant.drive_items.append(
