@@ -314,7 +314,8 @@ class TeamsExporter:
                                writer=writer, overlap=dt.timedelta(hours=self.options.overlap_hours),
                                since=self.options.since or None, on_messages=self._on_messages)
         return ChatReader(self.client, self.store, reader, since=self.options.chats_since or None,
-                          warn=lambda kind, message, subject: self._warn(kind, message, subject))
+                          warn=lambda kind, message, subject: self._warn(kind, message, subject),
+                          batch_get=self._batch_get)
 
     def _finish_chats(self, chats: ChatReader | None, started_at: str) -> None:
         """The chats' details (type, topic, members): new chats, and chats with activity."""

@@ -208,7 +208,8 @@ def test_a_team_whose_group_lacks_the_team_flag_is_exported(tenant, tmp_path):
         assert legacy.team["id"] not in {g["id"] for g in filtered["value"]}  # the quirk
         summary = export(emu, tmp_path)
     assert summary.teams == 3
-    assert summary.found == {"teams": 3, "channels": 7, "messages": len(tenant_messages(tenant))}
+    assert summary.found == {"teams": 3, "channels": 7, "messages": len(tenant_messages(tenant)),
+                             "chats": 0, "chat_messages": 0}
     stored = stored_messages(tmp_path)
     assert {m["channelIdentity"]["teamId"] for m in stored.values()} >= {legacy.team["id"]}
     assert set(stored) == tenant_messages(tenant)
