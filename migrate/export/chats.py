@@ -27,7 +27,7 @@ from typing import Any
 from migrate.errors import MigrateError, PermissionMissing
 from migrate.export.client import GraphClient
 from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
-from migrate.export.messages import MessageReader, RemainingPages
+from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, RemainingPages
 from migrate.store import Store
 from migrate.store import teams_chats as chats_store
 from migrate.store.teams_objects import CHAT_TEAM
@@ -66,7 +66,10 @@ class ChatReader:
                    f"lastModifiedDateTime gt {start} and lastModifiedDateTime lt {window_end}")
         estimate = RemainingPages(window_end)
         try:
-            for items, next_link in self.client.iter_pages(url, priority=estimate.pages_left):
+            # systemEventMessage is an evolvable enum member: without the Prefer header Graph
+            # says unknownFutureValue (as for channel messages, messages.py).
+            for items, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
+                                                           priority=estimate.pages_left):
                 estimate.saw(items)
                 done = next_link is None
                 self.reader.store_page(CHAT_TEAM, scope, items, next_link,

@@ -16,6 +16,7 @@ from migrate.sandbox.tenant import (
     HostedContent,
     SlackWorkspace,
     TeamsChannelData,
+    TeamsChatData,
     TeamsTeamData,
 )
 
@@ -35,9 +36,11 @@ def _iso(moment: dt.datetime) -> str:
 
 def synthetic_tenant(*, teams: int = 3, channels: int = 6, messages: int = 300, users: int = 20,
                      reply_share: float = 0.4, image_every: int = 0, skew: float = 1.2,
-                     seed: int = 1) -> GraphTenant:
+                     chats: int = 0, chat_messages: int = 0, seed: int = 1) -> GraphTenant:
     """`channels` and `messages` are totals over the tenant; every team gets ≥ 1 channel.
-    `skew` is the Pareto shape of channel sizes: lower is more uneven."""
+    `skew` is the Pareto shape of channel sizes: lower is more uneven. `chats` 1:1, group and
+    meeting chats share `chat_messages` (drawn after everything else, so a tenant without
+    chats is the same as before)."""
     rng = random.Random(seed)
     tenant_id = _guid(rng)
     people = []
@@ -117,7 +120,56 @@ def synthetic_tenant(*, teams: int = 3, channels: int = 6, messages: int = 300, 
             if reply_to is None:
                 roots.append(ms)
     tenant.teams = team_list
+    tenant.chats = _chats(random.Random(f"{seed}-chats"), tenant_id, people, chats, chat_messages,
+                          used)
     return tenant
+
+
+def _chats(rng: random.Random, tenant_id: str, people: list[dict], count: int, messages: int,
+           used: set[int]) -> list[TeamsChatData]:
+    """1:1s, group chats (up to 12 people: some larger than a Slack group DM) and meeting
+    chats; each message from a current member."""
+    out: list[TeamsChatData] = []
+    for n in range(count if len(people) >= 2 else 0):
+        kind = ("oneOnOne", "group", "meeting")[n % 3]
+        size = 2 if kind == "oneOnOne" else rng.randint(3, min(12, len(people)))
+        members = rng.sample(people, size)
+        chat_id = (f"19:{members[0]['id']}_{members[1]['id']}@unq.gbl.spaces" if kind == "oneOnOne"
+                   else f"19:{'meeting_' if kind == 'meeting' else ''}{rng.getrandbits(128):032x}@thread.v2")
+        created = _iso(BASE + dt.timedelta(hours=n))
+        out.append(TeamsChatData(
+            chat={"id": chat_id, "topic": None if kind == "oneOnOne" else f"Chat {n:04d}",
+                  "createdDateTime": created, "lastUpdatedDateTime": created, "chatType": kind,
+                  "webUrl": None, "tenantId": tenant_id, "onlineMeetingInfo": None,
+                  "isHiddenForAllMembers": False},
+            members=[{"@odata.type": "#microsoft.graph.aadUserConversationMember",
+                      "id": _guid(rng), "roles": ["owner"], "displayName": p["displayName"],
+                      "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z", "userId": p["id"],
+                      "email": p["mail"], "tenantId": tenant_id} for p in members]))
+    span_ms = 3 * 365 * 24 * 3600 * 1000
+    for i in range(messages if out else 0):
+        chat = out[i % len(out)]
+        offset = rng.randrange(span_ms)
+        while offset in used:
+            offset += 1
+        used.add(offset)
+        stamp = BASE + dt.timedelta(milliseconds=offset)
+        ms = str(int(stamp.timestamp() * 1000))
+        author = rng.choice(chat.members)
+        chat.messages.append({
+            "id": ms, "replyToId": None, "etag": ms, "messageType": "message",
+            "createdDateTime": _iso(stamp), "lastModifiedDateTime": _iso(stamp),
+            "lastEditedDateTime": None, "deletedDateTime": None, "subject": None, "summary": None,
+            "chatId": chat.chat["id"], "importance": "normal", "locale": "en-us", "webUrl": None,
+            "policyViolation": None, "eventDetail": None,
+            "from": {"application": None, "device": None,
+                     "user": {"@odata.type": "#microsoft.graph.teamworkUserIdentity",
+                              "id": author["userId"], "displayName": author["displayName"],
+                              "userIdentityType": "aadUser", "tenantId": tenant_id}},
+            "body": {"contentType": "html", "content": f"<p>Chat message {i}</p>"},
+            "channelIdentity": None, "attachments": [], "mentions": [], "reactions": [],
+            "messageHistory": []})
+    return out
 
 
 def synthetic_workspace(tenant: GraphTenant, *, matched_share: float = 0.9, seed: int = 1) -> SlackWorkspace:
