@@ -15,7 +15,7 @@ from .conftest import run_migrate
 
 ALL_GRAPH = {"User.Read.All", "GroupMember.Read.All", "Team.ReadBasic.All", "TeamMember.Read.All",
              "Channel.ReadBasic.All", "ChannelMember.Read.All", "ChannelMessage.Read.All",
-             "Files.ReadWrite.All"}
+             "Chat.Read.All", "Files.ReadWrite.All"}
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,15 @@ def test_missing_permissions_and_scopes_are_named_with_the_fix(tenant):
                        ("slack", "files:write")}
     assert "Application permissions → ChannelMessage.Read.All" in human.stderr
     assert "Grant admin consent" in human.stderr
+
+
+def test_missing_chat_permission_explains_the_protected_api_and_the_way_out(tenant):
+    human, code, doc = doctor(tenant, permissions=ALL_GRAPH - {"Chat.Read.All"})
+    assert human.returncode == code == 3
+    check = next(c for c in doc["checks"] if c["name"] == "Chat.Read.All")
+    assert check["status"] == "missing"
+    assert "protected API" in check["fix"] and "no longer needed" in check["fix"]
+    assert "export.chats = false" in check["fix"]
 
 
 def test_bad_tokens_fail_sign_in_without_leaking_them(tenant):

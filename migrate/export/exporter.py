@@ -32,7 +32,7 @@ from typing import Any
 
 from migrate.config import Settings
 from migrate.errors import MigrateError
-from migrate.export.chats import ChatReader
+from migrate.export.chats import PEOPLE_PER_BATCH, ChatReader
 from migrate.export.client import GraphClient
 from migrate.export.directory import USER_FIELDS, DirectoryReader, DirectoryResult
 from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
@@ -344,7 +344,8 @@ class TeamsExporter:
             # Message streams first: they are long, and the small reads fit around them.
             jobs: list[Callable[[], None]] = [] if self.options.method == "per-channel" else [
                 partial(self.export_team_messages, team, readers[team["id"]]) for team in teams]
-            jobs += [partial(chats.read_person, person) for person in people] if chats else []
+            jobs += [partial(chats.read_people, people[n:n + PEOPLE_PER_BATCH])
+                     for n in range(0, len(people), PEOPLE_PER_BATCH)] if chats else []
             jobs += [partial(self.export_team, team, readers[team["id"]]) for team in teams
                      if team["id"] in self._reread]
             self._run_jobs(jobs)

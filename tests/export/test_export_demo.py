@@ -47,24 +47,40 @@ def test_every_object_of_the_tenant_is_stored(demo, exported):
     private = sum(len(c.members) for t in demo.teams for c in t.channels
                   if c.channel["membershipType"] != "standard")
     assert conn.execute("SELECT COUNT(*) FROM teams_channel_members").fetchone()[0] == private
-    stored = set(conn.execute("SELECT channel_id, id FROM teams_messages").fetchall())
+    stored = set(conn.execute("SELECT channel_id, id FROM teams_messages WHERE team_id != ''").fetchall())
     assert stored == {(c.channel["id"], m["id"]) for t in demo.teams for c in t.channels for m in c.messages}
-    assert summary["messages_new"] == expected["messages"]["total"]
+    chats = json.loads((default_demo_folder() / "expected.json").read_text())["chats"]
+    stored_chats = conn.execute("SELECT channel_id, id FROM teams_messages WHERE team_id = ''").fetchall()
+    assert len(stored_chats) == len(set(stored_chats)) == chats["uniqueMessages"]
+    assert set(stored_chats) == {(c.chat["id"], m["id"]) for c in demo.chats for m in c.messages}
+    assert summary["messages_new"] == expected["messages"]["total"] + chats["uniqueMessages"]
+    by_type = dict(conn.execute("SELECT chat_type, COUNT(*) FROM teams_chats GROUP BY 1").fetchall())
+    assert by_type == chats["byChatType"]
+    for chat in chats["perChat"]:
+        members = sorted(u for (u,) in conn.execute(
+            "SELECT user_id FROM teams_chat_members WHERE chat_id = ?", (chat["id"],)))
+        assert members == chat["members"], chat["id"]
 
 
 def test_messages_keep_their_raw_json_and_deletions_are_flagged(demo, exported):
     _, _, conn, _ = exported
     expected = json.loads((default_demo_folder() / "expected.json").read_text())["counts"]["messages"]
     raw = {(c, i): json.loads(r) for c, i, r in conn.execute("SELECT channel_id, id, raw FROM teams_messages")}
+    chats = json.loads((default_demo_folder() / "expected.json").read_text())["chats"]["byKind"]
     for team in demo.teams:
         for channel in team.channels:
             for message in channel.messages:
                 got = raw[(channel.channel["id"], message["id"])]
                 assert got["body"] == message["body"] and got.get("reactions") == message.get("reactions")
-    assert conn.execute("SELECT COUNT(*) FROM teams_messages WHERE deleted = 1").fetchone()[0] == expected["deleted"]["total"]
+    assert conn.execute("SELECT COUNT(*) FROM teams_messages WHERE deleted = 1 AND team_id != ''"
+                        ).fetchone()[0] == expected["deleted"]["total"]
+    assert conn.execute("SELECT COUNT(*) FROM teams_messages WHERE deleted = 1 AND team_id = ''"
+                        ).fetchone()[0] == chats["deleted"]["total"]
     # System events come back as such because the export asks for evolvable enum members.
     assert conn.execute("SELECT COUNT(*) FROM teams_messages WHERE message_type = 'systemEventMessage'"
-                        ).fetchone()[0] == expected["systemEvents"]
+                        " AND team_id != ''").fetchone()[0] == expected["systemEvents"]
+    assert conn.execute("SELECT COUNT(*) FROM teams_messages WHERE message_type = 'systemEventMessage'"
+                        " AND team_id = ''").fetchone()[0] == chats["systemEvents"]
 
 
 def test_files_are_downloaded_and_the_missing_one_is_a_warning(demo, exported):
@@ -74,6 +90,7 @@ def test_files_are_downloaded_and_the_missing_one_is_a_warning(demo, exported):
     missing_refs = sum(1 for t in demo.teams for c in t.channels for m in c.messages
                        for a in m.get("attachments") or []
                        if a.get("contentType") == "reference" and a["contentUrl"] in files["files"]["missing"])
+    missing_refs += len(files["chats"]["missingFiles"])       # one in a 1:1 chat
     assert statuses.get("missing") == missing_refs >= 1
     assert summary["warnings"] == {"file_missing": missing_refs}
     large = files["files"]["large"]

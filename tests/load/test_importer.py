@@ -136,7 +136,10 @@ def test_a_channel_slack_keeps_rate_limiting_waits_for_the_next_run(emulator, tm
     result, rows = _run(emulator, tmp_path, plan, clock=FakeClock())
     assert "429" in result.halted["team-general"] and not result.finished
     assert not _ours(emulator)
-    assert rows[f"post:{CH}:1:0"]["state"] == "intent"  # looked up first by the next run
+    # A 429 means Slack did not act: the intent is withdrawn (failed: the next run posts it,
+    # with nothing to look up first), never left claiming a call in flight.
+    assert rows[f"post:{CH}:1:0"]["state"] == "failed"
+    assert "rate limited" in rows[f"post:{CH}:1:0"]["reason"]
 
 
 def test_an_all_or_nothing_invite_still_invites_everyone_it_can(emulator, tmp_path, monkeypatch):
