@@ -9,8 +9,10 @@ from what was generated, independent of any `migrate` code) and `README.md` (the
 cases and where each one lives).
 
 Deterministic: the same seed gives byte-identical files. Every random choice comes from one
-`random.Random(seed)`; GUIDs are built from its bits; no wall clock is read; JSON keeps a fixed
-insertion order. Standard library only.
+`random.Random(seed)` — except the chats (graph/chats/), generated last from their own
+`random.Random(f"{seed}-chats")` so that adding them changed none of the other bytes; GUIDs are
+built from those generators' bits; no wall clock is read; JSON keeps a fixed insertion order.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -617,6 +619,133 @@ JOINED = {  # people who joined later than their teams (no message, reaction or 
 NEVER_POSTS = ["aiko"]  # invited guest who never accepted the invitation
 
 
+# --------------------------------------------------------------------------------------------
+# the cast: chats (1:1, group, meeting). Generated after everything else, from their own
+# random.Random(f"{seed}-chats"), so the teams, files and Slack data above never change.
+
+@dataclass
+class ChatSpec:
+    short: str            # file name under graph/chats/ and the key in expected.json
+    chat_type: str        # oneOnOne | group | meeting
+    members: list[str]    # members at creation; the first one created the chat (organizer of a meeting)
+    created: str
+    end: str              # no activity at or after this instant
+    purpose: str          # what the chat is for (README)
+    topic: str | None = None
+    pool: str = "eng"     # POOLS key for filler replies
+    lines: list[str] = field(default_factory=list)  # chat-specific filler lines
+    sessions: int = 4     # filler conversations (2–6 messages each)
+    renamed: tuple[str, str] | None = None  # (when, initiator): topic set after creation (chatRenamed)
+    added: list[tuple[str, list[str], str]] = field(default_factory=list)    # (when, keys, initiator)
+    removed: list[tuple[str, list[str], str]] = field(default_factory=list)  # (when, keys, initiator)
+
+
+SLACK_GROUP_DM_MAX = 9  # a Slack group DM (mpim) holds at most 9 people including the caller
+
+CHATS: list[ChatSpec] = [
+    ChatSpec("dm-adele-alexw", "oneOnOne", ["adele", "alexw"], "2021-03-02T17:04:11.204Z", "2026-06-30T00:00:00.000Z",
+             "1:1 between two engineering leads: a shared OneDrive PDF, an inline image, an edit, a deletion (deletedDateTime set)",
+             pool="eng", sessions=5, lines=[
+                 "Do you have ten minutes before the design review?", "Can you cover my 1:1s on Friday?",
+                 "I'm drafting the promo packet for Nestor, can you add a paragraph?",
+                 "Headcount for next year is approved: two backend, one SRE.",
+                 "The rate limiter RFC needs one more reviewer, interested?",
+                 "Let's move our sync to Thursdays, Mondays are a mess.",
+                 "Saw the incident review, nice work keeping it calm."]),
+    ChatSpec("dm-megan-kari", "oneOnOne", ["megan", "kari"], "2022-10-03T13:20:45.118Z", "2025-12-15T00:00:00.000Z",
+             "1:1 with a guest (Kari Nordmann, Fabrikam): a mention of a third person, a OneDrive PDF, reactions",
+             pool="cs", sessions=4, lines=[
+                 "Quick question about the webhook retries before I ask the whole channel.",
+                 "Our release train moved to Tuesdays, FYI.", "Can we do the partner review next week instead?",
+                 "The sandbox credentials expire Friday; I'll send new ones.",
+                 "Thanks for the fast turnaround on the signature fix!", "Is the 429 still showing up on your side?"]),
+    ChatSpec("dm-diego-victor", "oneOnOne", ["diego", "victor"], "2022-01-17T16:45:09.330Z", "2026-04-01T00:00:00.000Z",
+             "1:1 with a person who has no Slack account (Victor Ng, contractor): an inline image and a message "
+             "deleted WITHOUT deletedDateTime (empty body, from null)",
+             pool="cs", sessions=4, lines=[
+                 "Your contract extension is signed, see you next quarter.",
+                 "Can you bill the Fabrikam work separately this month?",
+                 "I'll be at the Vancouver office on Wednesday if you want to sync in person.",
+                 "The partner bridge channel is the better place for the retry question.",
+                 "Invoice received, thanks.", "Timesheet approved."]),
+    ChatSpec("dm-zoe-christie", "oneOnOne", ["zoe", "christie"], "2020-06-08T08:15:42.907Z", "2022-08-05T00:00:00.000Z",
+             "1:1 with the disabled user (Christie Cline) from before she left (2022-07-29): her OneDrive file is "
+             "gone (a missing file), legacy reactions",
+             pool="rnd", sessions=5, lines=[
+                 "Are you in the lab today?", "Can you sign off the humidity run?",
+                 "The supplier sent the wrong resin again.", "Lunch at 12:30?",
+                 "I moved the stability samples to shelf B.", "Can you review my section of the report?"]),
+    ChatSpec("dm-alexk1-alexk2", "oneOnOne", ["alexk1", "alexk2"], "2024-02-06T10:50:33.018Z", "2025-09-01T00:00:00.000Z",
+             "1:1 between the two people both called \"Alex Kim\" (Seattle engineer and Tokyo account executive)",
+             pool="cs", sessions=2, lines=[
+                 "Got another email meant for you 😄 forwarding it.", "Woodgrove's SSO call moved to 9am Tokyo time.",
+                 "Maybe we should add our offices to our display names.", "Thanks for covering the demo!"]),
+    ChatSpec("group-lab-rota", "group", ["johanna", "zoe", "pat"], "2022-01-12T07:31:20.559Z", "2026-05-01T00:00:00.000Z",
+             "small group chat WITHOUT a topic (topic null; Teams shows the member names): lab rota, inline photos",
+             pool="rnd", sessions=5, lines=[
+                 "Who's closing the lab tonight?", "I can take Saturday morning.",
+                 "The climate chamber alarm went off again, it was the door sensor.",
+                 "Swapping Tuesday for Thursday, ok?", "Calibration sticker on the scale expired.",
+                 "Rota for next month is on the door."]),
+    ChatSpec("group-checkout-launch", "group", ["megan", "lena", "alexw", "siobhan", "henrietta"],
+             "2025-03-31T09:00:12.441Z", "2025-06-30T00:00:00.000Z",
+             "group chat whose topic was set after creation (chatRenamed event): mentions, several people's "
+             "reactions, a OneDrive PDF, an edit, a deletion, importance high",
+             topic="Checkout v2 launch 🚀", renamed=("2025-03-31T09:02:40.006Z", "megan"), pool="eng", sessions=5, lines=[
+                 "Comms draft is in the launch folder.", "Support macros are ready for day one.",
+                 "QA sign-off depends on the payment sandbox fix.", "Launch date is still 6 May, right?",
+                 "Status page template updated for the launch window.", "Feature flag plan: 5% → 25% → 100%."]),
+    ChatSpec("group-apac-renewal", "group", ["hanako", "wangfang", "kenji", "alexk2"], "2023-11-06T01:12:08.220Z",
+             "2024-08-01T00:00:00.000Z",
+             "group chat in Japanese/Chinese with a non-Latin topic and a OneDrive CSV",
+             topic="大阪精機 更新 / renewal", pool="jp", sessions=4, lines=[
+                 "見積もりの最新版を共有します。", "先方の決裁は来週になりそうです。", "好的，我来准备中文版资料。",
+                 "価格交渉は王さんにお任せします。", "契約書のドラフトを確認しました。"]),
+    ChatSpec("group-offsite-2025", "group",
+             ["patti", "megan", "adele", "miriam", "diego", "siobhan", "hanako", "zoe", "joni", "irvin"],
+             "2025-01-13T16:30:05.774Z", "2025-06-01T00:00:00.000Z",
+             "group chat LARGER than a Slack group DM allows (14 members > 9): four people were added later "
+             "(membersAdded event); many reactions and mentions",
+             topic="Offsite 2025 🏔️ planning", pool="mkt", sessions=6,
+             added=[("2025-02-03T08:15:27.330Z", ["lena", "omar", "priya", "emilie"], "patti")], lines=[
+                 "Venue shortlist: Leavenworth, Whistler, or the Berlin office.", "Please vote by Friday!",
+                 "Dietary requirements go in the form, not here 🙏", "Can we avoid the week of the release?",
+                 "Flights from Tokyo are cheaper on Tuesdays.", "Agenda draft: day 1 strategy, day 2 team time.",
+                 "Budget is confirmed.", "Hotel block is booked."]),
+    ChatSpec("meeting-sev1-review", "meeting",
+             ["jose", "nestor", "adele", "omar", "bjorn", "siobhan", "diego", "henrietta"],
+             "2025-03-19T12:04:33.612Z", "2025-03-28T00:00:00.000Z",
+             "meeting chat (chatType meeting, topic = the meeting subject, onlineMeetingInfo): messages before, "
+             "during (between callStarted and callEnded) and after the call; a OneDrive PDF",
+             topic="SEV1 post-incident review: checkout 502s", pool="eng", sessions=0),
+    ChatSpec("group-renewals-war-room", "group", ["diego", "emilie", "siobhan", "ngozi", "rafael"],
+             "2023-09-18T08:10:44.302Z", "2024-02-01T00:00:00.000Z",
+             "group chat whose member LEFT: Rafael Souza was removed (membersDeleted event), his earlier messages "
+             "stay; Lena Fischer was added later (membersAdded event); an edit",
+             topic="Renewals war room (Q4)", pool="cs", sessions=6,
+             added=[("2023-10-02T07:45:00.518Z", ["lena"], "diego")],
+             removed=[("2023-11-20T16:05:31.777Z", ["rafael"], "diego")], lines=[
+                 "Coho Winery wants a 3-year term.", "Alpine Ski House is waiting on legal.",
+                 "Renouvellement signé pour Margie's Travel 🎉", "Who owns the Litware call tomorrow?",
+                 "Forecast sheet updated.", "Let's close Proseware before the holidays."]),
+    ChatSpec("group-pipeline-hygiene", "group", ["isaiah", "ben", "patti", "kenji"], "2021-04-19T15:22:03.660Z",
+             "2023-12-01T00:00:00.000Z",
+             "small group chat WITHOUT a topic including Ben Walters, whose Slack account is deactivated "
+             "(an unmapped member)",
+             pool="cs", sessions=4, lines=[
+                 "CRM cleanup: 40 stale opportunities closed.", "Please update close dates before Friday.",
+                 "Forecast call moved to 8am.", "Two deals slipped to next quarter.",
+                 "Dashboard refresh is fixed."]),
+    ChatSpec("group-latam-overflow", "group", ["diego", "luis", "ngozi", "rafael"], "2021-09-06T14:00:27.115Z",
+             "2023-06-01T00:00:00.000Z",
+             "group chat with a guest who has no Slack account (Luis Ortega, Contoso)",
+             topic="LATAM support overflow", pool="cs", sessions=4, lines=[
+                 "¡Hola equipo! Tickets for this week are in the shared queue.",
+                 "Three escalations from Mexico City overnight.", "Can you take the Spanish-language calls on Monday?",
+                 "Macro translated to Spanish and Portuguese.", "Gracias, all closed."]),
+]
+
+
 class Generator:
     def __init__(self, seed: int) -> None:
         self.seed = seed
@@ -636,6 +765,14 @@ class Generator:
         self.slack: Json = {}
         self.slack_ids: dict[str, str] = {}   # person key (+ extras) -> Slack user id
         self.images = self._make_images()
+        # chats: built last (build_chats), from their own random.Random
+        self.chats: dict[str, Json] = {}      # short name -> {"spec", "json", "members", "messages"}
+        self.chat_hosted: list[Json] = []     # hostedContents entries with "chatId"
+        self.chat_drive: list[Json] = []      # OneDrive driveItems entries
+        self.chat_drive_by_url: dict[str, Json] = {}
+        self.chat_missing_urls: list[str] = []
+        self.chat_cast: dict[str, Json] = {}  # edge case -> where it lives (chats)
+        self.onedrive_ids: dict[str, str] = {}  # person key -> OneDrive driveId
 
     # ---- ids -----------------------------------------------------------------------------
     def guid(self) -> str:
@@ -1929,6 +2066,546 @@ class Generator:
                       "bot": {"user_id": bot_uid, "bot_id": bot_id, "app_id": app_id},
                       "users": users, "channels": channels}
 
+    # ---- chats (1:1, group, meeting) ------------------------------------------------------
+    def build_chats(self) -> None:
+        """All chats, from their own random.Random so nothing generated before them changes."""
+        main_rng, self.rng = self.rng, random.Random(f"{self.seed}-chats")
+        try:
+            for spec in CHATS:
+                self.new_chat(spec)
+            self.featured_chats()
+            for short in self.chats:
+                self.chat_filler(short)
+            self.chat_decorate()
+            self.chat_finalize()
+        finally:
+            self.rng = main_rng
+
+    def chat_member(self, chat_id: str, key: str, roles: list[str]) -> Json:
+        u = self.users[key]
+        opaque = base64.b64encode(f"0##0##{self.tenant_id}##{chat_id}##{u['id']}".encode()).decode()
+        return {
+            "@odata.type": "#microsoft.graph.aadUserConversationMember",
+            "id": opaque,
+            "roles": roles,
+            "displayName": u["displayName"],
+            "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z",
+            "userId": u["id"],
+            "email": u["mail"],
+            "tenantId": self.tenant_id,
+        }
+
+    def new_chat(self, spec: ChatSpec) -> None:
+        created = parse_iso(spec.created)
+        if spec.chat_type == "oneOnOne":
+            assert len(spec.members) == 2 and spec.topic is None and not (spec.added or spec.removed)
+            chat_id = "19:" + "_".join(sorted(self.users[k]["id"] for k in spec.members)) + "@unq.gbl.spaces"
+        elif spec.chat_type == "meeting":
+            while True:  # a GUID's base64, as Teams writes it; kept free of "/" and "+" (URL paths)
+                enc = base64.b64encode(self.guid().encode()).decode().rstrip("=")
+                if "/" not in enc and "+" not in enc:
+                    break
+            chat_id = f"19:meeting_{enc}@thread.v2"
+        else:
+            chat_id = f"19:{self.hex32()}@thread.v2"
+        online = None
+        if spec.chat_type == "meeting":
+            organizer = self.users[spec.members[0]]["id"]
+            context = json.dumps({"Tid": self.tenant_id, "Oid": organizer}, separators=(",", ":"))
+            online = {
+                "calendarEventId": "AAMkA" + base64.urlsafe_b64encode(self.rng.randbytes(105)).decode().rstrip("="),
+                "joinWebUrl": (f"https://teams.microsoft.com/l/meetup-join/{quote(chat_id, safe='')}/{created}"
+                               f"?context={quote(context, safe='')}"),
+                "organizer": self.identity(spec.members[0], with_name=False),
+            }
+        changes = [created] + [parse_iso(w) for w, _, _ in spec.added + spec.removed]
+        if spec.renamed:
+            changes.append(parse_iso(spec.renamed[0]))
+        chat = {
+            "id": chat_id,
+            "topic": spec.topic,
+            "createdDateTime": spec.created,
+            "lastUpdatedDateTime": iso(max(changes)),
+            "chatType": spec.chat_type,
+            "webUrl": f"https://teams.microsoft.com/l/chat/{quote(chat_id, safe='')}/0?tenantId={self.tenant_id}",
+            "tenantId": self.tenant_id,
+            "onlineMeetingInfo": online,
+            "isHiddenForAllMembers": False,
+        }
+        left = {k for _, keys, _ in spec.removed for k in keys}
+        current = [k for k in spec.members + [k for _, keys, _ in spec.added for k in keys] if k not in left]
+
+        def roles(k: str) -> list[str]:
+            if k in GUESTS:
+                return []
+            if spec.chat_type == "meeting":
+                return ["owner"] if k == spec.members[0] else []
+            return ["owner"]
+
+        self.chats[spec.short] = {"spec": spec, "json": chat, "messages": [],
+                                  "members": [self.chat_member(chat_id, k, roles(k)) for k in current]}
+
+    def chat_members_at(self, short: str, when: int) -> list[str]:
+        spec: ChatSpec = self.chats[short]["spec"]
+        out = list(spec.members)
+        events = sorted([(parse_iso(w), "add", keys) for w, keys, _ in spec.added]
+                        + [(parse_iso(w), "remove", keys) for w, keys, _ in spec.removed])
+        for t, kind, keys in events:
+            if t >= when:
+                break
+            out = out + keys if kind == "add" else [k for k in out if k not in keys]
+        return out
+
+    def chat_posters(self, short: str, when: int) -> list[str]:
+        out = []
+        for k in self.chat_members_at(short, when):
+            if k in NEVER_POSTS or (k == "christie" and when >= parse_iso(CHRISTIE_LEFT)):
+                continue
+            if k in JOINED and when < parse_iso(JOINED[k]):
+                continue
+            out.append(k)
+        return out
+
+    def new_chat_msg(self, short: str, when: int | str, author: str | None = None, *, system: bool = False) -> Json:
+        if isinstance(when, str):
+            when = parse_iso(when)
+        chat = self.chats[short]
+        assert parse_iso(chat["json"]["createdDateTime"]) < when < parse_iso(chat["spec"].end), (short, iso(when))
+        if not system:
+            assert author in self.chat_posters(short, when), (short, author, iso(when))
+        mid = self.alloc(when)
+        msg = {
+            "id": str(mid),
+            "replyToId": None,
+            "etag": str(mid),
+            "messageType": "systemEventMessage" if system else "message",
+            "createdDateTime": iso(mid),
+            "lastModifiedDateTime": iso(mid),
+            "lastEditedDateTime": None,
+            "deletedDateTime": None,
+            "subject": None,
+            "summary": None,
+            "chatId": chat["json"]["id"],
+            "importance": "normal",
+            "locale": "en-us",
+            "webUrl": None,
+            "policyViolation": None,
+            "eventDetail": None,
+            "from": None if system else self.user_set(author),
+            "body": {"contentType": "html", "content": "<systemEventMessage/>" if system else ""},
+            "channelIdentity": None,
+            "attachments": [],
+            "mentions": [],
+            "reactions": [],
+            "messageHistory": [],
+        }
+        chat["messages"].append(msg)
+        return msg
+
+    def chat_mark(self, case: str, short: str, msg: Json, **extra: Any) -> Json:
+        chat = self.chats[short]
+        info = {"chat": short, "chatId": chat["json"]["id"], "chatType": chat["json"]["chatType"],
+                "messageId": msg["id"], **extra}
+        self.chat_cast.setdefault(case, []).append(info)
+        return msg
+
+    def chat_system(self, short: str, when: int | str, detail: Json) -> Json:
+        msg = self.new_chat_msg(short, when, system=True)
+        msg["eventDetail"] = detail
+        self.chat_mark("system_event", short, msg, eventType=detail["@odata.type"].split(".")[-1])
+        return msg
+
+    def chat_img(self, short: str, msg: Json, image: str, width: int, height: int) -> str:
+        item, hc_id = self.hosted_id()
+        n = sum(1 for h in self.chat_hosted if h["messageId"] == msg["id"])
+        path = f"hosted/{msg['id']}-{n + 1}.png"
+        self.files[path] = self.images[image]
+        chat_id = self.chats[short]["json"]["id"]
+        self.chat_hosted.append({"messageId": msg["id"], "id": hc_id, "contentType": "image/png", "file": path,
+                                 "chatId": chat_id})
+        url = f"{GRAPH}/chats/{chat_id}/messages/{msg['id']}/hostedContents/{hc_id}/$value"
+        return (f'<img src="{url}" width="{width}" height="{height}" alt="image" '
+                f'itemid="{item}" style="max-width:1440px">')
+
+    def onedrive_url(self, key: str, name: str) -> str:
+        """Chat files live in the sender's OneDrive (reference/graph.md §4.4)."""
+        folder = re.sub(r"[^a-z0-9]", "_", self.users[key]["userPrincipalName"].lower())
+        return (f"https://northwindlabs-my.sharepoint.com/personal/{folder}/Documents/"
+                f"Microsoft%20Teams%20Chat%20Files/{quote(name, safe='')}")
+
+    def chat_attach(self, msg: Json, sender: str, name: str, data: bytes | None, mime: str) -> str:
+        """A reference attachment to a file in the sender's OneDrive; data None = the file is gone."""
+        att_id = self.guid()
+        url = self.onedrive_url(sender, name)
+        if data is None:
+            self.chat_missing_urls.append(url)
+        elif url not in self.chat_drive_by_url:
+            if sender not in self.onedrive_ids:
+                self.onedrive_ids[sender] = "b!" + base64.urlsafe_b64encode(self.rng.randbytes(48)).decode().rstrip("=")
+            item_id = "01" + "".join(self.rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(32))
+            path = f"drive/{item_id}{Path(name).suffix.lower()}"
+            self.files[path] = data
+            entry = {"driveId": self.onedrive_ids[sender], "id": item_id, "name": name, "webUrl": url,
+                     "mimeType": mime, "file": path}
+            self.chat_drive.append(entry)
+            self.chat_drive_by_url[url] = entry
+        msg["attachments"].append({"id": att_id, "contentType": "reference", "contentUrl": url,
+                                   "content": None, "name": name, "thumbnailUrl": None, "teamsAppId": None})
+        return f'<attachment id="{att_id}"></attachment>'
+
+    def chat_says(self, short: str, when: int | str, author: str, content: str, *, text: bool = False) -> Json:
+        m = self.new_chat_msg(short, when, author)
+        if text:
+            self.set_text(m, content)
+        else:
+            self.set_html(m, content)
+        return m
+
+    def chat_react(self, msg: Json, reactions: list[tuple[str, str, str | None, int]]) -> None:
+        created = parse_iso(msg["createdDateTime"])
+        for who, rtype, name, sec in reactions:
+            self.react(msg, who, rtype, name, created + sec * 1000)
+        msg["_fixed"] = True
+
+    def featured_chats(self) -> None:
+        p = lambda s: f"<p>{html.escape(s, quote=False)}</p>"  # noqa: E731
+
+        # 1:1, two engineering leads
+        s = "dm-adele-alexw"
+        m = self.chat_says(s, "2023-05-15T16:02:44.301Z", "adele", p("Here's the draft of the new engineering levels, "
+                           "would love your comments before I send it to everyone."))
+        pdf = pdf_bytes("Engineering levels 2023", ["L1-L3: individual contributor track", "L4: staff",
+                                                   "L5: principal", "Managers: M1-M3, separate track"])
+        m["body"]["content"] += "\n" + self.chat_attach(m, "adele", "Engineering levels 2023.pdf", pdf, "application/pdf")
+        self.chat_react(m, [("alexw", "👍", "Thumbs up", 240)])
+        self.chat_mark("file_pdf", s, m, name="Engineering levels 2023.pdf")
+        m = self.chat_says(s, "2023-05-15T16:40:09.118Z", "alexw", p("Read it. L4 reads more like L5 to me — "
+                           "comments in the doc. Sorry, I meant L3 reads like L4."))
+        m["lastEditedDateTime"] = "2023-05-15T16:41:30.552Z"
+        self.chat_mark("edited", s, m)
+        m = self.new_chat_msg(s, "2024-11-04T09:12:27.640Z", "alexw")
+        self.set_html(m, "<p>On-call pages per week since the alerting cleanup:</p>\n<p>"
+                      + self.chat_img(s, m, "chart", 640, 400) + "</p>")
+        self.chat_mark("inline_image", s, m)
+        d = self.new_chat_msg(s, "2025-02-20T18:30:55.017Z", "adele")
+        d["deletedDateTime"] = "2025-02-20T18:31:40.249Z"
+        self.chat_mark("deleted", s, d)
+        self.chat_says(s, "2025-02-20T18:32:12.880Z", "adele", p("Oops, wrong chat. Ignore that!"))
+
+        # 1:1 with a guest
+        s = "dm-megan-kari"
+        m = self.chat_says(s, "2022-10-03T13:22:10.704Z", "kari", p("Hi Megan! Kari from Fabrikam. Diego said you're "
+                           "the person for the integration timeline?"))
+        self.chat_react(m, [("megan", "👋", "Waving hand", 60)])
+        self.chat_mark("guest_message", s, m, user="Kari Nordmann")
+        m = self.chat_says(s, "2022-10-03T13:30:48.215Z", "megan", "<p>Hi Kari, yes! {} runs the partner "
+                           "side, I'll keep him in the loop.</p>")
+        m["body"]["content"] = m["body"]["content"].replace("{}", self.at_user(m, "diego"))
+        self.chat_mark("mention", s, m, user="Diego Siciliani")
+        m = self.chat_says(s, "2023-02-07T10:05:31.909Z", "megan", p("Spec for webhooks v2, as promised:"))
+        pdf = pdf_bytes("Webhooks v2 spec", ["Signed payloads (HMAC-SHA256)", "Retries honour Retry-After",
+                                            "At-least-once delivery, idempotency keys"])
+        m["body"]["content"] += "\n" + self.chat_attach(m, "megan", "Webhooks v2 spec.pdf", pdf, "application/pdf")
+        self.chat_react(m, [("kari", "🎉", "Party popper", 900), ("kari", "👍", "Thumbs up", 905)])
+        self.chat_mark("file_pdf", s, m, name="Webhooks v2 spec.pdf")
+        self.chat_mark("reactions_same_user_twice", s, m)
+
+        # 1:1 with a person without a Slack account
+        s = "dm-diego-victor"
+        m = self.chat_says(s, "2022-01-17T16:47:02.551Z", "diego", p("Welcome aboard, Victor! Ping me here for "
+                           "anything contract-related."))
+        m = self.new_chat_msg(s, "2022-01-17T17:03:44.120Z", "victor")
+        self.set_html(m, p("Thanks Diego! Here's how I'd wire the retry queue:") + "\n<p>"
+                      + self.chat_img(s, m, "diagram", 600, 360) + "</p>")
+        self.chat_mark("inline_image", s, m)
+        self.chat_mark("unmatched_author", s, m, user="Victor Ng")
+        g = self.new_chat_msg(s, "2023-03-14T21:10:05.338Z", "victor")
+        g["from"] = None
+        g["_modified"] = "2023-03-14T21:10:48.006Z"
+        self.chat_mark("deleted_without_deletedDateTime", s, g)
+        self.chat_says(s, "2023-03-14T21:11:30.472Z", "victor", p("Sent that too early, sorry. Invoice follows by mail."))
+
+        # 1:1 with the disabled user, before she left
+        s = "dm-zoe-christie"
+        m = self.chat_says(s, "2022-06-30T14:05:12.771Z", "christie", p("Month 6 stability notes, in case I'm not "
+                           "around when the auditors ask:"))
+        m["body"]["content"] += "\n" + self.chat_attach(m, "christie", "Stability study - month 6.docx", None,
+                                                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        self.chat_mark("file_missing", s, m, name="Stability study - month 6.docx",
+                       contentUrl=m["attachments"][0]["contentUrl"])
+        self.chat_mark("disabled_user_message", s, m, user="Christie Cline")
+        m = self.chat_says(s, "2022-07-28T17:20:40.019Z", "christie", p("Last day tomorrow. It's been a pleasure "
+                           "working with you, Zoë ❤️"))
+        self.chat_react(m, [("zoe", "heart", None, 120)])
+        self.chat_mark("disabled_user_message", s, m, user="Christie Cline")
+        self.chat_says(s, "2022-08-02T08:45:03.660Z", "zoe", p("The lab is too quiet without you. Good luck!"))
+        m = self.chat_says(s, "2021-02-11T11:31:09.402Z", "christie", "<div>Samples look good "
+                           "<span class=\"animated-emoticon-20-smile\"><img itemscope=\"\" itemtype=\"http://schema.skype.com/Emoji\" "
+                           "itemid=\"smile\" src=\"https://statics.teams.cdn.office.net/evergreen-assets/skype/v2/smile/default/20_f.png\" "
+                           "title=\"Smile\" alt=\"😄\" style=\"width:20px;height:20px;\"></span></div>")
+        self.chat_react(m, [("zoe", "like", None, 30), ("zoe", "laugh", None, 35)])
+        self.chat_mark("reactions_legacy", s, m)
+
+        # the two Alex Kims
+        s = "dm-alexk1-alexk2"
+        m = self.chat_says(s, "2024-02-06T10:51:02.337Z", "alexk1", p("Hi other Alex 👋 starting a chat so our "
+                           "emails stop crossing."))
+        m = self.chat_says(s, "2024-02-06T10:58:19.645Z", "alexk2", p("Ha, yes! I'm the Tokyo one. 東京のアレックスです。"))
+        self.chat_react(m, [("alexk1", "😂", "Face with tears of joy", 45)])
+        self.chat_mark("same_display_name_chat", s, m)
+
+        # group without a topic
+        s = "group-lab-rota"
+        m = self.new_chat_msg(s, "2023-04-18T07:55:40.128Z", "pat")
+        self.set_html(m, "<p>Chamber after the weekend run (before / after):</p>\n<p>"
+                      + self.chat_img(s, m, "photo", 480, 480) + "&nbsp;" + self.chat_img(s, m, "photo", 480, 480) + "</p>")
+        self.chat_react(m, [("johanna", "👀", "Eyes", 300), ("zoe", "🙏", "Folded hands", 420)])
+        self.chat_mark("inline_image", s, m, images=2)
+        m = self.chat_says(s, "2023-04-18T08:10:02.905Z", "johanna", "<p>{} can you log it in the notebook?</p>")
+        m["body"]["content"] = m["body"]["content"].replace("{}", self.at_user(m, "pat", per_word=True))
+        self.chat_mark("mention_per_word", s, m, user="Pat Rivera")
+
+        # group with a topic set after creation
+        s = "group-checkout-launch"
+        self.chat_system(s, "2025-03-31T09:02:40.006Z", {
+            "@odata.type": "#microsoft.graph.chatRenamedEventMessageDetail",
+            "chatId": self.chats[s]["json"]["id"], "chatDisplayName": self.chats[s]["spec"].topic,
+            "initiator": self.user_set("megan", with_name=False)})
+        m = self.chat_says(s, "2025-04-01T08:30:11.404Z", "henrietta", p("Launch checklist v1 — please tick your items:"))
+        pdf = pdf_bytes("Checkout v2 launch checklist", ["[x] Load test at 2x traffic", "[x] Feature flags default off",
+                                                        "[ ] Support macros", "[ ] Status page template"])
+        m["body"]["content"] += "\n" + self.chat_attach(m, "henrietta", "Launch checklist.pdf", pdf, "application/pdf")
+        self.chat_react(m, [("megan", "👍", "Thumbs up", 60), ("lena", "👍", "Thumbs up", 95),
+                            ("alexw", "🚀", "Rocket", 130), ("siobhan", "💯", "Hundred points", 400)])
+        self.chat_mark("file_pdf", s, m, name="Launch checklist.pdf")
+        self.chat_mark("reactions_many_users", s, m)
+        m = self.chat_says(s, "2025-04-29T15:45:50.833Z", "megan", "<p>{} {} go/no-go is tomorrow 10:00. "
+                           "<strong>Please be there.</strong></p>")
+        a1, a2 = self.at_user(m, "alexw"), self.at_user(m, "henrietta")
+        m["body"]["content"] = m["body"]["content"].replace("{} {}", f"{a1} {a2}", 1)
+        m["importance"] = "high"
+        self.chat_mark("mention", s, m, user="Alex Wilber, Henrietta Mueller")
+        self.chat_mark("importance_high", s, m)
+        d = self.new_chat_msg(s, "2025-05-06T06:58:03.770Z", "lena")
+        d["deletedDateTime"] = "2025-05-06T07:01:22.118Z"
+        self.chat_mark("deleted", s, d)
+        m = self.chat_says(s, "2025-05-06T09:14:37.552Z", "siobhan", p("Flag at 100%. No customer tickets so far."))
+        m["lastEditedDateTime"] = "2025-05-06T09:20:05.009Z"
+        self.chat_mark("edited", s, m)
+
+        # non-Latin topic, a CSV from OneDrive
+        s = "group-apac-renewal"
+        csv = ("項目,金額_jpy,状態\n年間ライセンス,12500000,交渉中\n保守サポート,2400000,合意\n"
+               "\"研修, 2日間\",600000,未定\n").encode()
+        m = self.chat_says(s, "2023-11-06T01:20:44.903Z", "wangfang", p("大阪精機様の更新見積もりです。确认一下金额。"))
+        m["body"]["content"] += "\n" + self.chat_attach(m, "wangfang", "大阪精機_見積もり.csv", csv, "text/csv")
+        self.chat_mark("file_csv", s, m, name="大阪精機_見積もり.csv")
+        m = self.chat_says(s, "2023-11-07T00:35:12.118Z", "hanako", "<p>{} さん、ありがとうございます！先方に送付します。</p>")
+        m["body"]["content"] = m["body"]["content"].replace("{}", self.at_user(m, "wangfang"))
+        self.chat_react(m, [("wangfang", "🙏", "Folded hands", 200), ("kenji", "👍", "Thumbs up", 260)])
+        self.chat_mark("mention_non_latin", s, m, user="王芳")
+
+        # larger than a Slack group DM, people added later
+        s = "group-offsite-2025"
+        m = self.chat_says(s, "2025-01-13T16:31:40.227Z", "patti", p("Kicking off planning for the 2025 offsite. "
+                           "Two days in May, whole leadership group. Ideas welcome!"))
+        self.chat_react(m, [(k, "🎉", "Party popper", 30 + 41 * i) for i, k in
+                            enumerate(["megan", "adele", "miriam", "diego", "siobhan", "hanako", "zoe"])])
+        self.chat_mark("reactions_many_users", s, m)
+        self.chat_system(s, "2025-02-03T08:15:27.330Z", {
+            "@odata.type": "#microsoft.graph.membersAddedEventMessageDetail",
+            "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z",
+            "members": [self.identity(k, with_name=False) for k in ["lena", "omar", "priya", "emilie"]],
+            "initiator": self.user_set("patti", with_name=False)})
+        m = self.chat_says(s, "2025-02-03T08:20:03.551Z", "patti", "<p>Welcome {}! You're on the agenda "
+                           "committee 🙂</p>")
+        names = ", ".join(self.at_user(m, k) for k in ["lena", "omar", "priya", "emilie"])
+        m["body"]["content"] = m["body"]["content"].replace("{}", names)
+        self.chat_mark("mention", s, m, user="4 people added later")
+        m = self.new_chat_msg(s, "2025-03-10T12:00:44.318Z", "miriam")
+        self.set_html(m, "<p>Votes so far:</p>\n<p>" + self.chat_img(s, m, "chart", 640, 400) + "</p>")
+        self.chat_mark("inline_image", s, m)
+        m = self.chat_says(s, "2025-03-10T12:05:19.001Z", "emilie", p("Whistler it is! 🎿"))
+        self.chat_react(m, [(k, "❤️", "Red heart", 20 + 33 * i) for i, k in
+                            enumerate(["patti", "lena", "omar", "priya", "irvin"])])
+
+        # meeting chat
+        s = "meeting-sev1-review"
+        org = "jose"
+        m = self.chat_says(s, "2025-03-19T12:10:02.487Z", org, p("Agenda: timeline (10 min), root cause (15), "
+                           "what went well/wrong (20), action items (15). Draft timeline attached:"))
+        pdf = pdf_bytes("SEV1 timeline draft", ["08:05 first 502s", "08:12 incident declared",
+                                               "13:40 widget disabled", "17:02 resolved"])
+        m["body"]["content"] += "\n" + self.chat_attach(m, org, "SEV1 timeline draft.pdf", pdf, "application/pdf")
+        self.chat_mark("file_pdf", s, m, name="SEV1 timeline draft.pdf")
+        call_id = self.guid()
+        start = parse_iso("2025-03-20T15:00:41.207Z")
+        self.chat_system(s, start, {
+            "@odata.type": "#microsoft.graph.callStartedEventMessageDetail",
+            "callEventType": "meeting", "callId": call_id,
+            "initiator": self.user_set(org, with_name=False)})
+        for i, (who, text) in enumerate([("nestor", "Joining in two minutes."), ("omar", "Can you share your screen?"),
+                                         ("bjorn", "Slow query log: see the incident thread, reply 24."),
+                                         ("henrietta", "I'll take the load-test item."),
+                                         ("siobhan", "Customer comms template will be ready Friday.")]):
+            self.chat_says(s, start + (2 + i * 9) * MINUTE + 3_117 * i, who, p(text))
+        end = start + 52 * MINUTE + 37_000
+        participants = ["jose", "nestor", "adele", "omar", "bjorn", "siobhan", "henrietta"]
+        self.chat_system(s, end, {
+            "@odata.type": "#microsoft.graph.callEndedEventMessageDetail",
+            "callDuration": "PT51M56S", "callEventType": "meeting", "callId": call_id,
+            "callParticipants": [{"participant": self.user_set(k, with_name=False)} for k in participants],
+            "initiator": self.user_set(org, with_name=False)})
+        m = self.chat_says(s, end + 6 * MINUTE + 2_004, org, "<p>Thanks all. Action items:</p>\n<ol>\n"
+                           "<li>{0} statement timeout on orders-db</li><li>{1} pool saturation alert</li>"
+                           "<li>{2} load test in the release checklist</li></ol>")
+        m["body"]["content"] = m["body"]["content"].format(self.at_user(m, "bjorn"), self.at_user(m, "omar"),
+                                                           self.at_user(m, "henrietta"))
+        self.chat_react(m, [("adele", "👍", "Thumbs up", 90), ("diego", "👍", "Thumbs up", 600),
+                            ("omar", "💯", "Hundred points", 130)])
+        self.chat_mark("mention", s, m, user="three people")
+        self.chat_mark("meeting_after_call", s, m)
+        self.chat_says(s, "2025-03-20T14:55:30.118Z", "adele", p("Running five minutes late, start without me."))
+        for when, who, text in [("2025-03-20T16:31:05.640Z", "omar", "Pool saturation alert is live in staging."),
+                                ("2025-03-21T09:10:44.902Z", "bjorn", "Timeout PR is up: statement_timeout = 2 s "
+                                                                     "for every service role."),
+                                ("2025-03-21T14:02:17.337Z", "siobhan", "Post-mortem is posted in Customer Success "
+                                                                        "› Escalations.")]:
+            m = self.chat_says(s, when, who, p(text))
+        self.chat_react(m, [("jose", "🙏", "Folded hands", 75), ("adele", "❤️", "Red heart", 310)])
+
+        # a member left; another was added
+        s = "group-renewals-war-room"
+        self.chat_system(s, "2023-10-02T07:45:00.518Z", {
+            "@odata.type": "#microsoft.graph.membersAddedEventMessageDetail",
+            "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z",
+            "members": [self.identity("lena", with_name=False)],
+            "initiator": self.user_set("diego", with_name=False)})
+        m = self.chat_says(s, "2023-10-02T07:50:13.006Z", "diego", "<p>Adding {} to help with the DACH renewals.</p>")
+        m["body"]["content"] = m["body"]["content"].replace("{}", self.at_user(m, "lena"))
+        self.chat_mark("mention", s, m, user="Lena Fischer")
+        for when, text in [("2023-09-19T09:02:40.330Z", "I'll take Coho Winery and Proseware."),
+                           ("2023-11-14T15:30:08.812Z", "Handing my accounts to Ngozi next week, moving to the "
+                                                        "Fabrikam project.")]:
+            m = self.chat_says(s, when, "rafael", p(text))
+            self.chat_mark("message_by_member_who_left", s, m, user="Rafael Souza")
+        self.chat_system(s, "2023-11-20T16:05:31.777Z", {
+            "@odata.type": "#microsoft.graph.membersDeletedEventMessageDetail",
+            "members": [self.identity("rafael", with_name=False)],
+            "initiator": self.user_set("diego", with_name=False)})
+        m = self.chat_says(s, "2023-11-21T10:12:55.640Z", "emilie", p("Renouvellement Alpine Ski House signé (36 mois)"))
+        m["lastEditedDateTime"] = "2023-11-21T10:14:02.199Z"
+        self.chat_react(m, [("diego", "🎉", "Party popper", 300), ("lena", "🎉", "Party popper", 420),
+                            ("siobhan", "👏", "Clapping hands", 500)])
+        self.chat_mark("edited", s, m)
+
+        # deactivated-in-Slack member, no topic
+        s = "group-pipeline-hygiene"
+        m = self.chat_says(s, "2021-04-19T15:25:10.009Z", "ben", p("Starting this chat for the weekly CRM cleanup. "
+                           "List of stale opportunities follows every Monday."))
+        self.chat_mark("slack_deactivated_author", s, m, user="Ben Walters")
+        m = self.chat_says(s, "2022-09-12T07:40:30.250Z", "kenji", p("Tokyo pipeline is clean ✅"), text=True)
+        self.chat_mark("text_body", s, m)
+
+        # guest without a Slack account
+        s = "group-latam-overflow"
+        m = self.chat_says(s, "2021-09-06T14:05:02.775Z", "luis", p("¡Hola! Luis here. We start taking overflow "
+                           "tickets on Monday, 08:00 CDMX."))
+        self.chat_react(m, [("diego", "👍", "Thumbs up", 120), ("ngozi", "👋", "Waving hand", 300)])
+        self.chat_mark("guest_message", s, m, user="Luis Ortega (Contoso)")
+        self.chat_mark("unmatched_author", s, m, user="Luis Ortega (Contoso)")
+        m = self.chat_says(s, "2021-09-06T14:20:48.113Z", "ngozi", "<p>Welcome {}! The queue rules are pinned in "
+                           "Customer Success › General.</p>")
+        m["body"]["content"] = m["body"]["content"].replace("{}", self.at_user(m, "luis"))
+        self.chat_mark("mention_guest", s, m, user="Luis Ortega (Contoso)")
+
+    def chat_filler(self, short: str) -> None:
+        r = self.rng
+        chat = self.chats[short]
+        spec: ChatSpec = chat["spec"]
+        start, end = parse_iso(spec.created) + HOUR, parse_iso(spec.end) - DAY
+        pool = POOLS[spec.pool]
+        for t in sorted(r.randint(start, end) for _ in range(spec.sessions)):
+            last = None
+            for _ in range(r.randint(2, 6)):
+                cands = self.chat_posters(short, t)
+                if not cands or t >= end:
+                    break
+                others = [k for k in cands if k != last]
+                who = r.choice(others if others and r.random() < 0.8 else cands)
+                msg = self.new_chat_msg(short, t, who)
+                self.chat_body(short, msg, who, r.choice(spec.lines) if r.random() < 0.55 else
+                               self.fill(r.choice(pool["reply"])))
+                last = who
+                t += int(r.expovariate(1 / (6 * MINUTE))) + 15_000
+
+    def chat_body(self, short: str, msg: Json, author: str, sentence: str) -> None:
+        r = self.rng
+        when = parse_iso(msg["createdDateTime"])
+        wrap = "div" if when < parse_iso("2021-01-01T00:00:00.000Z") and r.random() < 0.6 else "p"
+        esc = html.escape(sentence, quote=False)
+        roll = r.random()
+        if roll < 0.10:
+            self.set_text(msg, sentence)
+        elif roll < 0.18 and self.chats[short]["json"]["chatType"] != "oneOnOne":
+            who = r.choice([k for k in self.chat_members_at(short, when) if k != author])
+            self.set_html(msg, f"<{wrap}>{self.at_user(msg, who)} {esc}</{wrap}>")
+        elif roll < 0.26:
+            second = html.escape(self.fill(r.choice(POOLS[self.chats[short]['spec'].pool]["reply"])), quote=False)
+            self.set_html(msg, f"<{wrap}>{esc}<br>\n{second}</{wrap}>")
+        elif roll < 0.36:
+            eid, alt, title = r.choice(EMOJI_TAGS)
+            self.set_html(msg, f'<{wrap}>{esc} <emoji id="{eid}" alt="{alt}" title="{title}"></emoji></{wrap}>')
+        elif roll < 0.42:
+            fmt = r.choice(["<strong>{}</strong>", "<i>{}</i>", "<b>FYI</b> — {}", "{} <s>(never mind)</s>"])
+            self.set_html(msg, f"<{wrap}>{fmt.format(esc)}</{wrap}>")
+        else:
+            self.set_html(msg, f"<{wrap}>{esc}{'&nbsp;' if r.random() < 0.15 else ''}</{wrap}>")
+
+    def chat_decorate(self) -> None:
+        r = self.rng
+        legacy_until = parse_iso("2022-06-01T00:00:00.000Z")
+        for short, chat in self.chats.items():
+            end = parse_iso(chat["spec"].end)
+            for msg in chat["messages"]:
+                if msg["messageType"] != "message" or msg["from"] is None or msg.get("_fixed"):
+                    continue
+                if msg["body"]["content"] == "" or msg["deletedDateTime"]:
+                    continue
+                created = parse_iso(msg["createdDateTime"])
+                if r.random() < 0.2 and not msg["reactions"]:
+                    author = msg["from"]["user"]["id"]
+                    people = [k for k in self.chat_posters(short, created) if self.users[k]["id"] != author]
+                    for who in r.sample(people, min(len(people), r.randint(1, 3))):
+                        when = min(created + r.randint(30_000, 2 * DAY), end - 1)
+                        if who not in self.chat_posters(short, when):
+                            continue
+                        if created < legacy_until:
+                            self.react(msg, who, r.choice(LEGACY_REACTIONS), None, when)
+                        else:
+                            emo, name = r.choice(UNICODE_REACTIONS)
+                            self.react(msg, who, emo, name, when)
+                if r.random() < 0.05 and msg["lastEditedDateTime"] is None:
+                    msg["lastEditedDateTime"] = iso(min(created + r.randint(20_000, 2 * HOUR), end - 5_000))
+
+    def chat_finalize(self) -> None:
+        for chat in self.chats.values():
+            for msg in chat["messages"]:
+                times = [parse_iso(msg["createdDateTime"])]
+                if msg["lastEditedDateTime"]:
+                    edited = parse_iso(msg["lastEditedDateTime"])
+                    times.append(edited + 1 + (edited % 1500))
+                if msg["deletedDateTime"]:
+                    times.append(parse_iso(msg["deletedDateTime"]))
+                times += [parse_iso(x["createdDateTime"]) for x in msg["reactions"]]
+                if msg.get("_modified"):
+                    times.append(parse_iso(msg.pop("_modified")))
+                msg.pop("_fixed", None)
+                last = max(times)
+                assert last < parse_iso(chat["spec"].end), msg["id"]
+                msg["lastModifiedDateTime"] = iso(last)
+                msg["etag"] = str(last)
+            chat["messages"].sort(key=lambda m: (m["createdDateTime"], m["id"]))
 
 def strip_tags(fragment: str) -> str:
     """Rough text of an HTML fragment (for length checks only)."""
@@ -2074,6 +2751,68 @@ class Answers:
             r["expectedSlackName"] = name
         return rows
 
+    def chats(self) -> Json:
+        """The "chats" section of expected.json (definitions in README.md, section Chats)."""
+        g = self.g
+        matches = self.matches()
+        unmapped = {uid for uid, v in matches.items() if v["slackUserId"] is None or v["slackDeleted"]}
+        guests = {g.users[k]["id"] for k in GUESTS}
+        rows, msgs = [], []
+        for short, chat in g.chats.items():
+            spec: ChatSpec = chat["spec"]
+            members = sorted(x["userId"] for x in chat["members"])
+            msgs += chat["messages"]
+            rows.append({
+                "id": chat["json"]["id"],
+                "chatType": chat["json"]["chatType"],
+                "topic": chat["json"]["topic"],
+                "members": members,
+                "membersLeft": sorted(g.users[k]["id"] for _, keys, _ in spec.removed for k in keys),
+                "messages": len(chat["messages"]),
+                "userMessages": sum(1 for m in chat["messages"]
+                                    if m["messageType"] == "message" and not self.is_deleted(m)),
+                "unmappedMembers": sorted(set(members) & unmapped),
+                "guests": sorted(set(members) & guests),
+                "shortName": short,
+            })
+        rows.sort(key=lambda r: r["id"])
+        deleted = [m for m in msgs if self.is_deleted(m)]
+        refs = [a for m in msgs for a in m["attachments"] if a["contentType"] == "reference"]
+        urls = {d["webUrl"] for d in g.chat_drive}
+        per_user = {}
+        for uid in sorted(u["id"] for u in g.users.values()):
+            per_user[uid] = sum(r["messages"] for r in rows if uid in r["members"])
+        by_type = {t: sum(1 for r in rows if r["chatType"] == t) for t in ("oneOnOne", "group", "meeting")}
+        return {
+            "about": ("1:1, group and meeting chats under graph/chats/. Computed by the generator from what it "
+                      "generated; definitions in README.md, section Chats. The top-level counts, files and "
+                      "edgeCases cover teams and channels only."),
+            "total": len(rows),
+            "byChatType": by_type,
+            "messages": len(msgs),
+            "byKind": {
+                "systemEvents": sum(1 for m in msgs if m["messageType"] == "systemEventMessage"),
+                "deleted": {"total": len(deleted),
+                            "withoutDeletedDateTime": sum(1 for m in deleted if m["deletedDateTime"] is None)},
+                "edited": sum(1 for m in msgs if m["lastEditedDateTime"]),
+                "withReactions": sum(1 for m in msgs if m["reactions"]),
+                "reactions": sum(len(m["reactions"]) for m in msgs),
+                "withMentions": sum(1 for m in msgs if m["mentions"]),
+                "textBodies": sum(1 for m in msgs if m["body"]["contentType"] == "text"),
+                "hostedContents": len(g.chat_hosted),
+                "driveItems": len(g.chat_drive),
+                "referenceAttachments": len(refs),
+                "missingFiles": sum(1 for a in refs if a["contentUrl"] not in urls),
+            },
+            "missingFiles": list(g.chat_missing_urls),
+            "perChat": rows,
+            "largerThanGroupDm": [r["id"] for r in rows if len(r["members"]) > SLACK_GROUP_DM_MAX],
+            "perUserGetAllMessages": per_user,
+            "getAllMessagesSumOverUsers": sum(per_user.values()),
+            "uniqueMessages": len({(m["chatId"], m["id"]) for m in msgs}),
+            "edgeCases": g.chat_cast,
+        }
+
     def expected(self) -> Json:
         g = self.g
         msgs = self.all_messages()
@@ -2194,6 +2933,7 @@ class Answers:
                           "size": len(g.images["heatmap"])},
             },
             "edgeCases": g.cast,
+            "chats": self.chats(),
         }
 
 
@@ -2421,7 +3161,131 @@ def readme(g: Generator, exp: Json) -> str:
     a("Slack-only people (no Teams account): Jordan Blake (primary owner), Morgan Reyes, and the old "
       "\"Sam T\" account that Sam Taylor's otherMails also reach (his mail wins; the plan warns).")
     a("")
+    readme_chats(g, exp, a)
     return "\n".join(L)
+
+
+CHAT_CASE_TEXT = {
+    "file_pdf": "Reference attachment to a PDF in the sender's OneDrive (driveItems entry)",
+    "file_csv": "Reference attachment to a CSV with a non-Latin file name (OneDrive)",
+    "file_missing": "Reference attachment whose OneDrive file is gone (the disabled user's; no driveItems entry)",
+    "inline_image": "Inline image(s): `<img src=…/chats/{chatId}/messages/{id}/hostedContents/{hc}/$value>`",
+    "edited": "Edited message (lastEditedDateTime set, lastModifiedDateTime later)",
+    "deleted": "Deleted message (empty body, deletedDateTime set)",
+    "deleted_without_deletedDateTime": "Deleted message with deletedDateTime null, empty body and from null (reference §0.9, §10)",
+    "mention": "User mention(s) `<at id=\"N\">` with mentions[]", "mention_per_word": "Per-word mention (two `<at>` for one user)",
+    "mention_guest": "Mention of a guest", "mention_non_latin": "Mention of a user with a non-Latin name (王芳)",
+    "guest_message": "Message authored by a guest", "unmatched_author": "Message authored by a person with no Slack account",
+    "disabled_user_message": "Message authored by the disabled account (Christie Cline)",
+    "slack_deactivated_author": "Message authored by a person whose Slack account is deactivated (Ben Walters)",
+    "message_by_member_who_left": "Message by a member who was later removed from the chat (stays in the chat)",
+    "reactions_legacy": "Legacy reactionType names (like, laugh) and a legacy emoji `<img>`",
+    "reactions_many_users": "Reactions from four or more people", "reactions_same_user_twice": "Two different reactions by the same person",
+    "same_display_name_chat": "1:1 between the two \"Alex Kim\"s", "importance_high": "importance \"high\" in a chat",
+    "text_body": "contentType \"text\" body", "meeting_after_call": "Meeting chat message written after callEnded",
+    "system_event": "System event (messageType systemEventMessage, from null, body `<systemEventMessage/>`)",
+}
+
+
+def readme_chats(g: Generator, exp: Json, a: Any) -> None:
+    ch = exp["chats"]
+    k = ch["byKind"]
+    users = {u["id"]: u for u in g.users.values()}
+    name = lambda uid: users[uid]["displayName"]  # noqa: E731
+    a("## Chats")
+    a("")
+    a("1:1, group and meeting chats, one file per chat: `graph/chats/<short-name>.json` = `{\"chat\": chat, "
+      "\"members\": [aadUserConversationMember, …], \"messages\": [chatMessage, …]}`. `chat` is Graph's `chat` "
+      "(`id`, `topic` — null for 1:1 chats and for group chats nobody named —, `createdDateTime`, "
+      "`lastUpdatedDateTime` = the latest of creation, rename and member change, `chatType`, `webUrl`, `tenantId`, "
+      "`onlineMeetingInfo` — a `teamworkOnlineMeetingInfo` for the meeting chat, null otherwise —, "
+      "`isHiddenForAllMembers` false; no `viewpoint`). `members` are the CURRENT members only (a removed member is "
+      "absent; a disabled user stays a member); `roles` is `[\"owner\"]` for in-tenant members of 1:1 and group "
+      "chats and for the meeting organizer, `[]` for guests and the other meeting attendees. Messages have "
+      "`chatId` set, `channelIdentity`, `replyToId` and `webUrl` null (chats have no threads), ids unique across "
+      "the whole tenant (channel and chat messages together), sorted by `createdDateTime`.")
+    a("")
+    a("Chat ids: 1:1 `19:{userId}_{userId}@unq.gbl.spaces` (the two user ids, sorted); group "
+      "`19:{32 hex}@thread.v2`; meeting `19:meeting_{base64 of a GUID}@thread.v2`. Inline images in chat "
+      "messages point at `https://graph.microsoft.com/v1.0/chats/{chatId}/messages/{messageId}/hostedContents/"
+      "{hcId}/$value`; their `graph/files/index.json` `hostedContents` entries carry `\"chatId\"` (channel entries "
+      "do not). Files shared in chats are `reference` attachments to the sender's OneDrive "
+      "(`https://northwindlabs-my.sharepoint.com/personal/{UPN with . and @ as _}/Documents/"
+      "Microsoft%20Teams%20Chat%20Files/{name}`); their `driveItems` entries (one OneDrive `driveId` per sender) "
+      "are appended after the channel ones. None of this is in the top-level `counts`, `files` or `edgeCases` "
+      "of `expected.json`, which cover teams and channels only.")
+    a("")
+    a("| chat (file) | id | type | topic | members (left) | messages | what it is for |")
+    a("|---|---|---|---|---|---|---|")
+    rows = {r["shortName"]: r for r in ch["perChat"]}
+    for short, chat in g.chats.items():
+        r = rows[short]
+        left = f" ({len(r['membersLeft'])} left)" if r["membersLeft"] else ""
+        a(f"| `{short}` | `{r['id']}` | {r['chatType']} | {md(r['topic'] or '—')} | {len(r['members'])}{left} | "
+          f"{r['messages']} | {md(chat['spec'].purpose)} |")
+    a("")
+    a("| what | count |")
+    a("|---|---|")
+    bt = ch["byChatType"]
+    for label, value in [
+        ("chats: oneOnOne / group / meeting", f"{ch['total']}: {bt['oneOnOne']} / {bt['group']} / {bt['meeting']}"),
+        ("messages (unique)", f"{ch['messages']} ({ch['uniqueMessages']})"),
+        ("system events", k["systemEvents"]),
+        ("deleted (without deletedDateTime)", f"{k['deleted']['total']} ({k['deleted']['withoutDeletedDateTime']})"),
+        ("edited", k["edited"]), ("contentType text", k["textBodies"]),
+        ("with mentions / with reactions (reactions)", f"{k['withMentions']} / {k['withReactions']} ({k['reactions']})"),
+        ("hosted contents / drive items / reference attachments / missing files",
+         f"{k['hostedContents']} / {k['driveItems']} / {k['referenceAttachments']} / {k['missingFiles']}"),
+        ("larger than a Slack group DM (> 9 members)", ", ".join(f"`{x}`" for x in ch["largerThanGroupDm"])),
+        ("getAllMessages summed over all users (before de-duplication)", ch["getAllMessagesSumOverUsers"]),
+    ]:
+        a(f"| {label} | {value} |")
+    a("")
+    a("Definitions (`expected.json` → `chats`): `total`, `byChatType` count chats; `messages` counts every "
+      "chat message (system events and deleted ones included); `byKind` uses the channel definitions "
+      "(*system event* = `messageType` `systemEventMessage`; *deleted* = `messageType` `message` and "
+      "(`deletedDateTime` set **or** body empty); *edited* = `lastEditedDateTime` set; *missing file* = a "
+      "`reference` attachment whose `contentUrl` is no driveItem's `webUrl`), counted over chats only. "
+      "`perChat` (sorted by chat id): `members` = current member user ids (sorted); `membersLeft` = ids of people "
+      "removed from the chat; `messages` = all messages; `userMessages` = `messageType` `message` and not "
+      "deleted; `unmappedMembers` = current members with no active Slack account by the generator's own "
+      "matching (`userMatching` route none, or only a deactivated Slack account — Ben Walters); `guests` = "
+      "current members with `userType` Guest. `largerThanGroupDm` = chats with more than 9 current members (a "
+      "Slack group DM holds at most 9 people including the caller). `perUserGetAllMessages` = for every user, "
+      "the number of messages `GET /users/{id}/chats/getAllMessages` returns = the sum of `messages` over the "
+      "chats the user is CURRENTLY a member of (0 for users in no chat); `getAllMessagesSumOverUsers` = their "
+      "sum (what an export that does not de-duplicate reads); `uniqueMessages` = distinct (chatId, message id) "
+      "pairs. `chats.edgeCases` maps an edge case to where it lives (`chat`, `chatId`, `messageId`).")
+    a("")
+    a("| edge case | chat | message id | details |")
+    a("|---|---|---|---|")
+    for case, places in g.chat_cast.items():
+        for p in places:
+            extra = {x: v for x, v in p.items() if x not in ("chat", "chatId", "chatType", "messageId")}
+            detail = ", ".join(f"{x}: {v}" for x, v in extra.items())
+            a(f"| {md(CHAT_CASE_TEXT.get(case, case))} | `{p['chat']}` | `{p['messageId']}` | {md(detail)} |")
+    a("")
+    a("People in chats worth knowing: guests "
+      + ", ".join(sorted({name(x) for r in ch["perChat"] for x in r["guests"]}))
+      + "; unmapped in Slack " + ", ".join(sorted({name(x) for r in ch["perChat"] for x in r["unmappedMembers"]}))
+      + "; removed from a chat " + ", ".join(sorted({name(x) for r in ch["perChat"] for x in r["membersLeft"]})) + ".")
+    a("")
+    a("| chat file | kind | name | id | file | bytes |")
+    a("|---|---|---|---|---|---|")
+    short_of = {c["json"]["id"]: s for s, c in g.chats.items()}
+    def owner(url: str) -> str:
+        return next(s for s, c in g.chats.items()
+                    if any(x["contentUrl"] == url for m in c["messages"] for x in m["attachments"]))
+
+    for d in g.chat_drive:
+        a(f"| `{owner(d['webUrl'])}` | driveItem ({d['mimeType']}) | {md(d['name'])} | `{d['id']}` | `graph/files/{d['file']}` | "
+          f"{len(g.files[d['file']])} |")
+    for url in g.chat_missing_urls:
+        a(f"| `{owner(url)}` | MISSING (no driveItem) | {md(url)} | — | — | — |")
+    for h in g.chat_hosted:
+        a(f"| `{short_of[h['chatId']]}` | hostedContent ({h['contentType']}) | message `{h['messageId']}` | "
+          f"`{h['id'][:24]}…` | `graph/files/{h['file']}` | {len(g.files[h['file']])} |")
+    a("")
 
 
 # --------------------------------------------------------------------------------------------
@@ -2443,6 +3307,7 @@ def build(seed: int) -> tuple[Generator, Json]:
     g.decorate()
     g.finalize()
     g.build_slack()
+    g.build_chats()
     exp = Answers(g).expected()
     check(g, exp)
     return g, exp
@@ -2479,6 +3344,120 @@ def check(g: Generator, exp: Json) -> None:
     assert exp["collidingChannelNames"]["over80Chars"]["slugLength"] > 80
     vlm = g.cast["very_long_message"][0]
     assert vlm["htmlChars"] > 9000 and vlm["textChars"] > 8000, vlm
+    check_chats(g, exp)
+
+
+def check_chats(g: Generator, exp: Json) -> None:
+    """The chats' invariants (like check() for teams); a failure means the chat cast drifted."""
+    users = {u["id"]: k for k, u in g.users.items()}
+    channel_ids = {m["id"] for ch in g.channels.values() for m in ch["messages"]}
+    chat_ids: set[str] = set()
+    hosted = {(h["chatId"], h["messageId"], h["id"]) for h in g.chat_hosted}
+    seen_hosted: set[tuple[str, str, str]] = set()
+    drive = {d["webUrl"]: d for d in g.chat_drive}
+    missing: list[str] = []
+    deleted_ids = {p["messageId"] for case in ("deleted", "deleted_without_deletedDateTime") for p in g.chat_cast[case]}
+    low, high = parse_iso("2019-03-04T00:00:00.000Z"), END_MS
+    img = re.compile(r'<img[^>]*\ssrc="([^"]+/hostedContents/[^"]+)"')
+    for short, chat in g.chats.items():
+        spec: ChatSpec = chat["spec"]
+        cj, cid = chat["json"], chat["json"]["id"]
+        member_keys = [users[x["userId"]] for x in chat["members"]]
+        left = {k for _, keys, _ in spec.removed for k in keys}
+        assert not left & set(member_keys), short
+        assert all(x["@odata.type"] == "#microsoft.graph.aadUserConversationMember"
+                   and x["visibleHistoryStartDateTime"] == "0001-01-01T00:00:00Z" and x["roles"] in (["owner"], [])
+                   and base64.b64decode(x["id"]).decode().endswith(f"##{cid}##{x['userId']}") for x in chat["members"])
+        if cj["chatType"] == "oneOnOne":
+            assert len(member_keys) == 2 and cj["topic"] is None
+            assert cid == "19:" + "_".join(sorted(x["userId"] for x in chat["members"])) + "@unq.gbl.spaces"
+        elif cj["chatType"] == "meeting":
+            assert re.fullmatch(r"19:meeting_[A-Za-z0-9]+@thread\.v2", cid) and cj["topic"]
+            info = cj["onlineMeetingInfo"]
+            assert info["organizer"]["id"] == chat["members"][0]["userId"] and info["joinWebUrl"] and info["calendarEventId"]
+            kinds = [m["eventDetail"]["@odata.type"] for m in chat["messages"] if m["eventDetail"]]
+            assert kinds.count("#microsoft.graph.callStartedEventMessageDetail") == 1
+            assert kinds.count("#microsoft.graph.callEndedEventMessageDetail") == 1
+        else:
+            assert re.fullmatch(r"19:[0-9a-f]{32}@thread\.v2", cid) and len(spec.members) >= 3
+        assert (cj["onlineMeetingInfo"] is None) == (cj["chatType"] != "meeting") and "viewpoint" not in cj
+        events = {m["eventDetail"]["@odata.type"].split(".")[-1]: m for m in chat["messages"] if m["eventDetail"]}
+        for when, keys, _ in spec.added:
+            ev = events["membersAddedEventMessageDetail"]
+            assert ev["createdDateTime"] == when and {x["id"] for x in ev["eventDetail"]["members"]} >= {
+                g.users[k]["id"] for k in keys}
+        for when, keys, _ in spec.removed:
+            ev = events["membersDeletedEventMessageDetail"]
+            assert ev["createdDateTime"] == when
+            assert [x["id"] for x in ev["eventDetail"]["members"]] == [g.users[k]["id"] for k in keys]
+            assert any(m["from"] and m["from"]["user"]["id"] == g.users[k]["id"] for k in keys for m in chat["messages"])
+        created = parse_iso(cj["createdDateTime"])
+        assert low < created and parse_iso(cj["lastUpdatedDateTime"]) >= created
+        prev = ""
+        for m in chat["messages"]:
+            assert m["chatId"] == cid and m["channelIdentity"] is None and m["replyToId"] is None
+            assert m["id"] == str(parse_iso(m["createdDateTime"])) and m["id"] not in channel_ids | chat_ids
+            chat_ids.add(m["id"])
+            assert m["createdDateTime"] >= prev
+            prev = m["createdDateTime"]
+            t = parse_iso(m["createdDateTime"])
+            mod = parse_iso(m["lastModifiedDateTime"])
+            assert created < t <= mod < min(high, parse_iso(spec.end)) and m["etag"] == str(mod)
+            for x in m["reactions"]:
+                assert t <= parse_iso(x["createdDateTime"]) <= mod
+                assert users[x["user"]["user"]["id"]] in g.chat_posters(short, parse_iso(x["createdDateTime"]))
+            if m["lastEditedDateTime"]:
+                assert t < parse_iso(m["lastEditedDateTime"]) < mod
+            empty = m["body"]["content"] == ""
+            assert empty == (m["id"] in deleted_ids), (short, m["id"])
+            if empty:
+                assert not (m["reactions"] or m["mentions"] or m["attachments"] or m["lastEditedDateTime"])
+            if m["messageType"] == "systemEventMessage":
+                assert m["from"] is None and m["body"]["content"] == "<systemEventMessage/>"
+                continue
+            if m["from"] is not None:
+                assert users[m["from"]["user"]["id"]] in g.chat_posters(short, t), (short, m["id"])
+            if m["body"]["contentType"] == "text":
+                assert not m["mentions"] and not m["attachments"]
+                continue
+            content = m["body"]["content"]
+            placed = re.findall(r'<attachment id="([^"]+)"></attachment>', content)
+            assert sorted(placed) == sorted(x["id"] for x in m["attachments"]), m["id"]
+            at_ids = [int(x) for x in re.findall(r'<at id="(\d+)">', content)]
+            assert at_ids == [x["id"] for x in m["mentions"]] == list(range(len(m["mentions"]))), m["id"]
+            for url in img.findall(content):
+                prefix = f"{GRAPH}/chats/{cid}/messages/{m['id']}/hostedContents/"
+                assert url.startswith(prefix) and url.endswith("/$value"), url
+                key = (cid, m["id"], url[len(prefix):-len("/$value")])
+                assert key in hosted, url
+                seen_hosted.add(key)
+            for x in m["attachments"]:
+                assert x["contentType"] == "reference"
+                assert x["contentUrl"].startswith("https://northwindlabs-my.sharepoint.com/personal/")
+                assert "/Documents/Microsoft%20Teams%20Chat%20Files/" in x["contentUrl"]
+                if x["contentUrl"] in drive:
+                    assert drive[x["contentUrl"]]["name"] == x["name"]
+                else:
+                    missing.append(x["contentUrl"])
+    assert seen_hosted == hosted
+    assert missing == g.chat_missing_urls and len(missing) == 1
+    for h in g.chat_hosted:
+        assert g.files[h["file"]].startswith(b"\x89PNG") and len(g.files[h["file"]]) < 2048
+    ch = exp["chats"]
+    assert 12 <= ch["total"] <= 15 and 150 <= ch["messages"] <= 300 and ch["uniqueMessages"] == ch["messages"]
+    assert all(ch["byChatType"].values()) and ch["largerThanGroupDm"]
+    k = ch["byKind"]
+    assert k["deleted"]["withoutDeletedDateTime"] >= 1 and k["deleted"]["total"] > k["deleted"]["withoutDeletedDateTime"]
+    assert min(k["edited"], k["withReactions"], k["withMentions"], k["hostedContents"], k["referenceAttachments"],
+               k["systemEvents"]) > 0 and k["missingFiles"] == 1
+    special = exp["specialUsers"]
+    ones = [r for r in ch["perChat"] if r["chatType"] == "oneOnOne"]
+    assert any(r["guests"] for r in ones)
+    assert any(set(r["members"]) & set(special["unmatched"]) for r in ones)
+    assert any(special["disabled"] in r["members"] for r in ones)
+    assert any(r["membersLeft"] for r in ch["perChat"])
+    assert sum(ch["perUserGetAllMessages"].values()) == ch["getAllMessagesSumOverUsers"] > ch["messages"]
+    assert sorted(users) == sorted(ch["perUserGetAllMessages"])
 
 
 def dump(obj: Any) -> bytes:
@@ -2493,7 +3472,8 @@ def write(g: Generator, exp: Json, out: Path) -> list[Path]:
     files: dict[str, bytes] = {
         "graph/tenant.json": dump({"tenantId": g.tenant_id, "displayName": COMPANY}),
         "graph/users.json": dump(list(g.users.values())),
-        "graph/files/index.json": dump({"hostedContents": g.hosted, "driveItems": g.drive}),
+        "graph/files/index.json": dump({"hostedContents": g.hosted + g.chat_hosted,
+                                        "driveItems": g.drive + g.chat_drive}),
         "slack/workspace.json": dump(g.slack),
         "expected.json": dump(exp),
         "README.md": readme(g, exp).encode("utf-8"),
@@ -2504,6 +3484,9 @@ def write(g: Generator, exp: Json, out: Path) -> list[Path]:
             "team": t["json"], **({"group": group} if group else {}), "members": t["members"],
             "channels": [{"channel": ch["json"], "members": ch["members"], "messages": ch["messages"]}
                          for ch in g.channels.values() if ch["team"] == t["spec"].key]})
+    for short, chat in g.chats.items():
+        files[f"graph/chats/{short}.json"] = dump({"chat": chat["json"], "members": chat["members"],
+                                                   "messages": chat["messages"]})
     for path, data in g.files.items():
         files[f"graph/files/{path}"] = data
     written = []
