@@ -141,8 +141,9 @@ def compute_counts(sb: Sandbox) -> Json:
             "reactions": sum(len(m["reactions"]) for _, _, m in msgs),
             "inArchivedTeam": len(archived),
         },
-        "hostedContents": len(sb.graph.hosted_contents),
-        "driveItems": len(sb.graph.drive_items),
+        # the chats' files are counted under expected.json "chats" (test_demo_chats below)
+        "hostedContents": sum(1 for h in sb.graph.hosted_contents if h.chat_id is None),
+        "driveItems": sum(1 for d in sb.graph.drive_items if not _chat_file(d.web_url)),
         "referenceAttachments": len(refs),
         "missingFiles": sum(a["contentUrl"] not in urls for a in refs),
         "slackUsers": len(sb.slack.users),
@@ -324,8 +325,13 @@ def test_special_authors_posted(sandbox: Sandbox, expected: Json) -> None:
 # ---- files -----------------------------------------------------------------------------------
 
 
+def _chat_file(url: str) -> bool:
+    """Chat files live in the sender's OneDrive (reference §4.4), channel files in SharePoint."""
+    return url.startswith("https://northwindlabs-my.sharepoint.com/personal/")
+
+
 def test_every_inline_image_resolves_to_png_bytes(sandbox: Sandbox) -> None:
-    hosted = {(h.message_id, h.id): h for h in sandbox.graph.hosted_contents}
+    hosted = {(h.message_id, h.id): h for h in sandbox.graph.hosted_contents if h.chat_id is None}
     pattern = re.compile(r"/messages/(\d+)(?:/replies/(\d+))?/hostedContents/([^/]+)/\$value")
     seen = set()
     for _, c, m in messages(sandbox):
@@ -364,7 +370,7 @@ def test_every_reference_attachment_resolves_except_the_missing_one(sandbox: San
         elif d.name.endswith(".pdf"):
             assert d.data.startswith(PDF_MAGIC) and d.data.rstrip().endswith(b"%%EOF")
             assert d.mime_type == "application/pdf"
-    sizes = sorted(len(d.data) for d in sandbox.graph.drive_items)
+    sizes = sorted(len(d.data) for d in sandbox.graph.drive_items if not _chat_file(d.web_url))
     assert sizes[-1] == expected["files"]["large"]["size"] > 250_000 > sizes[-2]
 
 
@@ -608,3 +614,38 @@ def test_every_graph_object_uses_declared_property_names(sandbox: Sandbox) -> No
             for m in c.messages:
                 contract.check(m, "chatMessage", f"message {m['id']}", problems)
     assert not problems, "\n".join(problems[:40])
+
+
+# ---- chats -----------------------------------------------------------------------------------
+
+
+def test_demo_chats_match_their_known_answers(sandbox: Sandbox, expected: Json) -> None:
+    known = expected["chats"]
+    chats = sandbox.graph.chats
+    assert len(chats) == known["total"]
+    by_type: dict[str, int] = {}
+    for c in chats:
+        by_type[c.chat["chatType"]] = by_type.get(c.chat["chatType"], 0) + 1
+    assert by_type == known["byChatType"]
+    assert sum(len(c.messages) for c in chats) == known["messages"] == known["uniqueMessages"]
+    assert [c.chat["id"] for c in chats if len(c.members) > 9] == known["largerThanGroupDm"]
+    per_user: dict[str, int] = {}
+    for c in chats:
+        for m in c.members:
+            per_user[m["userId"]] = per_user.get(m["userId"], 0) + len(c.messages)
+    assert {u: n for u, n in known["perUserGetAllMessages"].items() if n} == per_user
+    assert sum(per_user.values()) == known["getAllMessagesSumOverUsers"] > known["messages"]
+    # every chat inline image and file resolves, but the one missing file
+    hosted = {(h.chat_id, h.message_id, h.id) for h in sandbox.graph.hosted_contents if h.chat_id}
+    urls = {d.web_url for d in sandbox.graph.drive_items}
+    missing = []
+    for c in chats:
+        for m in c.messages:
+            assert m["chatId"] == c.chat["id"] and m["channelIdentity"] is None
+            for hc in re.findall(r"/hostedContents/([^/]+)/\$value", (m["body"] or {})["content"]):
+                assert (c.chat["id"], m["id"], hc) in hosted
+            for a in m["attachments"]:
+                if a["contentType"] == "reference" and a["contentUrl"] not in urls:
+                    missing.append(a["contentUrl"])
+    assert missing == known["missingFiles"]
+    assert len(hosted) == known["byKind"]["hostedContents"]
