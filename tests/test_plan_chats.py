@@ -168,3 +168,17 @@ def test_a_chat_cannot_be_merged_into_an_existing_channel(tmp_path):
         with pytest.raises(ConfigError, match="cannot be merged"):
             build_plan(store, _settings(tmp_path, MIGRATE_CHATS_TO_CHANNELS="all",
                                         MIGRATE_CHANNEL_MAP=str(overrides)), directory)
+
+
+def test_a_chat_without_topic_is_named_by_its_members_given_names():
+    from migrate.model import TeamsChat, TeamsMember
+    from migrate.plan.chats import chat_label
+
+    def chat(*names: str, topic: str | None = None) -> TeamsChat:
+        return TeamsChat("c", "group", topic=topic,
+                         members=tuple(TeamsMember(f"u{n}", name) for n, name in enumerate(names)))
+
+    assert chat_label(chat("Zoë Ade", "bob Bell"), {}) == "bob Zoë"
+    assert chat_label(chat("Alex Kim", "Alex Kim"), {}) == "Alex Kim Alex Kim"   # not one "Alex"
+    assert chat_label(chat(*[f"P{n} X" for n in range(6)]), {}) == "P0 P1 P2 P3 and 2 more"
+    assert chat_label(chat("A B", topic="  Launch crew "), {}) == "Launch crew"

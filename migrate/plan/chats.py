@@ -9,8 +9,8 @@ the content of a chat only ever goes where its own people can read it.
 
 Naming rule: `{kind}-{label}` through the channel naming rules (transform/channels.py: slug,
 80 characters, `-2`… on collision), where kind is `dm` (1:1), `chat` (group) or `meeting`, and
-label is the chat's topic, or else its members' given names in alphabetical order (at most
-four, then `and-N-more`): `dm-alex-sam`, `chat-launch-crew`, `meeting-weekly-sync`.
+label is the chat's topic, or else its members' given names in alphabetical order (full names
+when two share a given name; at most four, then `and-N-more`): `dm-alex-sam`, `chat-launch-crew`, `meeting-weekly-sync`.
 """
 
 from __future__ import annotations
@@ -49,11 +49,13 @@ def chat_label(chat: TeamsChat, names: dict[str, str]) -> str:
     """The chat's topic, or its members' names (given names where known)."""
     if chat.topic and chat.topic.strip():
         return chat.topic.strip()
-    people = sorted({(names.get(m.user_id) or m.display_name or "someone").split()[0]
-                     for m in chat.members if (names.get(m.user_id) or m.display_name)},
-                    key=str.casefold)
-    if not people:
+    full = sorted((name for m in chat.members if (name := names.get(m.user_id) or m.display_name)),
+                  key=str.casefold)
+    if not full:
         return "chat"
+    given = [name.split()[0] for name in full]
+    # Two people with one given name (the two Alex Kims) would read as one: full names then.
+    people = given if len(set(given)) == len(given) else full
     shown = people[:NAMES_IN_LABEL]
     more = len(people) - len(shown)
     return " ".join(shown) + (f" and {more} more" if more else "")
