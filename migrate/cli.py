@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -158,6 +159,42 @@ def plan(
     summaries.plan_summary(state.out, result)
     out = state.out
     out.info("Reports: " + ", ".join(str(p) for p in paths.values()))
+
+
+class Split(StrEnum):
+    month = "month"
+    year = "year"
+
+
+@command(help="Write the Teams history as Slack import ZIPs (Slack's export format: real "
+             "authors, original times; channels, private channels, DMs and group DMs) to "
+             "bundle/ in the working directory, with IMPORT.md telling the admin what to do. "
+             "Later bundles carry only what no bundle carried yet. Never writes to Slack.")
+def bundle(
+    ctx: typer.Context,
+    split: Annotated[Split, typer.Option("--split", help="One ZIP per month or per year of "
+                                         "history, so each import stays a size Slack takes.")
+                     ] = Split.year,
+    max_mb: Annotated[float, typer.Option("--max-mb", min=1, help="Start a new part when a "
+                                          "ZIP would hold more than this many MB.")] = 500.0,
+    no_export: Annotated[bool, typer.Option("--no-export", help="Bundle what is already exported.")] = False,
+    workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
+) -> None:
+    from migrate import stages
+    from migrate.ui.progress import ExportDisplay
+
+    state = state_of(ctx)
+    settings = state.settings()
+    stages.check_slack(settings)
+    if not no_export:
+        with ExportDisplay(state.out.err) as display:
+            exported = stages.export(settings, display, workers=workers)
+        summaries.export_summary(state.out, exported)
+    result = stages.bundle(settings, split=split.value, max_mb=max_mb, export_first=False)
+    if state.out.json_mode:
+        state.out.emit_json(result.as_dict())
+        return
+    summaries.bundle_summary(state.out, result)
 
 
 REQUIRE_STATE_HELP = ("Refuse (exit 2) when the working directory holds no state from an "

@@ -67,6 +67,28 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
     return result, paths
 
 
+def bundle(settings: Settings, progress: ExportProgress | None = None, *, split: str = "year",
+           max_mb: float = 500.0, workers: int = 64, export_first: bool = True,
+           on_conversation: Callable[[str, int], None] = lambda name, n: None):
+    """`migrate bundle`: an incremental export, the plan's decisions (a read-only look at
+    Slack), then the history not carried yet as Slack import ZIPs in $MIGRATE_WORKDIR/bundle/.
+    Never writes to Slack."""
+    from migrate.bundle.writer import BundleWriter
+    from migrate.load.directory import read_directory, save_directory, slack_client
+    from migrate.load.limits import slack_limits
+    from migrate.load.scheduler import Scheduler
+
+    if export_first:
+        export(settings, progress, workers=workers)
+    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack)))
+    with writer_run(settings, "bundle") as ctx:
+        save_directory(ctx.store, directory)
+        result = BundleWriter(ctx.store, settings, directory, split=split, max_mb=max_mb,
+                              on_conversation=on_conversation).run()
+        ctx.summary = result.as_dict()
+    return result
+
+
 @dataclass
 class RunOutcome:
     """What `migrate run` did: the Plan it executed, the import's result and figures."""

@@ -32,7 +32,7 @@ from migrate.plan.chats import (
     chat_purpose,
 )
 from migrate.plan.estimate import Estimate, estimate_run
-from migrate.store import Store, ledger, teams_chats, teams_files, teams_objects
+from migrate.store import Store, bundles, ledger, teams_chats, teams_files, teams_objects
 from migrate.store.keys import FileKey, PostKey
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
@@ -235,7 +235,11 @@ def metadata_for(channel_id: str, message_id: str, part: int) -> dict[str, Any]:
                               "part": part}}
 
 
-def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> Plan:
+def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
+               for_bundle: bool = False) -> Plan:
+    """The Plan. `for_bundle`: only the decisions (users, channel names, chats), no posts —
+    the bundle writer renders each conversation itself, one at a time — and conversations an
+    earlier bundle carried are not held back (a later bundle carries what is new in them)."""
     opts = settings.plan
     warnings = _Warnings()
     teams_users = records.load_teams_users(store)
@@ -303,6 +307,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
     files = teams_files.files_by_message(store)
     since = settings.export.since or None
 
+    awaiting = {} if for_bundle else bundles.unconfirmed(store)
     chat_types = {line.teams_chat_id: line.chat_type for line in chat_lines}
     chat_since = max(filter(None, [since, settings.export.chats_since or None]), default=None)
     for decision in decisions:
@@ -312,22 +317,29 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory) -> P
         invite: tuple[SlackUserId, ...] = ()
         posts: list[Post] = []
         uploads: list[Upload] = []
-        if decision.action == "skip":
-            plan.skips.append(Skip("channel", channel.id, decision.reason or "skipped"))
+        action, reason = decision.action, decision.reason
+        if action != "skip" and channel.id in awaiting:
+            # Slack's importer creates it: the API must not, nor post what the bundle carries.
+            action, reason = "skip", (f"carried by the import bundle as {awaiting[channel.id]['name']}: "
+                                      "import it, then `migrate verify` hands it over to the API")
+        if action == "skip":
+            plan.skips.append(Skip("channel", channel.id, reason or "skipped"))
         else:
             invite = tuple(sorted({
                 mapping.teams_user_id_to_slack_user_id[m.user_id]
                 for m in _members(team, channel, team_members, members_of)
                 if m.user_id in mapping.teams_user_id_to_slack_user_id}))
-            posts, uploads = _channel_posts(store, channel, ctx, mapping, slack_by_id, files,
-                                            chat_since if is_chat else since, plan.skips, warnings)
+            if not for_bundle:
+                posts, uploads = _channel_posts(store, channel, ctx, mapping, slack_by_id, files,
+                                                chat_since if is_chat else since, plan.skips,
+                                                warnings)
         if decision.renamed_from and decision.action == "create":
             warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
         team_name = KIND_LABEL.get(chat_types.get(channel.id, ""), team.display_name)
         plan.channels.append(ChannelPlan(
-            channel.id, team.id, team_name, channel.display_name, decision.action,
+            channel.id, team.id, team_name, channel.display_name, action,
             decision.slack_name, decision.slack_channel_id, decision.is_private,
-            decision.renamed_from, decision.reason, decision.archive_after, decision.topic,
+            decision.renamed_from, reason, decision.archive_after, decision.topic,
             decision.purpose, invite, posts=len(posts), uploads=len(uploads),
             rename_to=decision.rename_to))
         plan.posts.extend(posts)

@@ -234,6 +234,34 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX teams_chat_members_user ON teams_chat_members (user_id);
         """,
     ),
+    (
+        "import bundles: which conversation and which post each bundle carried, with its ts",
+        """
+        -- One row per conversation a bundle carries: where Slack's importer puts it.
+        CREATE TABLE bundle_conversations (
+            teams_id      TEXT PRIMARY KEY,    -- Teams channel or chat id
+            kind          TEXT NOT NULL CHECK (kind IN ('channel', 'group', 'mpim', 'dm')),
+            name          TEXT NOT NULL,       -- channel / mpim name, or the DM's id
+            bundle_id     TEXT NOT NULL,       -- the conversation's id inside the bundle
+            members       TEXT NOT NULL,       -- JSON list of Teams user ids
+            slack_channel TEXT,                -- the imported conversation, once confirmed
+            confirmed_at  TEXT
+        );
+
+        -- One row per post a bundle carries (the ledger key a post made through the API
+        -- would have): once confirmed in Slack the ledger gets it as done with this ts.
+        CREATE TABLE bundle_items (
+            key           TEXT PRIMARY KEY,
+            teams_id      TEXT NOT NULL,       -- the conversation
+            message_id    TEXT NOT NULL,
+            ts            TEXT NOT NULL,
+            text_hash     TEXT NOT NULL,
+            bundle        TEXT NOT NULL,       -- the ZIP's file name
+            generation    INTEGER NOT NULL     -- which `migrate bundle` wrote it (1, 2, …)
+        );
+        CREATE INDEX bundle_items_conversation ON bundle_items (teams_id, ts);
+        """,
+    ),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -164,7 +164,7 @@ def render_message(message: Mapping, ctx: RenderContext, *, has_replies: bool = 
     warnings: list[tuple[str, str]] = []
     if zone(ctx.timezone) is None:
         warnings.append(("bad_timezone", ctx.timezone))
-    footer = [line for line in (provenance(message, ctx),) if line]
+    footer = [line for line in (provenance(message, ctx),) if line] if ctx.attribution else []
     if field(message, "deletedDateTime") or (not content.strip() and not attachments):
         if not has_replies:
             return Rendered((), (), tuple(warnings), "deleted in Teams")
@@ -180,9 +180,9 @@ def render_message(message: Mapping, ctx: RenderContext, *, has_replies: bool = 
     subject = " ".join(str(field(message, "subject") or "").split())
     if subject:
         header.append(f"*{escape_text(subject)}*")
-    if field(message, "lastEditedDateTime"):
+    if field(message, "lastEditedDateTime") and ctx.attribution:
         text = _with_edited(text)
-    summary = reactions_summary(_seq(field(message, "reactions")), ctx)
+    summary = reactions_summary(_seq(field(message, "reactions")), ctx) if ctx.attribution else ""
     footer = ([summary] if summary else []) + footer
     head, foot = "\n".join(header), "\n".join(footer)
     whole = "\n".join(part for part in (head, text, foot) if part)

@@ -26,6 +26,10 @@ class RenderContext:
     reactions: Mapping[str, str] = field(default_factory=_default("reactions"))
     system_events: Mapping[str, str] = field(default_factory=_default("system_events"))
     max_chars: int = 4000
+    # Through the API every post is the app's, dated now: the original date, the reactions
+    # and the edit are written into the text. In an import bundle the message keeps its author,
+    # its ts, real reactions and an `edited` field, so none of that is added (attribution off).
+    attribution: bool = True
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,21 @@ def plan_summary(out: Output, result) -> None:
             out.info(f"  advice: {advice}")
 
 
+def bundle_summary(out: Output, result) -> None:
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.conversations.items())) or "none"
+    if not result.bundles:
+        out.info("Nothing new to bundle: every message is carried by an earlier bundle or "
+                 "already in Slack.")
+        return
+    out.info(f"Bundle {result.generation}: {result.messages} messages in {len(result.bundles)} "
+             f"ZIPs ({kinds} conversations; {result.users} people)")
+    if result.skipped:
+        out.info("Not carried: " + ", ".join(f"{n} {k}" for k, n in result.skipped.items()))
+    for path in result.bundles:
+        out.info(f"  {path}")
+    out.info(f"Next: follow {result.import_md} (one import per hour), then `migrate verify`.")
+
+
 def github_step_summary(outcome) -> None:
     """GitHub Actions shows $GITHUB_STEP_SUMMARY on the job's page (Markdown, appended)."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
