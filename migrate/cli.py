@@ -175,7 +175,7 @@ def bundle(
     split: Annotated[Split, typer.Option("--split", help="One ZIP per month or per year of "
                                          "history, so each import stays a size Slack takes.")
                      ] = Split.year,
-    max_mb: Annotated[float, typer.Option("--max-mb", min=1, help="Start a new part when a "
+    max_mb: Annotated[float, typer.Option("--max-mb", min=0.01, help="Start a new part when a "
                                           "ZIP would hold more than this many MB.")] = 500.0,
     no_export: Annotated[bool, typer.Option("--no-export", help="Bundle what is already exported.")] = False,
     workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,

@@ -233,26 +233,37 @@ def adopt(settings: Settings) -> Any:
 def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
     """`migrate verify`: the source inventory and the Plan from the store against what Slack
     holds (reads only). Slack unreachable is a one-line error (exit 2), never a verdict."""
+    from migrate.bundle.handover import hand_over
     from migrate.errors import ConfigError
     from migrate.load.client import SlackClient
-    from migrate.load.directory import load_directory
+    from migrate.load.directory import load_directory, read_directory, save_directory
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
+    from migrate.store import bundles
     from migrate.ui.verify_report import write_verify_reports
     from migrate.verify.check import Verifier
 
     client = SlackClient(settings.slack)
     bot = client.ensure_reachable().get("user_id")
+    scheduler = Scheduler(slack_limits(settings.slack))
     with writer_run(settings, "verify") as ctx:
         directory = load_directory(ctx.store)
         if directory is None:
             raise ConfigError("nothing to verify: this working directory has no plan yet",
                               hint="run `migrate plan` and `migrate run` first")
+        handover = None
+        if bundles.unconfirmed(ctx.store):
+            # Imported bundles: their conversations are new in Slack. Confirm what they carried
+            # (by ts) first, so the plan hands them over to the API.
+            directory = read_directory(client, scheduler)
+            save_directory(ctx.store, directory)
+            handover = hand_over(ctx.store, client, scheduler, directory, bot)
         source = source_inventory(settings, ctx.store)
         plan = build_plan(ctx.store, settings, directory)
-        verifier = Verifier(ctx.store, client, Scheduler(slack_limits(settings.slack)), bot=bot)
+        verifier = Verifier(ctx.store, client, scheduler, bot=bot)
         report = verifier.check(plan, source)
+        report.handover = handover
         ctx.summary = {"ok": report.ok, **report.totals()}
         ctx.exit_code = EXIT_OK if report.ok else EXIT_ITEMS_FAILED
     return report, write_verify_reports(report, settings.workdir_path / "reports")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from migrate.load import lane_messages, lane_setup
 from migrate.load.client import SlackRateLimited
-from migrate.load.lane_common import Halt, Item, LaneContext
+from migrate.load.lane_common import Halt, Item, LaneContext, imported
 from migrate.plan.build import ChannelPlan, Upload
 from migrate.store import ledger
 from migrate.store.keys import FileKey, PostKey
@@ -107,10 +107,16 @@ class ChannelLane:
 
     # ------------------------------------------------------------------ lane protocol
 
+
     def _state(self, item: Item) -> str | None:
         ctx = self.ctx
         if item.kind == "post":
             row = ctx.rows.get(item.post.key)
+            if row is not None and row["state"] == "done" and imported(row):
+                # A person's own message now: only an edit in Teams since the import matters
+                # (reported, as an app cannot edit it).
+                changed = item.post.imported_hash not in (None, row["content_hash"])
+                return "edited" if changed else "done"
             if (row is not None and row["state"] == "done" and row["content_hash"]
                     and row["content_hash"] != ledger.text_hash(item.post.text)):
                 return "edited"   # in Slack with an older text: chat.update it

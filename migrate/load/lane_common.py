@@ -131,6 +131,12 @@ def settle(exc: SlackError, refusals: Refusals) -> Outcome | None:
     return None
 
 
+def imported(row: sqlite3.Row) -> bool:
+    """A ledger row of a message Slack's importer brought in (bundle/handover.py): it is the
+    person's own message in Slack, which an app can neither edit nor delete."""
+    return (row["reason"] or "").startswith("imported from")
+
+
 @dataclass
 class Answer:
     """A Slack call settled: its outcome, Slack's answer (when it answered), the error (when

@@ -23,6 +23,7 @@ from migrate.load.lane_common import (
     Outcome,
     Refused,
     epoch,
+    imported,
     payload,
     share_ts,
 )
@@ -106,6 +107,12 @@ def send_post(ctx: LaneContext, item: Item) -> None:
     assert post is not None
     store, client = ctx.store, ctx.client
     row = ctx.rows.get(post.key)
+    if row is not None and row["state"] == "done" and imported(row):
+        reason = (f"{row['reason'].split(';')[0]}; edited in Teams after the import — not "
+                  "applied: an app cannot edit a person's own message")
+        ledger.done(store, post.key, reason=reason, content_hash=post.imported_hash)
+        ctx.run.count("edit", "skipped", reason)
+        return
     if row is not None and row["state"] == "done":
         _update(ctx, post, row)
         return

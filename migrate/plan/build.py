@@ -89,6 +89,10 @@ class Post:
     username: str
     icon_url: str | None
     created_at: str
+    # Carried by an import bundle: the hash of the text as the bundle renders it now. When it
+    # differs from what was imported, Teams edited a message that is now a person's own in
+    # Slack: reported, never chat.update'd (an app cannot edit it).
+    imported_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -429,24 +433,25 @@ def _channel_posts(store: Store, channel: TeamsChannel, ctx: RenderContext, mapp
             roots[orphan.id] = orphan.as_root()
     posts: list[Post] = []
     uploads: list[Upload] = []
+    bundled = {row["key"] for row in bundles.items_of(store, channel.id)}
     for root in sorted(roots.values(), key=lambda m: (m.created_at or "", m.id)):
         if since and (root.created_at or "") < since:
             skips.append(Skip("message", root.id, f"before the since date {since}"))
             continue
         thread = replies.get(root.id, [])
         root_posted = _add_message(root, None, channel, ctx, mapping, slack_by_id, files,
-                                   bool(thread), posts, uploads, skips, warnings)
+                                   bool(thread), posts, uploads, skips, warnings, bundled)
         for reply in thread:
             if not root_posted:
                 skips.append(Skip("message", reply.id, "its thread root is not migrated"))
                 continue
             _add_message(reply, root.id, channel, ctx, mapping, slack_by_id, files, False,
-                         posts, uploads, skips, warnings)
+                         posts, uploads, skips, warnings, bundled)
     return posts, uploads
 
 
 def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, slack_by_id, files,
-                 has_replies, posts, uploads, skips, warnings) -> bool:
+                 has_replies, posts, uploads, skips, warnings, bundled=frozenset()) -> bool:
     rendered = render_message(teams_message.raw, ctx, has_replies=has_replies)
     if rendered.skip_reason:
         skips.append(Skip("message", teams_message.id, rendered.skip_reason))
@@ -456,11 +461,17 @@ def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, sl
     name, teams_user = _author(teams_message, ctx)
     slack_id = mapping.teams_user_id_to_slack_user_id.get(teams_user) if teams_user else None
     icon = slack_by_id[slack_id].image_72 if slack_id in slack_by_id else None
+    keys = [PostKey(channel.id, teams_message.id, part).text for part in range(len(rendered.parts))]
+    imported: tuple[str, ...] = ()
+    if bundled and any(key in bundled for key in keys):
+        plain = render_message(teams_message.raw, replace(ctx, attribution=False),
+                               has_replies=has_replies).parts
+        imported = tuple(ledger.text_hash(text) for text in plain)
     for part, text in enumerate(rendered.parts):
-        posts.append(Post(PostKey(channel.id, teams_message.id, part).text, channel.id,
-                          teams_message.id,
+        posts.append(Post(keys[part], channel.id, teams_message.id,
                           root_id if (root_id or part == 0) else teams_message.id, part, text,
-                          name, icon, teams_message.created_at or ""))
+                          name, icon, teams_message.created_at or "",
+                          imported[part] if part < len(imported) else None))
     thread_of = root_id or teams_message.id
     wanted = {(f.source, f.source_id) for f in rendered.files}
     for row in files.get((channel.id, teams_message.id), []):

@@ -160,6 +160,15 @@ def verify_summary(out: Output, report, paths) -> None:
             out.info(f"  {check.name}: {check.note}")
     out.info(f"Source ({report.source}): {report.source_teams} teams, {report.source_channels} "
              f"channels in scope; {len(report.skipped)} channels skipped by the plan")
+    handover = report.handover
+    if handover is not None:
+        out.info(f"Bundles: {len(handover.confirmed)} imported conversations confirmed "
+                 f"({handover.messages} messages handed over to the API), "
+                 f"{len(handover.awaiting)} awaiting their import")
+        for name, why in sorted(handover.awaiting.items()):
+            out.info(f"  {name}: {why}")
+        for name, why in sorted(handover.unverifiable.items()):
+            out.info(f"  {name}: {why}")
     verdict = "[green]verified[/]" if report.ok else "[red]problems found[/]"
     out.info(f"{verdict}: {t['found']} of {t['expected']} posts found in {t['channels']} channels; "
              f"{t['missing']} missing, {t['duplicated']} duplicated, {t['misplaced']} misplaced, "

@@ -89,10 +89,12 @@ class VerifyReport:
     source_teams: int = 0
     source_channels: int = 0
     skipped: list[str] = field(default_factory=list)      # channels the plan skips, with why
+    handover: Any = None          # bundle/handover.HandOver when bundles await confirmation
 
     @property
     def ok(self) -> bool:
-        return all(c.problems == 0 for c in self.channels)
+        awaiting = bool(self.handover and self.handover.awaiting)   # carried, not in Slack yet
+        return not awaiting and all(c.problems == 0 for c in self.channels)
 
     def totals(self) -> dict[str, int]:
         keys = ("expected", "found")
@@ -107,6 +109,7 @@ class VerifyReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "totals": self.totals(),
+                "bundles": self.handover.as_dict() if self.handover else None,
                 "source": {"from": self.source, "teams": self.source_teams,
                            "channels": self.source_channels, "skipped": self.skipped},
                 "channels": [c.as_dict() for c in self.channels]}
