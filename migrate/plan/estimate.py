@@ -33,6 +33,7 @@ class Estimate:
     calls: dict[str, int] = field(default_factory=dict)
     per_day: list[tuple[str, int]] = field(default_factory=list)  # (day offset label, posts)
     advice: list[str] = field(default_factory=list)
+    routes: dict[str, Any] = field(default_factory=dict)   # the API vs an import bundle
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -88,7 +89,36 @@ def estimate_run(plan: Plan, limits: SlackLimits) -> Estimate:
     estimate.calls["chat.postMessage"] = len(plan.posts)
     estimate.per_day = _timeline(plan, total)
     estimate.advice = _advice(plan, limits, posting, setup)
+    estimate.routes = compare_routes(plan, limits, total)
+    estimate.advice.append(estimate.routes["summary"])
     return estimate
+
+
+# Slack starts one import per hour (slack.com/help/articles/201748703, reference slack.md §13);
+# a bundle is one ZIP per year of history (`migrate bundle --split year`).
+IMPORT_INTERVAL_S = 3600.0
+
+
+def compare_routes(plan: Plan, limits: SlackLimits, api_seconds: float) -> dict[str, Any]:
+    """The two ways history reaches Slack, in numbers, and the one to take."""
+    years = {p.created_at[:4] for p in plan.posts if p.created_at[:4].isdigit()}
+    chats_skipped = sum(c.messages for c in plan.chats if c.action != "channel")
+    zips = max(1, len(years)) if plan.posts or chats_skipped else 0
+    uploads = ceiling_seconds({u.channel: 1 for u in plan.uploads}, limits) if plan.uploads else 0
+    uploads = max(uploads, len(plan.uploads) / limits.method_rate("files.getUploadURLExternal"))
+    bundle_seconds = zips * IMPORT_INTERVAL_S + uploads
+    better = "bundle" if zips and (bundle_seconds < api_seconds or chats_skipped) else "api"
+    why = ("faster" if bundle_seconds < api_seconds else "the only way chats keep their authors") \
+        if better == "bundle" else "faster for this much history"
+    summary = (f"routes: through the API {human(api_seconds)} (every post the app's, dated now); "
+               f"as an import bundle {zips} ZIP{'s' if zips != 1 else ''} at one import an hour, "
+               f"{human(bundle_seconds)} with the file uploads (real authors and dates"
+               + (f", and {chats_skipped} chat messages the API cannot carry" if chats_skipped else "")
+               + f"); recommended: {'`migrate bundle`' if better == 'bundle' else '`migrate run`'} "
+               f"({why})")
+    return {"api_seconds": round(api_seconds, 1), "bundle_zips": zips,
+            "bundle_seconds": round(bundle_seconds, 1), "chat_messages_only_by_bundle": chats_skipped,
+            "recommended": better, "summary": summary}
 
 
 def _timeline(plan: Plan, total: float) -> list[tuple[str, int]]:
