@@ -31,12 +31,15 @@ https://docs.slack.dev/reference/methods/<method name>, unless given in full):
   nothing done) and drop_after_processing (done and stored, then no answer: Slack has no
   idempotency key, so such a post is in doubt — github.com/slackapi/slack-api-specs/issues/10).
 
-What it simplifies: one workspace and one app; no DMs/MPIMs, Enterprise Grid, user tokens or
-Events API; messages are never rendered (no mrkdwn parsing, no auto-generated rich_text
-blocks, no unfurls — the unfurl/parse flags are only recorded for state()); file processing is
-synchronous; the 2025 history limits for distributed non-Marketplace apps
-(conversations.history) are not applied (internal customer-built apps keep Tier 3, and the
-project's Slack app is an internal one). Assumptions where Slack is silent are
+- Slack's import tool (slack_import.py): an export ZIP posted to /_control/import (or given to
+  import_bundle) adds users, channels, DMs and group DMs and messages with their original ts.
+
+What it simplifies: one workspace and one app; DMs/MPIMs exist only through imports; no
+Enterprise Grid, user tokens or Events API; messages are never rendered (no mrkdwn parsing, no
+auto-generated rich_text blocks, no unfurls — the unfurl/parse flags are only recorded for
+state()); file processing is synchronous; the 2025 history limits for distributed
+non-Marketplace apps (conversations.history) are not applied (internal customer-built apps keep
+Tier 3, and the project's Slack app is an internal one). Assumptions where Slack is silent are
 commented where they are made.
 """
 
@@ -51,7 +54,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrate.sandbox import slack_messages, slack_methods
+from migrate.sandbox import slack_import, slack_messages, slack_methods
 from migrate.sandbox.faults import FaultInjector, FaultPlan
 from migrate.sandbox.ratelimit import RateLimiter, format_retry_after
 from migrate.sandbox.server import EmulatorServer
@@ -108,6 +111,7 @@ class SlackEmulator:
         port: int = 0,
         throttle: bool = True,
         post_cap_per_minute: float = 300.0,
+        import_interval_s: float = 0.0,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError(f"rate_scale must be positive, got {rate_scale}")
@@ -117,6 +121,8 @@ class SlackEmulator:
         self.throttle = throttle
         self.post_cap_per_minute = post_cap_per_minute
         self.store = Store(workspace, seed)
+        # Slack starts one import per hour (slack.md §13): import_interval_s=3600 emulates it.
+        self.importer = slack_import.Importer(self.store, import_interval_s)
         self.limiter = RateLimiter()
         self._faults = FaultInjector(seed, faults)
         self._fault_bodies = random.Random(seed)  # picks the http_500 body variant
@@ -189,6 +195,7 @@ class SlackEmulator:
                 d = c.data
                 channels.append({
                     "id": d["id"], "name": d["name"], "is_private": c.private,
+                    "is_im": c.kind == "im", "is_mpim": c.kind == "mpim",
                     "is_archived": c.archived, "is_general": bool(d.get("is_general")),
                     "topic": dict(d["topic"]), "purpose": dict(d["purpose"]),
                     "members": list(c.members), "created": d["created"], "creator": d["creator"],
@@ -211,6 +218,14 @@ class SlackEmulator:
                     "users": [dict(u) for u in s.users.values()], "channels": channels,
                     "messages": messages, "files": files, "reactions": reactions, "pins": pins,
                     "bookmarks": bookmarks}
+
+    def import_bundle(self, data: bytes) -> dict:
+        """Imports a Slack export ZIP (slack_import.py); the answer of POST /_control/import."""
+        return self.importer.run(data).payload
+
+    def import_reply(self, data: bytes) -> Reply:
+        outcome = self.importer.run(data)
+        return json_reply(outcome.status, outcome.payload, outcome.headers)
 
     def file_bytes(self, file_id: str) -> bytes | None:
         """The uploaded bytes of a file (None if unknown or not uploaded yet)."""

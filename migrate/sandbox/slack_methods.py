@@ -152,12 +152,13 @@ def conversations_list(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
     wanted = [
         c for c in store.channels.values()
-        if ("private_channel" if c.private else "public_channel") in types
+        if c.kind in types
         and not (exclude_archived and c.archived)
-        # Private channels are listed only where the bot is a member
-        # (https://docs.slack.dev/reference/methods/conversations.list).
+        # Private channels, DMs and group DMs are listed only where the bot is a member
+        # (https://docs.slack.dev/reference/methods/conversations.list); DMs and group DMs
+        # exist only through imports (slack_import.py).
         and not (c.private and not store.is_member(c))
-    ]  # no DMs or group DMs exist in the sandbox, so im/mpim add nothing
+    ]
     start = decode_cursor(arg_str(args, "cursor"), "offset") or 0
     limit = page_limit(args, 100, 1000, "invalid_limit")
     more = start + limit < len(wanted)
@@ -267,13 +268,21 @@ def _invite_error(ctx: Ctx, channel: Channel, uid: str) -> str | None:
     return None
 
 
+def _channel_only(channel: Channel) -> Channel:
+    """DMs and group DMs have fixed members: join/invite/archive refuse them (each method's
+    error table lists method_not_supported_for_channel_type)."""
+    if channel.kind in ("im", "mpim"):
+        raise SlackError("method_not_supported_for_channel_type")
+    return channel
+
+
 @method("conversations.invite", tier="Tier 3", scopes=_INVITE_SCOPES, writes=True,
         errors=("channel_not_found", "is_archived", "not_in_channel", "too_many_users",
                 "cant_invite_self", "user_not_found", "cant_invite", "already_in_channel",
-                "user_is_restricted", "no_user"),
+                "user_is_restricted", "no_user", "method_not_supported_for_channel_type"),
         required=('channel',))
 def conversations_invite(ctx: Ctx, args: Json) -> Json:
-    channel = _writable(ctx, arg_str(args, "channel"))
+    channel = _channel_only(_writable(ctx, arg_str(args, "channel")))
     uids = [u.strip() for u in (arg_str(args, "users") or "").split(",") if u.strip()]
     if not uids:
         raise SlackError("no_user")
@@ -304,11 +313,11 @@ def conversations_invite(ctx: Ctx, args: Json) -> Json:
 
 
 @method("conversations.join", tier="Tier 3", scopes=("channels:join",), writes=True,
-        errors=("channel_not_found", "is_archived"),
+        errors=("channel_not_found", "is_archived", "method_not_supported_for_channel_type"),
         required=('channel',))
 def conversations_join(ctx: Ctx, args: Json) -> Json:
-    # Private channels the bot is not in are invisible to it: channel_not_found.
-    channel = ctx.store.visible(arg_str(args, "channel"))
+    # Private channels (and DMs) the bot is not in are invisible to it: channel_not_found.
+    channel = _channel_only(ctx.store.visible(arg_str(args, "channel")))
     if channel.archived:
         raise SlackError("is_archived")
     store = ctx.store
@@ -356,11 +365,12 @@ def conversations_set_purpose(ctx: Ctx, args: Json) -> Json:
 
 
 @method("conversations.archive", tier="Tier 2", scopes=_CREATE_SCOPES, writes=True,
-        errors=("channel_not_found", "already_archived", "not_in_channel", "cant_archive_general"),
+        errors=("channel_not_found", "already_archived", "not_in_channel", "cant_archive_general",
+                "method_not_supported_for_channel_type"),
         required=('channel',))
 def conversations_archive(ctx: Ctx, args: Json) -> Json:
     store = ctx.store
-    channel = store.visible(arg_str(args, "channel"))
+    channel = _channel_only(store.visible(arg_str(args, "channel")))
     if channel.archived:
         raise SlackError("already_archived")
     if not store.is_member(channel):

@@ -10,6 +10,9 @@ Routes (the emulator object is `self.server.app`):
     GET      /_control/counters       counters()
     POST     /_control/counters/reset
     POST     /_control/faults         {"seed": 1, "rates": {"http_500": 0.1}, "only": ["chat.postMessage"]}
+    POST     /_control/import         a Slack export ZIP as the body (slack_import.py): 200 with
+                                      counts, 400 invalid_archive, 409 import_in_progress,
+                                      429 import_rate_limited
 """
 
 from __future__ import annotations
@@ -137,6 +140,8 @@ class SlackHandler(JsonHandler):
         elif what == "counters/reset" and self.command == "POST":
             app.reset_counters()
             self.send_json(200, {"ok": True})
+        elif what == "import" and self.command == "POST":
+            self._send(app.import_reply(body))
         elif what == "faults" and self.command == "POST":
             try:
                 spec = json.loads(body or b"{}")

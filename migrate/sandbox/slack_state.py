@@ -220,11 +220,28 @@ class Channel:
     def archived(self) -> bool:
         return bool(self.data.get("is_archived"))
 
+    @property
+    def kind(self) -> str:
+        """conversations.list's type: public_channel, private_channel, im or mpim (DMs and
+        group DMs exist only through imports, slack_import.py; both are private)."""
+        if self.data.get("is_im"):
+            return "im"
+        if self.data.get("is_mpim"):
+            return "mpim"
+        return "private_channel" if self.private else "public_channel"
+
     def render(self, bot_user: str, num_members: bool = True) -> Json:
         d = self.data
+        if self.kind == "im":
+            # A DM object names the other person (docs.slack.dev/reference/objects/conversation-object).
+            other = next((u for u in self.members if u != bot_user), bot_user)
+            return {"id": d["id"], "created": d["created"], "is_archived": self.archived,
+                    "is_channel": False, "is_group": False, "is_im": True, "is_mpim": False,
+                    "is_private": True, "is_org_shared": False, "user": other,
+                    "is_user_deleted": False, "priority": 0}
         out = {
-            "id": d["id"], "name": d["name"], "is_channel": True, "is_group": False,
-            "is_im": False, "is_mpim": False, "is_private": self.private,
+            "id": d["id"], "name": d["name"], "is_channel": self.kind != "mpim", "is_group": False,
+            "is_im": False, "is_mpim": self.kind == "mpim", "is_private": self.private,
             "created": d["created"], "is_archived": self.archived,
             "is_general": bool(d.get("is_general")), "unlinked": 0,
             "name_normalized": d["name"], "is_shared": False, "is_org_shared": False,
