@@ -113,6 +113,19 @@ def settled_posts(store: Store) -> dict[str, tuple[str, str]]:
 
 
 
+def imported_posts(store: Store, channel: str) -> dict[str, tuple[str, int]]:
+    """ts → (Teams message id, part) of one channel's posts Slack's importer brought in
+    (recorded by the bundle hand-over)."""
+    prefix = keys.PostKey.prefix(channel)
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    out: dict[str, tuple[str, int]] = {}
+    for row in store.query("SELECT key, slack_ts FROM ledger WHERE key >= ? AND key < ? AND "
+                           "state = 'done' AND reason LIKE 'imported from%'", (prefix, upper)):
+        key = keys.PostKey.parse(row["key"])
+        out[row["slack_ts"]] = (key.message, key.part)
+    return out
+
+
 def channel_map(store: Store) -> dict[str, str]:
     """Teams channel id → the Slack channel an earlier run created or reused for it."""
     return {row["teams_id"]: row["slack_channel"] for row in store.query(

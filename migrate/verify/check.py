@@ -134,16 +134,22 @@ class Verifier:
         self.scheduler = scheduler
         self.bot = bot              # the app's own user, a member of every channel it made
 
-    def _channel_messages(self, channel: str) -> tuple[dict[tuple[str, int], list[_Seen]],
-                                                       dict[str, tuple[str, ...]]]:
-        """(Teams message id, part) → where our posts are; ts → file ids of every message."""
+    def _channel_messages(self, channel: str, imported: dict[str, tuple[str, int]] | None = None
+                          ) -> tuple[dict[tuple[str, int], list[_Seen]], dict[str, tuple[str, ...]]]:
+        """(Teams message id, part) → where our posts are; ts → file ids of every message.
+        `imported`: ts → (Teams message id, part) of posts Slack's importer brought in (they
+        carry no metadata: they are known by the ts the bundle gave them)."""
         ours: dict[tuple[str, int], list[_Seen]] = defaultdict(list)
         files: dict[str, tuple[str, ...]] = {}
+        imported = imported or {}
 
         def take(message: dict, thread: str | None) -> None:
             ids = tuple(f.get("id") for f in message.get("files") or [] if f.get("id"))
             if ids:
                 files[message["ts"]] = ids
+            if message["ts"] in imported:
+                ours[imported[message["ts"]]].append(_Seen(message["ts"], thread, ids))
+                return
             payload = ((message.get("metadata") or {}).get("event_payload")) or {}
             if (message.get("metadata") or {}).get("event_type") == "teams_message" and \
                     payload.get("teams_message_id"):
@@ -212,7 +218,8 @@ class Verifier:
             check.missing = [_label(p) for p in posts]
             return check
         try:
-            ours, files = self._channel_messages(slack_id)
+            ours, files = self._channel_messages(
+                slack_id, ledger.imported_posts(self.store, cp.teams_channel_id))
         except SlackRefused as exc:
             before = ledger.get(self.store, ChannelStepKey("verified", cp.teams_channel_id).text)
             if exc.code in ("not_in_channel", "channel_not_found") and cp.archive_after:
