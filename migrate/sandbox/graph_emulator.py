@@ -135,8 +135,7 @@ class GraphEmulator:
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
-        self.store = GraphStore(tenant)
-        self.chats = ChatStore(self.store, tenant)   # guarded by self.store.lock
+        self.store, self.chats = self._stores(tenant)   # chats guarded by self.store.lock
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)
         # Application permissions granted to the app; None grants everything. With a set,
@@ -153,6 +152,14 @@ class GraphEmulator:
         self._server = EmulatorServer(GraphHandler, self, port=port)
         self._running = False
         self._stopped = False
+
+    # A subclass serving a generated tenant (lazy_routes.LazyGraphEmulator) brings its own
+    # stores and swaps some handlers of graph_routes.ROUTES.
+    routes: list | None = None
+
+    def _stores(self, tenant: GraphTenant) -> tuple[GraphStore, ChatStore]:
+        store = GraphStore(tenant)
+        return store, ChatStore(store, tenant)
 
     # ---- lifecycle ------------------------------------------------------------------------
 

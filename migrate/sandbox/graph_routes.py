@@ -149,7 +149,7 @@ def _unknown_segment(segments: list[str]) -> str:
 def execute(app: GraphEmulator, call: Call) -> Reply:
     """Route, throttle and answer one Graph call; errors become Graph error replies."""
     try:
-        for pattern, name, cls, handler in ROUTES:
+        for pattern, name, cls, handler in getattr(app, "routes", None) or ROUTES:
             params = _match(pattern, call.segments)
             if params is None:
                 continue
