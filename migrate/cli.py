@@ -22,6 +22,10 @@ from migrate.ui import summaries
 from migrate.ui.app import AppState, command, run_app, state_of
 from migrate.ui.app import app as app  # the typer app, its commands registered below
 
+ShardOption = Annotated[str | None, typer.Option(
+    "--shard", metavar="I/N", help="Take only this runner's share of the tenant (1 ≤ I ≤ N; teams "
+    "and chats split deterministically), with its own --workdir; shards posting into one "
+    "workspace each take 1/N of its posting cap.")]
 
 @command(help="Write a commented migrate.toml (every setting, its default and its environment "
              "variable) and empty override files for user and channel mappings.")
@@ -104,6 +108,7 @@ def doctor(ctx: typer.Context) -> None:
              "window with an overlap). Interrupted exports resume where they stopped.")
 def export(
     ctx: typer.Context,
+    shard: ShardOption = None,
     method: Annotated[str | None, typer.Option(
         "--method", help="getAllMessages (default; the team-wide export API) or per-channel "
         "(for tenants where the export API is unavailable).")] = None,
@@ -118,7 +123,7 @@ def export(
     from migrate.ui.progress import ExportDisplay
 
     state = state_of(ctx)
-    state.flags.update({"export.method": method, "export.since": since,
+    state.flags.update({"export.method": method, "export.since": since, "shard": shard,
                         "export.include_teams": include_team or None,
                         "export.exclude_teams": exclude_team or None})
     settings = state.settings()
@@ -137,6 +142,7 @@ def export(
              "reports/plan.json, plan.md and plan.html in the working directory.")
 def plan(
     ctx: typer.Context,
+    shard: ShardOption = None,
     no_export: Annotated[bool, typer.Option("--no-export", help="Plan from what is already exported.")] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
     workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
@@ -145,7 +151,7 @@ def plan(
     from migrate.ui.progress import ExportDisplay
 
     state = state_of(ctx)
-    state.flags.update({"export.since": since})
+    state.flags.update({"export.since": since, "shard": shard})
     settings = state.settings()
     stages.check_slack(settings)
     if not no_export:
@@ -172,6 +178,7 @@ class Split(StrEnum):
              "Later bundles carry only what no bundle carried yet. Never writes to Slack.")
 def bundle(
     ctx: typer.Context,
+    shard: ShardOption = None,
     split: Annotated[Split, typer.Option("--split", help="One ZIP per month or per year of "
                                          "history, so each import stays a size Slack takes.")
                      ] = Split.year,
@@ -184,6 +191,7 @@ def bundle(
     from migrate.ui.progress import ExportDisplay
 
     state = state_of(ctx)
+    state.flags.update({"shard": shard})
     settings = state.settings()
     stages.check_slack(settings)
     if not no_export:
@@ -237,6 +245,7 @@ def parse_duration(text: str) -> float:
              "retries them), 75 when --max-duration stopped it with work left.")
 def run(
     ctx: typer.Context,
+    shard: ShardOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Build and report the exact plan the run would execute; write nothing to Slack.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     max_duration: Annotated[str | None, typer.Option(
@@ -247,7 +256,7 @@ def run(
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
     state = state_of(ctx)
-    state.flags.update({"export.since": since})
+    state.flags.update({"export.since": since, "shard": shard})
     _migrate(state, command="run", dry_run=dry_run, ask=not yes and sys.stdin.isatty(),
              max_duration=max_duration, export_first=not no_export, workers=workers,
              require_state=require_state)
@@ -263,12 +272,15 @@ def run(
              "lock, 75 stopped at --max-duration (the next sync resumes).")
 def sync(
     ctx: typer.Context,
+    shard: ShardOption = None,
     max_duration: Annotated[str | None, typer.Option(
         "--max-duration", metavar="DURATION", help="Stop starting new work after this long, before the CI job's timeout (e.g. 50m); exit 75, the next sync resumes.")] = None,
     workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
 ) -> None:
-    _migrate(state_of(ctx), command="sync", dry_run=False, ask=False, max_duration=max_duration,
+    state = state_of(ctx)
+    state.flags.update({"shard": shard})
+    _migrate(state, command="sync", dry_run=False, ask=False, max_duration=max_duration,
              export_first=True, workers=workers, require_state=require_state)
 
 

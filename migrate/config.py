@@ -90,6 +90,9 @@ class SlackSettings:
                                          "(Slack publishes only 'several hundred').",
                                          "MIGRATE_SLACK_POST_CAP")
     timeout: float = setting(30.0, "Seconds to wait for one Slack response.", "MIGRATE_SLACK_TIMEOUT")
+    cap_share: float = setting(0.0, "Share (0–1] of the workspace posting cap this runner takes; "
+                               "0 means all of it, or 1/n with --shard i/n.",
+                               "MIGRATE_SLACK_CAP_SHARE")
     method_rates: dict = setting({}, "Per-method rate overrides in calls per minute, for workspaces "
                                  "with raised limits, e.g. { \"conversations.create\" = 50 }.",
                                  kind="rates")
@@ -162,6 +165,9 @@ class PlanSettings:
 class Settings:
     workdir: str = setting("./migration", "State database, downloaded files and reports.",
                            "MIGRATE_WORKDIR", kind="path")
+    shard: str = setting("", "This runner's share of the tenant, i/n (1 ≤ i ≤ n): teams and chats "
+                         "split deterministically among n runners, each with its own working "
+                         "directory; empty for the whole tenant.", "MIGRATE_SHARD")
     graph: GraphSettings = field(default_factory=GraphSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
@@ -180,6 +186,22 @@ class Settings:
     @property
     def workdir_path(self) -> Path:
         return Path(self.workdir).expanduser()
+
+    @property
+    def shard_spec(self) -> Any:
+        """The Shard (migrate/export/scope.py) of `shard`, or None for the whole tenant."""
+        from migrate.export.scope import Shard
+
+        return Shard.parse(self.shard)
+
+    @property
+    def cap_share(self) -> float:
+        """The share of the workspace's posting cap this runner takes: `slack.cap_share`, or
+        1/n for a shard of n (shards posting into one workspace share its cap)."""
+        if self.slack.cap_share:
+            return self.slack.cap_share
+        shard = self.shard_spec
+        return 1.0 / shard.count if shard else 1.0
 
 
 SECTIONS: dict[str, type] = {
@@ -376,6 +398,7 @@ def _build(values: Mapping[str, Any], source: str, sources: dict[str, str] | Non
     top = {k: v for k, v in values.items() if "." not in k}
     settings = Settings(**top, **sections, source=source, sources=dict(sources or {}))
     _check(settings)
+    settings.shard_spec  # noqa: B018 - a malformed shard is a configuration error now
     return settings
 
 

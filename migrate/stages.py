@@ -58,7 +58,7 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
 
     if export_first:
         export(settings, progress, workers=workers)
-    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack)))
+    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share)))
     with writer_run(settings, "plan") as ctx:
         save_directory(ctx.store, directory)
         result = build_plan(ctx.store, settings, directory)
@@ -80,7 +80,7 @@ def bundle(settings: Settings, progress: ExportProgress | None = None, *, split:
 
     if export_first:
         export(settings, progress, workers=workers)
-    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack)))
+    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share)))
     with writer_run(settings, "bundle") as ctx:
         save_directory(ctx.store, directory)
         result = BundleWriter(ctx.store, settings, directory, split=split, max_mb=max_mb,
@@ -127,7 +127,7 @@ def run(settings: Settings, *, dry_run: bool = False,
     from migrate.ui.run_report import write_run_reports
 
     started = time.monotonic() if started is None else started
-    limits = slack_limits(settings.slack)
+    limits = slack_limits(settings.slack, cap_share=settings.cap_share)
     client = SlackClient(settings.slack)
     scheduler = Scheduler(limits)
     directory = read_directory(client, scheduler)
@@ -140,7 +140,7 @@ def run(settings: Settings, *, dry_run: bool = False,
         if dry_run:
             return outcome
         _refuse_a_lost_state(ctx.store, plan, client, scheduler, directory,
-                             settings.workdir_path)
+                             settings.workdir_path, sharded=settings.shard_spec is not None)
         if confirm is not None and not confirm(plan, plan.already_in_slack):
             outcome.declined = True
             ctx.summary = {**ctx.summary, "declined": True}
@@ -192,7 +192,8 @@ def source_inventory(settings: Settings, store) -> Any:
                                  "Graph credentials to verify against the store") from None
 
 
-def _refuse_a_lost_state(store, plan, client, scheduler, directory, workdir: Path) -> None:
+def _refuse_a_lost_state(store, plan, client, scheduler, directory, workdir: Path,
+                         sharded: bool = False) -> None:
     """Slack holding our channels or posts that this ledger does not know means the working
     directory's state is missing: stop before the first write (exit 2), never duplicate."""
     from migrate.load.state_check import find_unknown_traces, refuse_if_lost
@@ -204,8 +205,10 @@ def _refuse_a_lost_state(store, plan, client, scheduler, directory, workdir: Pat
                if cp.teams_channel_id in doubtful and cp.slack_name}
     reuse = [cp.slack_channel_id for cp in plan.channels
              if cp.action == "reuse" and cp.slack_channel_id]
-    refuse_if_lost(find_unknown_traces(store, client, scheduler, directory, bot, reuse, pending),
-                   workdir)
+    owned = ({cp.teams_channel_id for cp in plan.channels}
+             | {c.teams_chat_id for c in plan.chats}) if sharded else None
+    refuse_if_lost(find_unknown_traces(store, client, scheduler, directory, bot, reuse, pending,
+                                       owned), workdir)
 
 
 def adopt(settings: Settings) -> Any:
@@ -220,7 +223,7 @@ def adopt(settings: Settings) -> Any:
 
     client = SlackClient(settings.slack)
     bot = client.ensure_reachable().get("user_id")
-    scheduler = Scheduler(slack_limits(settings.slack))
+    scheduler = Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share))
     directory = read_directory(client, scheduler)
     with writer_run(settings, "adopt") as ctx:
         save_directory(ctx.store, directory)
@@ -246,7 +249,7 @@ def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
 
     client = SlackClient(settings.slack)
     bot = client.ensure_reachable().get("user_id")
-    scheduler = Scheduler(slack_limits(settings.slack))
+    scheduler = Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share))
     with writer_run(settings, "verify") as ctx:
         directory = load_directory(ctx.store)
         if directory is None:

@@ -166,7 +166,10 @@ class BundleWriter:
         generation = bundles.generation(self.store)
         out_dir = self.settings.workdir_path / "bundle"
         out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        archives = Archives(out_dir, f"slack-import-{generation:02d}", self.max_bytes)
+        shard = self.settings.shard_spec     # shards' ZIPs can sit in one folder: named apart
+        prefix = (f"slack-import-s{shard.index}of{shard.count}-{generation:02d}" if shard
+                  else f"slack-import-{generation:02d}")
+        archives = Archives(out_dir, prefix, self.max_bytes)
         result = BundleResult([], None, generation)
         skipped: Counter[str] = Counter()
         metadata: dict[str, tuple[str, Json]] = {}

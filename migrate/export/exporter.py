@@ -172,9 +172,11 @@ class TeamsExporter:
             raise first
         teams = list(self.client.follow(first) if first is not None
                      else self.client.iter_items("/teams"))
+        shard = self.settings.shard_spec
         chosen = [t for t in teams if team_in_scope(t["id"], t.get("displayName") or "",
                                                     self.options.include_teams,
-                                                    self.options.exclude_teams)]
+                                                    self.options.exclude_teams)
+                  and (shard is None or shard.owns_team(t["id"]))]
         self._add(teams_out_of_scope=len(teams) - len(chosen))
         stored = teams_store.team_names_by_id(self.store)
         renamed = {t["id"] for t in chosen
@@ -339,7 +341,9 @@ class TeamsExporter:
         with StoreWriter(self.store) as writer:
             readers = {t["id"]: self._reader(t["id"], writer, window_end) for t in teams}
             chats = self._chat_reader(writer, window_end)
-            people = teams_store.member_user_ids(self.store) if chats else []
+            shard = self.settings.shard_spec
+            people = [p for p in (teams_store.member_user_ids(self.store) if chats else [])
+                      if shard is None or shard.owns_person(p)]
             self._add(chat_readers=len(people))
             # Message streams first: they are long, and the small reads fit around them.
             jobs: list[Callable[[], None]] = [] if self.options.method == "per-channel" else [

@@ -44,7 +44,9 @@ class SourceInventory:
 
 def _in_scope(settings: Settings, team_id: str, name: str) -> bool:
     options = settings.export
-    return team_in_scope(team_id, name, options.include_teams, options.exclude_teams)
+    shard = settings.shard_spec
+    return (team_in_scope(team_id, name, options.include_teams, options.exclude_teams)
+            and (shard is None or shard.owns_team(team_id)))
 
 
 def from_graph(client: GraphClient, settings: Settings) -> SourceInventory:

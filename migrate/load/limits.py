@@ -61,7 +61,9 @@ class SlackLimits:
         return self.per_method[method]
 
 
-def slack_limits(settings: SlackSettings) -> SlackLimits:
+def slack_limits(settings: SlackSettings, *, cap_share: float = 1.0) -> SlackLimits:
+    """Slack's limits as this runner may use them; `cap_share` is its part of the workspace
+    posting cap (shards posting into one workspace share it: Settings.cap_share)."""
     scale = settings.rate_scale
     per_method: dict[str, float] = {}
     for method, tier in METHOD_TIERS.items():
@@ -72,7 +74,7 @@ def slack_limits(settings: SlackSettings) -> SlackLimits:
     post_channel = per_method.pop("chat.postMessage")  # per channel; the workspace cap is separate
     scaled = {m: r * scale for m, r in per_method.items()}
     return SlackLimits(per_method=scaled, post_per_channel=post_channel * scale,
-                       post_workspace=settings.post_cap_per_minute / 60.0 * scale)
+                       post_workspace=settings.post_cap_per_minute / 60.0 * scale * cap_share)
 
 
 def ceiling_seconds(messages_per_channel: dict[str, int], limits: SlackLimits) -> float:

@@ -49,7 +49,8 @@ def our_post_key(message: dict) -> PostKey | None:
 
 def find_unknown_traces(store: Store, client: SlackClient, scheduler: Scheduler,
                         directory: SlackDirectory, bot_user: str | None,
-                        reuse_channels: list[str], pending_names: set[str]) -> Traces:
+                        reuse_channels: list[str], pending_names: set[str],
+                        owned: set[str] | None = None) -> Traces:
     """Our channels and posts in Slack that the ledger does not know.
 
     Channels: every channel the bot created that no ledger row names, except those that may
@@ -67,6 +68,8 @@ def find_unknown_traces(store: Store, client: SlackClient, scheduler: Scheduler,
     for channel_id, raw in sorted(directory.raw_channels.items()):
         if bot_user and raw.get("creator") == bot_user and channel_id not in known \
                 and not pending(raw.get("name") or ""):
+            if owned is not None and not _holds_ours(client, scheduler, channel_id, owned):
+                continue   # a shard: another shard's channel (its posts name others' channels)
             traces.channels.append(f"#{raw.get('name') or channel_id}")
     for channel_id in reuse_channels:
         if channel_id in known:
@@ -80,6 +83,17 @@ def find_unknown_traces(store: Store, client: SlackClient, scheduler: Scheduler,
         if ours:
             traces.posts[f"#{raw.get('name') or channel_id}"] = len(ours)
     return traces
+
+
+def _holds_ours(client: SlackClient, scheduler: Scheduler, channel_id: str,
+                owned: set[str]) -> bool:
+    """Under --shard, a channel the app created may be another shard's: it is this one's lost
+    state only when its newest posts name a Teams channel or chat this shard owns. (A channel
+    still without posts cannot tell, and is let be.)"""
+    page = scheduler.call("conversations.history", None,
+                          lambda: client.history(channel_id, limit=50))
+    return any((key := our_post_key(m)) and key.channel in owned
+               for m in page.get("messages") or [])
 
 
 def refuse_if_lost(traces: Traces, workdir: Path) -> None:

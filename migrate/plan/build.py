@@ -356,7 +356,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
         warnings.counts[f"export:{kind}"] += count
     plan.warnings = dict(sorted(warnings.counts.items()))
     plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
-    plan.estimate = estimate_run(plan, slack_limits(settings.slack))
+    plan.estimate = estimate_run(plan, slack_limits(settings.slack, cap_share=settings.cap_share))
     return plan
 
 
@@ -370,7 +370,12 @@ def _plan_chats(store: Store, settings: Settings, mapping, teams_users) -> tuple
     teams: dict[str, TeamsTeam] = {}
     channels: list[TeamsChannel] = []
     members: dict[str, list] = {}
+    shard = settings.shard_spec
+    accounts = {u.id for u in teams_users if not u.is_guest}
     for chat in records.load_chats(store):
+        if shard is not None and not shard.owns_chat(
+                m.user_id for m in chat.members if m.user_id in accounts):
+            continue      # another shard's: that shard reads its smallest member's stream
         mapped = sum(1 for m in chat.members if m.user_id in mapping.teams_user_id_to_slack_user_id)
         action, reason = chat_fate(chat, mapped, chats_to_channels=settings.plan.chats_to_channels,
                                    meeting_chats=settings.export.meeting_chats)
