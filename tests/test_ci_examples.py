@@ -18,6 +18,8 @@ from .conftest import ROOT, run_migrate
 CI = ROOT / "examples" / "ci"
 GITHUB = CI / "github-actions-sync.yml"
 GITLAB = CI / "gitlab-ci-sync.yml"
+SHARDS = CI / "github-actions-shards.yml"
+K8S = ROOT / "examples" / "k8s" / "indexed-job.yaml"
 
 
 def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
@@ -26,6 +28,7 @@ def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[st
 
 
 @pytest.mark.parametrize(("schema", "path"), [("vendor.github-workflows", GITHUB),
+                                              ("vendor.github-workflows", SHARDS),
                                               ("vendor.gitlab-ci", GITLAB)])
 def test_examples_match_the_ci_schemas(schema, path):
     result = _check_jsonschema(schema, path)
@@ -56,7 +59,7 @@ def _migrate_calls(path: Path) -> list[list[str]]:
     return calls
 
 
-@pytest.mark.parametrize("path", [GITHUB, GITLAB])
+@pytest.mark.parametrize("path", [GITHUB, GITLAB, SHARDS, K8S])
 def test_examples_call_only_commands_and_options_that_exist(path):
     calls = _migrate_calls(path)
     assert calls, f"{path.name} runs no migrate command"
@@ -90,3 +93,29 @@ def test_a_lost_state_fails_the_job_instead_of_starting_afresh():
     assert 'REQUIRE="--require-state"' in gitlab and "MIGRATE_FIRST_SYNC" in gitlab
     for command in ("sync", "run"):
         assert "--require-state" in run_migrate(command, "--help").stdout
+
+
+def test_the_shard_examples_cover_every_shard_once_with_its_own_state():
+    import yaml
+
+    workflow = yaml.safe_load(SHARDS.read_text())
+    job = workflow["jobs"]["sync"]
+    shards = job["strategy"]["matrix"]["shard"]
+    text = SHARDS.read_text()
+    assert shards == list(range(1, len(shards) + 1))
+    assert f"--shard ${{{{ matrix.shard }}}}/{len(shards)}" in text
+    assert job["env"]["MIGRATE_WORKDIR"] == "migration-${{ matrix.shard }}"   # own state each
+    assert "migrate-state-shard-${{ matrix.shard }}-" in text and "--require-state" in text
+    assert job["strategy"]["fail-fast"] is False
+
+    k8s = yaml.safe_load(K8S.read_text())
+    assert (k8s["apiVersion"], k8s["kind"]) == ("batch/v1", "Job")
+    spec = k8s["spec"]
+    n = spec["completions"]
+    assert spec["completionMode"] == "Indexed" and spec["parallelism"] == n
+    (container,) = spec["template"]["spec"]["containers"]
+    command = " ".join(container["args"])
+    assert f"--shard $((JOB_COMPLETION_INDEX + 1))/{n}" in command
+    assert "--workdir /state/shard-$((JOB_COMPLETION_INDEX + 1))" in command
+    rules = spec["podFailurePolicy"]["rules"]
+    assert any(r["action"] == "FailIndex" and r["onExitCodes"]["values"] == [2, 3] for r in rules)
