@@ -466,12 +466,25 @@ def sandbox(
     no_throttle: Annotated[bool, typer.Option("--no-throttle", help="Never answer 429.")] = False,
     env_file: Annotated[Path | None, typer.Option(
         "--env-file", metavar="FILE", help="Also write the `export` lines to FILE once both emulators listen (for scripts: start in the background, wait for FILE, source it).")] = None,
+    synthetic: Annotated[int | None, typer.Option(
+        "--synthetic", metavar="N", min=1, help="Serve a generated enterprise-shaped tenant of N "
+        "channel messages (proportionate people up to 350,000, teams, standard/private/shared "
+        "channels, members, threads, edits, files, chats), deterministic for --seed and "
+        "generated lazily so the emulator stays small at N = 10,000,000; read-only.")] = None,
 ) -> None:
     from migrate.sandbox.runner import start_sandbox
+    from migrate.sandbox.synthetic_sandbox import start_synthetic_sandbox
 
     state = state_of(ctx)
-    running = start_sandbox(tenant, rate_scale=rate_scale, graph_port=graph_port,
-                            slack_port=slack_port, seed=seed, throttle=not no_throttle)
+    if synthetic is not None:
+        if tenant is not None:
+            raise typer.BadParameter("--synthetic generates its tenant: leave out --tenant")
+        running = start_synthetic_sandbox(synthetic, seed=seed or 1, rate_scale=rate_scale,
+                                          graph_port=graph_port, slack_port=slack_port,
+                                          throttle=not no_throttle)
+    else:
+        running = start_sandbox(tenant, rate_scale=rate_scale, graph_port=graph_port,
+                                slack_port=slack_port, seed=seed, throttle=not no_throttle)
     env = running.env()
     exports = "".join(f"export {name}={value}\n" for name, value in env.items())
     try:
@@ -488,10 +501,18 @@ def sandbox(
             out.info(f"Graph emulator:  {running.graph.url}   (control: {running.graph.origin}/_control/)")
             out.info(f"Slack emulator:  {running.slack.url}   (control: {running.slack.origin}/_control/)")
             counts = running.data.graph
-            messages = sum(len(c.messages) for t in counts.teams for c in t.channels)
-            out.info(f"Tenant: {len(counts.users)} users, {len(counts.teams)} teams, "
-                     f"{sum(len(t.channels) for t in counts.teams)} channels, {messages} messages; "
-                     f"rate scale {rate_scale:g}")
+            if synthetic is not None:
+                shape = counts.shape
+                out.info(f"Tenant (generated, seed {seed or 1}): {shape.users:,} users, "
+                         f"{len(counts.teams):,} teams, "
+                         f"{sum(len(t.channels) for t in counts.teams):,} channels, "
+                         f"{synthetic:,} channel messages, {shape.chats:,} chats with "
+                         f"{shape.chat_messages:,} messages; rate scale {rate_scale:g}")
+            else:
+                messages = sum(len(c.messages) for t in counts.teams for c in t.channels)
+                out.info(f"Tenant: {len(counts.users)} users, {len(counts.teams)} teams, "
+                         f"{sum(len(t.channels) for t in counts.teams)} channels, {messages} "
+                         f"messages; rate scale {rate_scale:g}")
             out.info("\nExport these to point migrate at the sandbox:\n")
             # The only stdout lines: copy-pasteable, and `eval "$(migrate sandbox)"`-able.
             sys.stdout.write(exports)
