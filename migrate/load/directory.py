@@ -16,7 +16,7 @@ sees `SlackUser` and `SlackChannel`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,12 +102,19 @@ def slack_channel(raw: Json) -> SlackChannel:
     )
 
 
-def _directory(users: list[Json], channels: list[Json], fetched_at: str | None) -> SlackDirectory:
-    raw_users = {u["id"]: u for u in users}
+def _directory(users: Iterable[Json], channels: list[Json], fetched_at: str | None, *,
+               keep_users: bool = True) -> SlackDirectory:
+    """`keep_users`: keep each user's JSON as Slack gave it, to store it (save_directory);
+    350,000 of them are hundreds of MB, so a directory read back from the store does not."""
+    if keep_users:
+        raw_users = {u["id"]: u for u in users}
+        people = [slack_user(raw_users[k]) for k in sorted(raw_users)]
+    else:
+        raw_users = {}
+        people = sorted((slack_user(u) for u in users), key=lambda u: u.id)
     raw_channels = {c["id"]: c for c in channels}
     return SlackDirectory(
-        users=[slack_user(raw_users[k]) for k in sorted(raw_users)],
-        channels=[slack_channel(raw_channels[k]) for k in sorted(raw_channels)],
+        users=people, channels=[slack_channel(raw_channels[k]) for k in sorted(raw_channels)],
         fetched_at=fetched_at, raw_users=raw_users, raw_channels=raw_channels)
 
 
@@ -161,13 +168,15 @@ def read_directory(client: SlackClient, scheduler: Scheduler) -> SlackDirectory:
 
 
 def save_directory(store: Store, directory: SlackDirectory) -> None:
-    """Replace the stored snapshot with `directory`."""
+    """Replace the stored snapshot with `directory`; its users' JSON, kept only to be stored,
+    is dropped afterwards (350,000 of them are hundreds of MB a plan has no use for)."""
     now = directory.fetched_at or utcnow()
     slack_directory.replace_directory(
         store, [(user, directory.raw_users.get(user.id) or _user_json(user))
                 for user in directory.users],
         [(channel, directory.raw_channels.get(channel.id) or _channel_json(channel))
          for channel in directory.channels], now)
+    directory.raw_users.clear()
 
 
 def remember_channel(store: Store, raw: Json) -> None:
@@ -178,11 +187,11 @@ def remember_channel(store: Store, raw: Json) -> None:
 
 def load_directory(store: Store) -> SlackDirectory | None:
     """The stored snapshot, or None when no directory was ever saved."""
-    users = slack_directory.raw_users(store)
     channels = slack_directory.raw_channels(store)
-    if not users and not channels:
+    if not channels and not slack_directory.has_users(store):
         return None
-    return _directory(users, channels, slack_directory.snapshot_fetched_at(store))
+    return _directory(slack_directory.iter_raw_users(store), channels,
+                      slack_directory.snapshot_fetched_at(store), keep_users=False)
 
 
 def _user_json(user: SlackUser) -> Json:

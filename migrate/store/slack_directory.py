@@ -6,7 +6,7 @@ records; this module only keeps them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from migrate.model import SlackChannel, SlackUser
@@ -47,9 +47,15 @@ def save_channel(store: Store, channel: SlackChannel, raw: Json) -> None:
                       _raw(raw), utcnow()))
 
 
-def raw_users(store: Store) -> list[Json]:
-    """Every stored Slack user object, by id."""
-    return [json.loads(r["raw"]) for r in store.query("SELECT raw FROM slack_users ORDER BY id")]
+def iter_raw_users(store: Store) -> Iterator[Json]:
+    """Every stored Slack user object, by id, one at a time (a large workspace's users are
+    never all in memory as JSON)."""
+    for row in store.execute("SELECT raw FROM slack_users ORDER BY id"):
+        yield json.loads(row[0])
+
+
+def has_users(store: Store) -> bool:
+    return store.scalar("SELECT 1 FROM slack_users LIMIT 1") is not None
 
 
 def raw_channels(store: Store) -> list[Json]:
