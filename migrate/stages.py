@@ -74,14 +74,21 @@ def bundle(settings: Settings, progress: ExportProgress | None = None, *, split:
     Slack), then the history not carried yet as Slack import ZIPs in $MIGRATE_WORKDIR/bundle/.
     Never writes to Slack."""
     from migrate.bundle.writer import BundleWriter
+    from migrate.errors import ConfigError
     from migrate.load.directory import read_directory, save_directory, slack_client
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
+    from migrate.store import teams_objects
 
     if export_first:
         export(settings, progress, workers=workers)
     directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share)))
     with writer_run(settings, "bundle") as ctx:
+        found = teams_objects.inventory(ctx.store)
+        if not found["messages"] and not found["chat_messages"]:
+            raise ConfigError(f"{settings.workdir_path}: nothing exported yet, so nothing to bundle",
+                              hint="run `migrate bundle` without --no-export, or `migrate export` "
+                              "first, with this working directory")
         save_directory(ctx.store, directory)
         result = BundleWriter(ctx.store, settings, directory, split=split, max_mb=max_mb,
                               on_conversation=on_conversation).run()

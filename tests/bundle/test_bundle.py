@@ -158,3 +158,11 @@ def test_max_mb_cuts_a_period_into_parts_each_with_its_own_lists(bundled):
             listed = {c.get("name") or c["id"] for f in ("channels.json", "groups.json", "dms.json",
                                                          "mpims.json") for c in json.loads(archive.read(f))}
             assert folders == listed              # each ZIP lists exactly what it holds
+
+
+def test_bundling_nothing_exported_says_so(tmp_path):
+    with start_sandbox(rate_scale=50) as sandbox:
+        env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path)}
+        result = run_migrate("bundle", "--no-export", env=env)
+    assert result.returncode == 2
+    assert "nothing exported yet" in result.stderr and "Traceback" not in result.stderr
