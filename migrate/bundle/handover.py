@@ -55,7 +55,7 @@ def hand_over(store: Store, client: SlackClient, scheduler: Scheduler,
                 if conv["kind"] == "group" else "")
             continue
         try:
-            seen = _read(client, scheduler, channel, bot)
+            seen = _read(client, scheduler, channel)
         except SlackRefused as exc:
             out.unverifiable[f"#{conv['name']}"] = (
                 f"cannot read it ({exc.code}): add the app to the channel, then verify again")
@@ -90,7 +90,7 @@ def hand_over(store: Store, client: SlackClient, scheduler: Scheduler,
     return out
 
 
-def _read(client: SlackClient, scheduler: Scheduler, channel, bot: str | None) -> set[str]:
+def _read(client: SlackClient, scheduler: Scheduler, channel) -> set[str]:
     if not channel.is_private:
         scheduler.call("conversations.join", None, lambda: client.join(channel.id))
     return {message["ts"] for message, _ in channel_messages(client, scheduler, channel.id)}

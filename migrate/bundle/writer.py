@@ -33,6 +33,7 @@ from migrate.load.directory import SlackDirectory
 from migrate.plan.build import build_plan
 from migrate.plan.chats import SLACK_GROUP_DM_MAX
 from migrate.store import Store, bundles, ledger
+from migrate.timestamps import parse_instant
 from migrate.transform.channels import part_hash
 from migrate.transform.content import load_mappings
 from migrate.transform.content_model import RenderContext
@@ -269,8 +270,6 @@ class BundleWriter:
 
 
 def _epoch(stamp: str | None) -> int:
-    from migrate.timestamps import parse_instant
-
     moment = parse_instant(stamp)
     return int(moment.timestamp()) if moment else 0
 

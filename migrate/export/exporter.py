@@ -270,13 +270,14 @@ class TeamsExporter:
 
     # -- the whole export ----------------------------------------------------------------
 
-    def _reader(self, team_id: str, writer: StoreWriter, window_end: str) -> MessageReader:
-        """A team's own reader, so its stored pages are known to be its own (activity)."""
+    def _reader(self, team_id: str | None, writer: StoreWriter, window_end: str) -> MessageReader:
+        """A team's own reader, so its stored pages are known to be its own (activity); the
+        chats' reader (team_id None) only counts what it stores."""
+        on_messages = self._on_messages if team_id is None else (
+            lambda new, updated: self._on_team_messages(team_id, new, updated))
         return MessageReader(self.client, self.store, run_id=self.run_id, window_end=window_end,
                              writer=writer, overlap=dt.timedelta(hours=self.options.overlap_hours),
-                             since=self.options.since or None,
-                             on_messages=lambda new, updated: self._on_team_messages(
-                                 team_id, new, updated))
+                             since=self.options.since or None, on_messages=on_messages)
 
     def _open_directory(self) -> tuple[list[Json], DirectoryResult]:
         """Users, the teams listing and the groups delta: the first calls in one $batch."""
@@ -312,10 +313,7 @@ class TeamsExporter:
     def _chat_reader(self, writer: StoreWriter, window_end: str) -> ChatReader | None:
         if not self.options.chats:
             return None
-        reader = MessageReader(self.client, self.store, run_id=self.run_id, window_end=window_end,
-                               writer=writer, overlap=dt.timedelta(hours=self.options.overlap_hours),
-                               since=self.options.since or None, on_messages=self._on_messages)
-        return ChatReader(self.client, self.store, reader, since=self.options.chats_since or None,
+        return ChatReader(self.client, self.store, self._reader(None, writer, window_end), since=self.options.chats_since or None,
                           warn=lambda kind, message, subject: self._warn(kind, message, subject),
                           batch_get=self._batch_get)
 

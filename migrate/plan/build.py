@@ -21,16 +21,7 @@ from migrate.export import records
 from migrate.load.directory import SlackDirectory
 from migrate.load.limits import slack_limits
 from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
-from migrate.plan.chats import (
-    CHAT_TEAM_PREFIX,
-    KIND_LABEL,
-    SLACK_GROUP_DM_MAX,
-    ChatLine,
-    chat_as_channel,
-    chat_fate,
-    chat_label,
-    chat_purpose,
-)
+from migrate.plan.chats import CHAT_TEAM_PREFIX, KIND_LABEL, ChatLine, plan_chats
 from migrate.plan.estimate import Estimate, estimate_run
 from migrate.store import Store, bundles, ledger, teams_chats, teams_files, teams_objects
 from migrate.store.keys import FileKey, PostKey
@@ -267,7 +258,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
         for note in decision.warnings:   # e.g. an old account under a later address: reported
             warnings.add("user_other_account", f"{user.display_name}: {note}")
 
-    chat_lines, chat_teams, chat_channels, chat_members = _plan_chats(store, settings, mapping,
+    chat_lines, chat_teams, chat_channels, chat_members = plan_chats(store, settings, mapping,
                                                                       teams_users)
     for chat_id in teams_chats.chats_without_details(store):
         warnings.add("chat_not_read", f"chat {chat_id}: its messages were exported but its "
@@ -286,7 +277,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
             raise ConfigError(f"{opts.channel_map}: chat {decision.teams_channel_id} cannot be "
                               "merged into an existing Slack channel; rename or skip it instead")
     names = {d.teams_channel_id: d.slack_name for d in decisions}
-    plan_chats = [replace(line, slack_name=names.get(line.teams_chat_id))
+    named_chats = [replace(line, slack_name=names.get(line.teams_chat_id))
                   for line in chat_lines]
     by_channel = {c.id: c for c in [*channels, *chat_channels]}
     teams_and_chats = {**teams, **chat_teams}
@@ -299,7 +290,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
     # "As of" the newest change in the data, not the export's clock: same data, same plan.
     plan = Plan(as_of=teams_objects.newest_teams_change(store))
     plan.users = users
-    plan.chats = plan_chats
+    plan.chats = named_chats
     plan.source = teams_objects.inventory(store)
     # Every team has a General channel: a team with none was listed but never read.
     with_channels = {c.team_id for c in channels}
@@ -358,37 +349,6 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
     plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
     plan.estimate = estimate_run(plan, slack_limits(settings.slack, cap_share=settings.cap_share))
     return plan
-
-
-def _plan_chats(store: Store, settings: Settings, mapping, teams_users) -> tuple[
-        list[ChatLine], dict[str, TeamsTeam], list[TeamsChannel], dict[str, list]]:
-    """Every exported chat's fate; for the chats carried as private channels, the (team,
-    channel) pairs they become and their members (who alone are invited)."""
-    names = {u.id: u.display_name for u in teams_users}
-    counts = teams_chats.chat_message_counts(store)
-    lines: list[ChatLine] = []
-    teams: dict[str, TeamsTeam] = {}
-    channels: list[TeamsChannel] = []
-    members: dict[str, list] = {}
-    shard = settings.shard_spec
-    accounts = {u.id for u in teams_users if not u.is_guest}
-    for chat in records.load_chats(store):
-        if shard is not None and not shard.owns_chat(
-                m.user_id for m in chat.members if m.user_id in accounts):
-            continue      # another shard's: that shard reads its smallest member's stream
-        mapped = sum(1 for m in chat.members if m.user_id in mapping.teams_user_id_to_slack_user_id)
-        action, reason = chat_fate(chat, mapped, chats_to_channels=settings.plan.chats_to_channels,
-                                   meeting_chats=settings.export.meeting_chats)
-        label = chat_label(chat, names)
-        lines.append(ChatLine(chat.id, chat.chat_type, label, len(chat.members), mapped,
-                              counts.get(chat.id, 0), action, reason,
-                              larger_than_group_dm=len(chat.members) > SLACK_GROUP_DM_MAX))
-        if action == "channel":
-            team, channel = chat_as_channel(chat, label, chat_purpose(chat, names))
-            teams[team.id] = team
-            channels.append(channel)
-            members[chat.id] = list(chat.members)
-    return lines, teams, channels, members
 
 
 def _retractions(store: Store, posts: list[Post], settled: dict[str, tuple[str, str]]

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from migrate.config import Settings
+from migrate.export import records
 from migrate.model import TeamsChannel, TeamsChannelId, TeamsChat, TeamsTeam, TeamsTeamId
+from migrate.store import Store, teams_chats
 
 KIND = {"oneOnOne": "dm", "group": "chat", "meeting": "meeting"}
 CHAT_TEAM_PREFIX = "chats:"      # the stand-in team id of a chat carried as a channel
@@ -96,3 +99,34 @@ def chat_purpose(chat: TeamsChat, names: dict[str, str]) -> str:
     what = {"oneOnOne": "1:1 chat", "group": "group chat", "meeting": "meeting chat"}.get(
         chat.chat_type, "chat")
     return f"Teams {what} with {', '.join(people)}" if people else f"Teams {what}"
+
+
+def plan_chats(store: Store, settings: Settings, mapping, teams_users) -> tuple[
+        list[ChatLine], dict[str, TeamsTeam], list[TeamsChannel], dict[str, list]]:
+    """Every exported chat's fate; for the chats carried as private channels, the (team,
+    channel) pairs they become and their members (who alone are invited)."""
+    names = {u.id: u.display_name for u in teams_users}
+    counts = teams_chats.chat_message_counts(store)
+    lines: list[ChatLine] = []
+    teams: dict[str, TeamsTeam] = {}
+    channels: list[TeamsChannel] = []
+    members: dict[str, list] = {}
+    shard = settings.shard_spec
+    accounts = {u.id for u in teams_users if not u.is_guest}
+    for chat in records.load_chats(store):
+        if shard is not None and not shard.owns_chat(
+                m.user_id for m in chat.members if m.user_id in accounts):
+            continue      # another shard's: that shard reads its smallest member's stream
+        mapped = sum(1 for m in chat.members if m.user_id in mapping.teams_user_id_to_slack_user_id)
+        action, reason = chat_fate(chat, mapped, chats_to_channels=settings.plan.chats_to_channels,
+                                   meeting_chats=settings.export.meeting_chats)
+        label = chat_label(chat, names)
+        lines.append(ChatLine(chat.id, chat.chat_type, label, len(chat.members), mapped,
+                              counts.get(chat.id, 0), action, reason,
+                              larger_than_group_dm=len(chat.members) > SLACK_GROUP_DM_MAX))
+        if action == "channel":
+            team, channel = chat_as_channel(chat, label, chat_purpose(chat, names))
+            teams[team.id] = team
+            channels.append(channel)
+            members[chat.id] = list(chat.members)
+    return lines, teams, channels, members

@@ -5,7 +5,7 @@ scopes. Each check says what is missing and exactly what to grant."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from migrate.config import Settings
@@ -51,12 +51,13 @@ class _GraphProbe:
         self.checks: list[Check] = []
 
     def probe(self, permission: str, url: str, *, ok_on_404: bool = False,
-              pick: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+              pick: Callable[[dict[str, Any]], Any] | None = None, fix: str = "") -> Any:
         try:
             answer = self.client.get_json(url)
         except PermissionMissing:
             self.checks.append(Check("graph", permission, "missing",
-                                     "Graph answered 403 for " + url.split("?")[0], _grant(permission)))
+                                     "Graph answered 403 for " + url.split("?")[0],
+                                     fix or _grant(permission)))
             return None
         except GraphNotFound:
             if ok_on_404:
@@ -99,11 +100,8 @@ def _probe_chats(probe: _GraphProbe, user: dict[str, Any] | None) -> None:
     if not user:
         probe.skip("Chat.Read.All", "no user could be read to probe with")
         return
-    before = len(probe.checks)
-    probe.probe("Chat.Read.All", f"/users/{user['id']}/chats/getAllMessages?$top=1")
-    check = probe.checks[before] if len(probe.checks) > before else None
-    if check is not None and check.status == "missing":
-        probe.checks[before] = replace(check, fix=f"{_grant('Chat.Read.All')}; {PROTECTED_API}")
+    probe.probe("Chat.Read.All", f"/users/{user['id']}/chats/getAllMessages?$top=1",
+                fix=f"{_grant('Chat.Read.All')}; {PROTECTED_API}")
 
 
 def graph_checks(settings: Settings, *, http_client: Any = None) -> list[Check]:
