@@ -8,6 +8,10 @@ Every loader returns its records in a stable order (by id), so everything built 
 
 from __future__ import annotations
 
+import heapq
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from migrate.model import (
@@ -130,10 +134,60 @@ def load_channels(store: Store) -> list[TeamsChannel]:
 
 
 def load_channel_messages(store: Store, channel_id: str) -> list[TeamsMessage]:
-    """One channel's messages, roots and replies, by creation time then id (the plan reads a
-    channel at a time, never the whole tenant at once)."""
+    """One channel's messages, roots and replies, by creation time then id."""
     return [teams_message(raw, channel_id)
             for raw in teams_objects.raw_messages_of_channel(store, channel_id)]
+
+
+@dataclass(frozen=True)
+class Thread:
+    root: TeamsMessage
+    replies: list[TeamsMessage]
+    orphan: bool = False       # `root` is a reply whose thread's first message is not exported
+
+
+def threads_of_channel(store: Store, channel_id: str) -> Iterator[Thread]:
+    """One channel's threads in order (roots by creation time then id), each root with its
+    replies in order; a reply whose root is not in the export is a thread of its own. Read a
+    thread at a time: a channel of a million messages never sits in memory."""
+    orphans = [Thread(teams_message(json.loads(row["raw"]), channel_id).as_root(), [], True)
+               for row in store.query(
+                   "SELECT m.raw FROM teams_messages m WHERE m.channel_id = ? AND m.thread_id != m.id "
+                   "AND NOT EXISTS (SELECT 1 FROM teams_messages r WHERE r.channel_id = m.channel_id "
+                   "AND r.thread_id = m.thread_id AND r.id = m.thread_id) "
+                   "ORDER BY m.created_at, m.id", (channel_id,))]
+    roots = _stream(store, "SELECT r.raw, EXISTS (SELECT 1 FROM teams_messages x WHERE "
+                    "x.channel_id = r.channel_id AND x.thread_id = r.id AND x.id != r.id) "
+                    "FROM teams_messages r WHERE r.channel_id = ? AND r.thread_id = r.id "
+                    "ORDER BY r.created_at, r.id", (channel_id,))
+
+    def threads() -> Iterator[Thread]:
+        for raw, has_replies in roots:
+            root = teams_message(json.loads(raw), channel_id)
+            # Sorted here: an ORDER BY makes SQLite walk the channel's date index (the whole
+            # channel, per root) instead of the thread's primary-key range.
+            replies = sorted((teams_message(json.loads(row["raw"]), channel_id) for row in store.query(
+                "SELECT raw FROM teams_messages WHERE channel_id = ? AND thread_id = ? "
+                "AND id != thread_id", (channel_id, root.id))),
+                key=lambda m: (m.created_at or "", m.id)) if has_replies else []
+            yield Thread(root, replies)
+
+    def order(thread: Thread) -> tuple[str, str]:
+        return (thread.root.created_at or "", thread.root.id)
+
+    return heapq.merge(threads(), orphans, key=order)
+
+
+def _stream(store: Store, sql: str, params: tuple) -> Iterator[tuple]:
+    """Rows of a query a batch at a time (store.query would hold them all)."""
+    with store.lock:
+        cursor = store.conn.execute(sql, params)
+    while True:
+        with store.lock:
+            rows = cursor.fetchmany(256)
+        if not rows:
+            return
+        yield from (tuple(row) for row in rows)
 
 
 def _members(rows: list[tuple[str, Json]]) -> dict[str, list[TeamsMember]]:

@@ -124,11 +124,10 @@ class Adopter:
             self._record_channel(cp, channel_id, name)
             ledger.done(self.store, ChannelStepKey("archive", cp.teams_channel_id).text,
                         kind="archive", slack_channel=channel_id, reason=ADOPTED)
-            for post in self.plan.posts:
-                if post.channel == cp.teams_channel_id:
-                    ledger.done(self.store, post.key, kind="post", teams_id=post.message_id,
-                                slack_channel=channel_id,
-                                reason=f"{ADOPTED}: in an archived channel, not readable")
+            for post in self.plan.posts.of(cp.teams_channel_id):
+                ledger.done(self.store, post.key, kind="post", teams_id=post.message_id,
+                            slack_channel=channel_id,
+                            reason=f"{ADOPTED}: in an archived channel, not readable")
             self.summary.archived_channels += 1
             return
         try:
@@ -166,9 +165,7 @@ class Adopter:
         """An upload is in its thread under its name: the thread of the message it belongs to."""
         root_ts = {key.message: min(found, key=lambda f: ts_order(f.ts)).ts
                    for key, found in ours.items() if key.part == 0}
-        for upload in self.plan.uploads:
-            if upload.channel != cp.teams_channel_id:
-                continue
+        for upload in self.plan.uploads.of(cp.teams_channel_id):
             thread = root_ts.get(upload.thread_of)
             match = next(((fid, ts) for fid, fname, ts in thread_files.get(thread or "", [])
                           if fname == upload.name), None)

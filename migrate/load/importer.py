@@ -32,7 +32,7 @@ from migrate.load.client import SlackClient
 from migrate.load.lane import ChannelLane
 from migrate.load.paging import SlackCursor
 from migrate.load.scheduler import Scheduler
-from migrate.plan.build import Plan, Post, Retraction, Upload
+from migrate.plan.build import Plan
 from migrate.store import Store
 
 
@@ -91,16 +91,7 @@ class Importer:
         self._bot_user: str | None = None
         self._workspace_channels: dict[str, dict] | None = None
         self.posted_in: Counter = Counter()      # Slack channel → posts made by this run
-        self.posts_by_channel: dict[str, list[Post]] = {}
-        for post in plan.posts:
-            self.posts_by_channel.setdefault(post.channel, []).append(post)
         self.deleted_messages = deleted_messages
-        self.retractions_by_channel: dict[str, list[Retraction]] = {}
-        for retraction in plan.retractions:
-            self.retractions_by_channel.setdefault(retraction.channel, []).append(retraction)
-        self.uploads_by_channel: dict[str, list[Upload]] = {}
-        for upload in plan.uploads:
-            self.uploads_by_channel.setdefault(upload.channel, []).append(upload)
 
     # ------------------------------------------------------------------ bookkeeping
     # What the lanes share (lane_common.Run): counters, the halted lanes, the names taken.

@@ -16,7 +16,7 @@ from migrate.load.client import SlackRateLimited
 from migrate.load.lane_common import Halt, Item, LaneContext, imported
 from migrate.plan.build import ChannelPlan, Upload
 from migrate.store import ledger
-from migrate.store.keys import FileKey, PostKey
+from migrate.store.keys import PostKey
 from migrate.transform.content import DELETED
 
 if TYPE_CHECKING:
@@ -43,34 +43,38 @@ STEPS: dict[str, Step] = {
 }
 
 
+WINDOW = 64   # posts a lane reads from the plan at a time: its memory, whatever the channel's size
+
+
 class ChannelLane:
-    """Everything one Slack channel receives, in order (see the module docstring)."""
+    """Everything one Slack channel receives, in order (see the module docstring). The items
+    are read from the plan a window at a time — setup, then posts with their files, then
+    deletions, invites and archiving — so thousands of lanes of a large tenant stay small."""
 
     def __init__(self, importer: Importer, plan: ChannelPlan) -> None:
         channel = plan.teams_channel_id
         store = importer.store
-        posts = ledger.with_prefix(store, PostKey.prefix(channel))
-        thread_ts: dict[str, str] = {}
-        for text, row in posts.items():
-            key = PostKey.parse(text)
-            if key.part == 0 and row["state"] == "done" and row["slack_ts"]:
-                thread_ts[key.message] = row["slack_ts"]
-        planned = importer.posts_by_channel.get(channel, [])
+        self._plan_posts = importer.plan.posts
+        self._plan_uploads = importer.plan.uploads
+        self._plan_retractions = importer.plan.retractions
         self.ctx = LaneContext(
             store=store, client=importer.client, scheduler=importer.scheduler, run=importer,
             cp=plan, run_id=importer.run_id, files_dir=importer.files_dir,
-            deleted_messages=importer.deleted_messages, posts=planned,
-            uploads=importer.uploads_by_channel.get(channel, []),
-            rows={**posts, **ledger.with_prefix(store, FileKey.prefix(channel))},
-            thread_ts=thread_ts, usernames={p.message_id: p.username for p in planned},
+            deleted_messages=importer.deleted_messages,
+            channel_posts=lambda: self._plan_posts.of(channel),
+            channel_uploads=lambda: self._plan_uploads.of(channel),
+            rows={}, thread_ts=ThreadTs(store, channel), usernames={},
             label=plan.slack_name or f"{plan.team_name}/{plan.channel_name}",
             slack_id=plan.slack_channel_id)
         self.progress = importer.progress
-        self.retractions = importer.retractions_by_channel.get(channel, [])
-        self.items = self._items()
-        self.total = sum(1 for i in self.items if i.kind in ("post", "upload"))
+        self.total = self._plan_posts.count(channel) + self._plan_uploads.count(channel)
         self.ctx.left = self.total    # posts and uploads not passed yet (the lane's priority)
+        self.items = self._head()
         self.index = 0
+        self._phase = "body"          # body (posts and files) → tail (the rest) → end
+        self._after = 0               # where the next window of posts starts
+        self._uploads: dict[str, list[Upload]] | None = None
+        self._last_message: str | None = None
         self.halted: str | None = None
         archive = ledger.get(store, self.ctx.key("archive"))
         self.archived = archive is not None and archive["state"] == "done"
@@ -80,7 +84,7 @@ class ChannelLane:
     def label(self) -> str:
         return self.ctx.label
 
-    def _items(self) -> list[Item]:
+    def _head(self) -> list[Item]:
         cp = self.ctx.cp
         items = [Item("channel")]
         if cp.rename_to:
@@ -89,24 +93,58 @@ class ChannelLane:
             items.append(Item("purpose"))
         if cp.topic:
             items.append(Item("topic"))
-        uploads: dict[str, list[Upload]] = {}
-        for upload in self.ctx.uploads:
-            uploads.setdefault(upload.message_id, []).append(upload)
-        posts = self.ctx.posts
-        for i, post in enumerate(posts):
-            items.append(Item("post", post=post))
-            last_part = i + 1 == len(posts) or posts[i + 1].message_id != post.message_id
-            if last_part:
-                items.extend(Item("upload", upload=u) for u in uploads.pop(post.message_id, []))
-        items.extend(Item("retract", retraction=r) for r in self.retractions)
+        return items
+
+    def _tail(self) -> list[Item]:
+        cp = self.ctx.cp
+        items = [Item("retract", retraction=r)
+                 for r in self._plan_retractions.of(cp.teams_channel_id)]
         if cp.invite:
             items.append(Item("invite"))
         if cp.archive_after:
             items.append(Item("archive"))
         return items
 
-    # ------------------------------------------------------------------ lane protocol
+    def _current(self) -> Item | None:
+        """The item the lane is at, reading the next window when this one is passed."""
+        while self.index >= len(self.items):
+            if not self._next_window():
+                return None
+        return self.items[self.index]
 
+    def _next_window(self) -> bool:
+        ctx = self.ctx
+        channel = ctx.cp.teams_channel_id
+        if self._phase == "end":
+            return False
+        if self._uploads is None:
+            self._uploads = {}
+            for upload in self._plan_uploads.of(channel):
+                self._uploads.setdefault(upload.message_id, []).append(upload)
+        items: list[Item] = []
+        if self._phase == "body":
+            posts, self._after = self._plan_posts.chunk(channel, self._after, WINDOW)
+            # A message's files go right after its last part: when the next message starts.
+            last = self._last_message
+            ctx.usernames = {last: ctx.usernames[last]} if last in ctx.usernames else {}
+            for post in posts:
+                if last is not None and post.message_id != last:
+                    items.extend(Item("upload", upload=u) for u in self._uploads.pop(last, []))
+                items.append(Item("post", post=post))
+                ctx.usernames[post.message_id] = post.username
+                last = post.message_id
+            self._last_message = last
+            if not posts:
+                if last is not None:
+                    items.extend(Item("upload", upload=u) for u in self._uploads.pop(last, []))
+                items.extend(self._tail())
+                self._phase = "end"
+        self.items, self.index = items, 0
+        ctx.rows = ledger.rows(ctx.store, [key for item in items
+                                           if (key := _item_key(item)) is not None])
+        return True
+
+    # ------------------------------------------------------------------ lane protocol
 
     def _state(self, item: Item) -> str | None:
         ctx = self.ctx
@@ -138,9 +176,9 @@ class ChannelLane:
                 ctx.slack_id = row["slack_channel"] or ctx.slack_id
         return row["state"] if row is not None else None
 
+
     def _skip_done(self) -> None:
-        while self.index < len(self.items):
-            item = self.items[self.index]
+        while (item := self._current()) is not None:
             if item.kind in ("invite",):
                 return
             if self._state(item) not in ("done", "skipped"):
@@ -154,9 +192,9 @@ class ChannelLane:
         self.index += 1
 
     def next_call(self) -> tuple[str, str | None] | None:
-        if self.halted or self.index >= len(self.items):
+        item = None if self.halted else self._current()
+        if item is None:
             return None
-        item = self.items[self.index]
         if item.kind == "post" and self._state(item) == "edited":
             return ("chat.update", None)
         if item.kind == "retract" and self.ctx.deleted_messages == "placeholder":
@@ -168,10 +206,15 @@ class ChannelLane:
         return self.ctx.left
 
     def left(self) -> int:
-        return 0 if self.index >= len(self.items) else len(self.items) - self.index
+        """Items not done (when the lane stopped early): its posts and files, and the rest."""
+        if self._current() is None:
+            return 0
+        rest = sum(1 for item in self.items[self.index:] if item.kind not in ("post", "upload"))
+        return self.ctx.left + rest + (len(self._tail()) if self._phase != "end" else 0)
 
     def step(self) -> None:
-        item = self.items[self.index]
+        item = self._current()
+        assert item is not None
         try:
             if self.archived and item.kind not in ("channel", "archive"):
                 self._archived_change(item)
@@ -203,3 +246,40 @@ class ChannelLane:
             self.ctx.skip(item.upload.key, "file", reason)
         elif item.kind in ("post", "retract"):
             self.ctx.run.count("edit", "skipped", reason)
+
+
+def _item_key(item: Item) -> str | None:
+    if item.post is not None:
+        return item.post.key
+    if item.upload is not None:
+        return item.upload.key
+    if item.retraction is not None:
+        return item.retraction.key
+    return None
+
+
+class ThreadTs:
+    """Teams root message id → its ts in Slack: what this run posted, else the ledger's
+    (read when a reply asks). Bounded: a channel's replies follow their roots closely."""
+
+    KEEP = 4_096
+
+    def __init__(self, store, channel: str) -> None:
+        self.store = store
+        self.channel = channel
+        self.known: dict[str, str] = {}
+
+    def get(self, root_id: str | None) -> str | None:
+        if root_id is None:
+            return None
+        ts = self.known.get(root_id)
+        if ts is None:
+            row = ledger.get(self.store, PostKey(self.channel, root_id).text)
+            if row is not None and row["state"] == "done" and row["slack_ts"]:
+                ts = self[root_id] = row["slack_ts"]
+        return ts
+
+    def __setitem__(self, root_id: str, ts: str) -> None:
+        if len(self.known) >= self.KEEP:
+            self.known.clear()
+        self.known[root_id] = ts

@@ -189,10 +189,10 @@ class LaneContext:
     run_id: int | None
     files_dir: Path
     deleted_messages: str                     # delete | placeholder
-    posts: list[Post]                         # this channel's, in order
-    uploads: list[Upload]
-    rows: dict[str, sqlite3.Row]              # its post and file ledger rows, read at the start
-    thread_ts: dict[str, str]                 # Teams root message id → its ts in Slack
+    channel_posts: Callable[[], list[Post]]   # this channel's, in order (read from the plan)
+    channel_uploads: Callable[[], list[Upload]]
+    rows: dict[str, sqlite3.Row]              # the ledger rows of the lane's current window
+    thread_ts: Any                            # Teams root message id → its ts (lane.ThreadTs)
     usernames: dict[str, str]                 # Teams message id → the name it is posted under
     label: str                                # the channel's name in progress and reports
     slack_id: str | None                      # the Slack channel, once created or found

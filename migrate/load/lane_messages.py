@@ -155,7 +155,7 @@ def _update(ctx: LaneContext, post: Post, row: sqlite3.Row) -> None:
     answer = ctx.try_call("chat.update",
                           lambda: ctx.client.update_message(channel, ts, post.text), EDIT)
     if answer.outcome is Outcome.SKIPPED:
-        _skip_update(ctx, post.key, f"Slack refused the edit: {answer.code}")
+        _skip_update(ctx, post, f"Slack refused the edit: {answer.code}")
         return
     if answer.outcome is not Outcome.DONE:
         _change_failed(ctx, post.key, "edit", answer.reason())
@@ -172,11 +172,10 @@ def _change_failed(ctx: LaneContext, key: str, change: str, reason: str) -> None
     ctx.trouble = True
 
 
-def _skip_update(ctx: LaneContext, key: str, reason: str) -> None:
+def _skip_update(ctx: LaneContext, post: Post, reason: str) -> None:
     # The post stays in Slack as it was (done); the edit is what is skipped. Remember the
     # new text's hash so the next sync does not try again.
-    ledger.done(ctx.store, key, reason=reason,
-                content_hash=ledger.text_hash(next(p.text for p in ctx.posts if p.key == key)))
+    ledger.done(ctx.store, post.key, reason=reason, content_hash=ledger.text_hash(post.text))
     ctx.run.count("edit", "skipped", reason)
 
 

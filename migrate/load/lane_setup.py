@@ -255,8 +255,8 @@ def _verify_before_archive(ctx: LaneContext) -> None:
     from migrate.verify.check import Verifier
 
     verifier = Verifier(ctx.store, ctx.client, ctx.scheduler)
-    looked = ctx.attempt(LOOKUP, lambda: verifier.check_channel(ctx.cp, ctx.slack_id, ctx.posts,
-                                                                 ctx.uploads))
+    looked = ctx.attempt(LOOKUP, lambda: verifier.check_channel(
+        ctx.cp, ctx.slack_id, ctx.channel_posts(), ctx.channel_uploads()))
     if looked.outcome is not Outcome.DONE:
         raise Halt(f"not archived yet: cannot verify it first ({looked.code})")
     check = looked.value

@@ -23,6 +23,8 @@ from migrate.load.limits import slack_limits
 from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
 from migrate.plan.chats import CHAT_TEAM_PREFIX, KIND_LABEL, ChatLine, plan_chats
 from migrate.plan.estimate import Estimate, estimate_run
+from migrate.plan.spool import Items, ListItems, Spool, SpooledItems, as_items
+from migrate.plan.tally import Tally
 from migrate.store import Store, bundles, ledger, teams_chats, teams_files, teams_objects
 from migrate.store.keys import FileKey, PostKey
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
@@ -120,33 +122,56 @@ class Skip:
 
 @dataclass
 class Plan:
+    """Users, channels and chats are lists; the items (a post per message part, an upload per
+    file, skips, retractions) are `Items`: a list when built by hand, the plan's spool
+    (plan/spool.py) when `build_plan` made them — iterate them, or read one channel's."""
+
     as_of: str | None
     users: list[UserLine] = field(default_factory=list)
     channels: list[ChannelPlan] = field(default_factory=list)
-    posts: list[Post] = field(default_factory=list)
-    uploads: list[Upload] = field(default_factory=list)
-    skips: list[Skip] = field(default_factory=list)
-    retractions: list[Retraction] = field(default_factory=list)
+    posts: Items[Post] = field(default_factory=ListItems)
+    uploads: Items[Upload] = field(default_factory=ListItems)
+    skips: Items[Skip] = field(default_factory=ListItems)
+    retractions: Items[Retraction] = field(default_factory=ListItems)
     warnings: dict[str, int] = field(default_factory=dict)
     warning_samples: dict[str, list[str]] = field(default_factory=dict)
     estimate: Estimate | None = None
     chats: list[ChatLine] = field(default_factory=list)
     already_in_slack: int = 0    # planned posts an earlier run already made (not in plan.json)
     source: dict[str, int] = field(default_factory=dict)  # teams, channels, messages found
+    # Kept by build_plan as it spools the items; counted afresh from lists built by hand.
+    counted: Tally | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _ITEMS and not isinstance(value, (ListItems, SpooledItems)):
+            value = as_items(value)          # a list set by hand: its figures are counted anew
+            object.__setattr__(self, "counted", None)
+        object.__setattr__(self, name, value)
+
+    @property
+    def tally(self) -> Tally:
+        if self.counted is not None:
+            return self.counted
+        return Tally.of(self.posts, self.uploads, self.skips)
+
+    def close(self) -> None:
+        """Let go of the spool (its file is deleted). Idempotent."""
+        for items in (self.posts, self.uploads, self.skips, self.retractions):
+            items.close()
 
     def summary(self) -> dict[str, Any]:
         users = Counter("mapped" if u.slack_user_id else "unmapped" for u in self.users)
         users["ambiguous"] = sum(1 for u in self.users if u.reason and u.reason.startswith("ambiguous"))
         channels = Counter(c.action for c in self.channels)
         channels["renamed"] = sum(1 for c in self.channels if c.renamed_from and c.action == "create")
-        skipped = Counter(s.reason.split(":")[0] for s in self.skips if s.kind == "message")
+        tally = self.tally
         carried = [c for c in self.chats if c.action == "channel"]
         return {
             "users": dict(users), "channels": dict(channels),
-            "messages": {"to_post": len({(p.channel, p.message_id) for p in self.posts}),
-                         "posts": len(self.posts), "skipped": dict(skipped)},
-            "files": {"to_upload": len(self.uploads), "bytes": sum(u.size for u in self.uploads),
-                      "skipped": sum(1 for s in self.skips if s.kind == "file")},
+            "messages": {"to_post": tally.messages, "posts": tally.posts,
+                         "skipped": tally.skipped_messages()},
+            "files": {"to_upload": tally.uploads, "bytes": tally.upload_bytes,
+                      "skipped": tally.skipped("file")},
             "chats": {"found": dict(sorted(Counter(c.chat_type for c in self.chats).items())),
                       "to_channels": len(carried),
                       "skipped": len(self.chats) - len(carried),
@@ -203,6 +228,9 @@ class Plan:
                 out.write(("," if i else "") + "\n  " + dump(asdict(item), 2))
             out.write("\n ]")
         out.write("\n}\n")
+
+
+_ITEMS = frozenset({"posts", "uploads", "skips", "retractions"})
 
 
 class _Warnings:
@@ -305,44 +333,48 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
     awaiting = {} if for_bundle else bundles.unconfirmed(store)
     chat_types = {line.teams_chat_id: line.chat_type for line in chat_lines}
     chat_since = max(filter(None, [since, settings.export.chats_since or None]), default=None)
-    for decision in decisions:
-        channel = by_channel[decision.teams_channel_id]
-        team = teams_and_chats[channel.team_id]
-        is_chat = channel.id in chat_members
-        invite: tuple[SlackUserId, ...] = ()
-        posts: list[Post] = []
-        uploads: list[Upload] = []
-        action, reason = decision.action, decision.reason
-        if action != "skip" and channel.id in awaiting:
-            # Slack's importer creates it: the API must not, nor post what the bundle carries.
-            action, reason = "skip", (f"carried by the import bundle as {awaiting[channel.id]['name']}: "
-                                      "import it, then `migrate verify` hands it over to the API")
-        if action == "skip":
-            plan.skips.append(Skip("channel", channel.id, reason or "skipped"))
-        else:
-            invite = tuple(sorted({
-                mapping.teams_user_id_to_slack_user_id[m.user_id]
-                for m in _members(team, channel, team_members, members_of)
-                if m.user_id in mapping.teams_user_id_to_slack_user_id}))
-            if not for_bundle:
-                posts, uploads = _channel_posts(store, channel, ctx, mapping, slack_by_id, files,
-                                                chat_since if is_chat else since, plan.skips,
-                                                warnings)
-        if decision.renamed_from and decision.action == "create":
-            warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
-        team_name = KIND_LABEL.get(chat_types.get(channel.id, ""), team.display_name)
-        plan.channels.append(ChannelPlan(
-            channel.id, team.id, team_name, channel.display_name, action,
-            decision.slack_name, decision.slack_channel_id, decision.is_private,
-            decision.renamed_from, reason, decision.archive_after, decision.topic,
-            decision.purpose, invite, posts=len(posts), uploads=len(uploads),
-            rename_to=decision.rename_to))
-        plan.posts.extend(posts)
-        plan.uploads.extend(uploads)
-
-    settled = ledger.settled_posts(store)   # one read of the ledger for both
-    plan.retractions = _retractions(store, plan.posts, settled)
-    plan.already_in_slack = sum(1 for p in plan.posts if p.key in settled)
+    sink = _Sink(plan, None if for_bundle else Spool(store.path.parent))
+    try:
+        deleted = _deleted_in_teams(store)
+        for decision in decisions:
+            channel = by_channel[decision.teams_channel_id]
+            team = teams_and_chats[channel.team_id]
+            is_chat = channel.id in chat_members
+            invite: tuple[SlackUserId, ...] = ()
+            posts = uploads = 0
+            action, reason = decision.action, decision.reason
+            if action != "skip" and channel.id in awaiting:
+                # Slack's importer creates it: the API must not, nor post what the bundle carries.
+                action, reason = "skip", (f"carried by the import bundle as {awaiting[channel.id]['name']}: "
+                                          "import it, then `migrate verify` hands it over to the API")
+            if action == "skip":
+                sink.skip(Skip("channel", channel.id, reason or "skipped"))
+            else:
+                invite = tuple(sorted({
+                    mapping.teams_user_id_to_slack_user_id[m.user_id]
+                    for m in _members(team, channel, team_members, members_of)
+                    if m.user_id in mapping.teams_user_id_to_slack_user_id}))
+                if not for_bundle:
+                    posts, uploads = _channel_items(
+                        store, channel, ctx, mapping, slack_by_id, files,
+                        chat_since if is_chat else since, sink, warnings,
+                        deleted.pop(channel.id, {}))
+            if decision.renamed_from and decision.action == "create":
+                warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
+            team_name = KIND_LABEL.get(chat_types.get(channel.id, ""), team.display_name)
+            plan.channels.append(ChannelPlan(
+                channel.id, team.id, team_name, channel.display_name, action,
+                decision.slack_name, decision.slack_channel_id, decision.is_private,
+                decision.renamed_from, reason, decision.archive_after, decision.topic,
+                decision.purpose, invite, posts=posts, uploads=uploads,
+                rename_to=decision.rename_to))
+        for channel_id in sorted(deleted):   # channels not planned now: their deletions still go
+            sink.retract({key: Retraction(key, channel_id, teams_id, "deleted in Teams")
+                          for key, teams_id in deleted[channel_id].items()})
+        sink.seal()
+    except BaseException:
+        plan.close()
+        raise
     for kind, count in store.warning_counts("export").items():
         warnings.counts[f"export:{kind}"] += count
     plan.warnings = dict(sorted(warnings.counts.items()))
@@ -351,26 +383,63 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
     return plan
 
 
-def _retractions(store: Store, posts: list[Post], settled: dict[str, tuple[str, str]]
-                 ) -> list[Retraction]:
-    """Posts in Slack (ledger) the plan no longer has: deleted in Teams, or parts an edit made
-    unnecessary. Nothing else is ever retracted: a post merely out of scope (a changed filter,
-    a skipped channel) stays in Slack."""
-    planned = {p.key for p in posts}
-    planned_messages = {(p.channel, p.message_id) for p in posts}
-    out: dict[str, Retraction] = {}
+class _Sink:
+    """Where build_plan puts the items: the plan's spool (or its lists, for a bundle's plan,
+    which has no posts), counted as they go."""
+
+    def __init__(self, plan: Plan, spool: Spool | None) -> None:
+        self.plan = plan
+        if spool is not None:
+            plan.posts = SpooledItems(spool, Post, "posts")
+            plan.uploads = SpooledItems(spool, Upload, "uploads")
+            plan.skips = SpooledItems(spool, Skip, "skips")
+            plan.retractions = SpooledItems(spool, Retraction, "retractions")
+        self.tally = plan.counted = Tally()
+
+    def post(self, post: Post) -> None:
+        self.plan.posts.append(post)
+        self.tally.add_post(post)
+
+    def upload(self, upload: Upload) -> None:
+        self.plan.uploads.append(upload)
+        self.tally.add_upload(upload)
+
+    def skip(self, skip: Skip) -> None:
+        self.plan.skips.append(skip)
+        self.tally.add_skip(skip)
+
+    def retract(self, retractions: dict[str, Retraction]) -> None:
+        self.plan.retractions.extend(retractions[k] for k in sorted(retractions))
+
+    def seal(self) -> None:
+        for items in (self.plan.posts, self.plan.uploads, self.plan.skips, self.plan.retractions):
+            if isinstance(items, SpooledItems):
+                items.seal()
+
+
+def _deleted_in_teams(store: Store) -> dict[str, dict[str, str]]:
+    """Posts in Slack whose Teams message is now deleted: Teams channel → key → message id."""
+    out: dict[str, dict[str, str]] = defaultdict(dict)
     for row in ledger.retracted(store):
-        if row["key"] not in planned:
-            channel = PostKey.parse(row["key"]).channel
-            out[row["key"]] = Retraction(row["key"], channel, row["teams_id"], "deleted in Teams")
-    for key, (state, message_id) in settled.items():
-        if state != "done" or key in planned:
-            continue
-        channel = PostKey.parse(key).channel
-        if (channel, message_id) in planned_messages:
-            out.setdefault(key, Retraction(key, channel, message_id,
-                                           "edited in Teams: fewer parts now"))
-    return [out[k] for k in sorted(out)]
+        out[PostKey.parse(row["key"]).channel][row["key"]] = row["teams_id"]
+    return out
+
+
+def _settle(store: Store, channel: TeamsChannel, message_id: str, keys: list[str], sink: _Sink,
+            retractions: dict[str, Retraction]) -> None:
+    """What an earlier run already did for one message planned now: its posts in Slack (not
+    in plan.json again), and parts an edit made unnecessary (retracted). Nothing else is ever
+    retracted: a post merely out of scope (a changed filter, a skipped channel) stays."""
+    planned = set(keys)
+    for key in keys:
+        if key in retractions and retractions[key].reason == "deleted in Teams":
+            del retractions[key]         # planned again: it stays
+    for key, state in ledger.settled_of_message(store, channel.id, message_id).items():
+        if key in planned:
+            sink.plan.already_in_slack += 1
+        elif state == "done":
+            retractions.setdefault(key, Retraction(key, channel.id, message_id,
+                                                   "edited in Teams: fewer parts now"))
 
 
 def _author(message: TeamsMessage, ctx: RenderContext) -> tuple[str, str | None]:
@@ -381,46 +450,45 @@ def _author(message: TeamsMessage, ctx: RenderContext) -> tuple[str, str | None]
     return (message.sender_name or "Teams app"), None
 
 
-def _channel_posts(store: Store, channel: TeamsChannel, ctx: RenderContext, mapping, slack_by_id,
-                   files, since: str | None, skips: list[Skip], warnings: _Warnings
-                   ) -> tuple[list[Post], list[Upload]]:
-    roots: dict[str, TeamsMessage] = {}
-    replies: dict[str, list[TeamsMessage]] = defaultdict(list)
-    for message in records.load_channel_messages(store, channel.id):
-        if message.reply_to_id:
-            replies[message.reply_to_id].append(message)
-        else:
-            roots[message.id] = message
-    for root_id in [r for r in replies if r not in roots]:
-        # The thread's first message is not in the export: its replies start threads of their own.
-        for orphan in replies.pop(root_id):
-            warnings.add("orphan_reply", f"{channel.display_name}: reply {orphan.id}")
-            roots[orphan.id] = orphan.as_root()
-    posts: list[Post] = []
-    uploads: list[Upload] = []
+def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, mapping, slack_by_id,
+                   files, since: str | None, sink: _Sink, warnings: _Warnings,
+                   deleted: dict[str, str]) -> tuple[int, int]:
+    """One channel's posts, uploads and skips into the sink, a thread at a time; its figures."""
+    posts, uploads = sink.tally.posts, sink.tally.uploads
+    earlier = ledger.any_with_prefix(store, PostKey.prefix(channel.id))
+    retractions = {key: Retraction(key, channel.id, teams_id, "deleted in Teams")
+                   for key, teams_id in deleted.items()}
     bundled = {row["key"] for row in bundles.items_of(store, channel.id)}
-    for root in sorted(roots.values(), key=lambda m: (m.created_at or "", m.id)):
+    for thread in records.threads_of_channel(store, channel.id):
+        root = thread.root
+        if thread.orphan:
+            warnings.add("orphan_reply", f"{channel.display_name}: reply {root.id}")
         if since and (root.created_at or "") < since:
-            skips.append(Skip("message", root.id, f"before the since date {since}"))
+            sink.skip(Skip("message", root.id, f"before the since date {since}"))
             continue
-        thread = replies.get(root.id, [])
-        root_posted = _add_message(root, None, channel, ctx, mapping, slack_by_id, files,
-                                   bool(thread), posts, uploads, skips, warnings, bundled)
-        for reply in thread:
-            if not root_posted:
-                skips.append(Skip("message", reply.id, "its thread root is not migrated"))
+        keys = _add_message(root, None, channel, ctx, mapping, slack_by_id, files,
+                            bool(thread.replies), sink, warnings, bundled)
+        if earlier:
+            _settle(store, channel, root.id, keys or [], sink, retractions)
+        for reply in thread.replies:
+            if keys is None:
+                sink.skip(Skip("message", reply.id, "its thread root is not migrated"))
                 continue
-            _add_message(reply, root.id, channel, ctx, mapping, slack_by_id, files, False,
-                         posts, uploads, skips, warnings, bundled)
-    return posts, uploads
+            reply_keys = _add_message(reply, root.id, channel, ctx, mapping, slack_by_id, files,
+                                      False, sink, warnings, bundled)
+            if earlier:
+                _settle(store, channel, reply.id, reply_keys or [], sink, retractions)
+    sink.retract(retractions)
+    return sink.tally.posts - posts, sink.tally.uploads - uploads
 
 
 def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, slack_by_id, files,
-                 has_replies, posts, uploads, skips, warnings, bundled=frozenset()) -> bool:
+                 has_replies, sink: _Sink, warnings, bundled=frozenset()) -> list[str] | None:
+    """One message's posts and uploads into the sink: their keys, or None when it is skipped."""
     rendered = render_message(teams_message.raw, ctx, has_replies=has_replies)
     if rendered.skip_reason:
-        skips.append(Skip("message", teams_message.id, rendered.skip_reason))
-        return False
+        sink.skip(Skip("message", teams_message.id, rendered.skip_reason))
+        return None
     for kind, detail in rendered.warnings:
         warnings.add(kind, detail)
     name, teams_user = _author(teams_message, ctx)
@@ -433,10 +501,10 @@ def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, sl
                                has_replies=has_replies).parts
         imported = tuple(ledger.text_hash(text) for text in plain)
     for part, text in enumerate(rendered.parts):
-        posts.append(Post(keys[part], channel.id, teams_message.id,
-                          root_id if (root_id or part == 0) else teams_message.id, part, text,
-                          name, icon, teams_message.created_at or "",
-                          imported[part] if part < len(imported) else None))
+        sink.post(Post(keys[part], channel.id, teams_message.id,
+                       root_id if (root_id or part == 0) else teams_message.id, part, text,
+                       name, icon, teams_message.created_at or "",
+                       imported[part] if part < len(imported) else None))
     thread_of = root_id or teams_message.id
     wanted = {(f.source, f.source_id) for f in rendered.files}
     for row in files.get((channel.id, teams_message.id), []):
@@ -444,19 +512,19 @@ def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, sl
             continue
         label = row["name"] or f"image {row['source_id'][:12]}"
         if row["status"] != "downloaded":
-            skips.append(Skip("file", f"{teams_message.id}:{row['source_id']}",
-                              {"missing": "gone from SharePoint/OneDrive",
-                               "too_large": f"over the size cap ({row['size'] or 0:,} bytes)",
-                               "forbidden": "not readable by the app",
-                               "pending": "not downloaded yet (run export again)"}.get(
-                                  row["status"], row["status"]) + f": {label}"))
+            sink.skip(Skip("file", f"{teams_message.id}:{row['source_id']}",
+                           {"missing": "gone from SharePoint/OneDrive",
+                            "too_large": f"over the size cap ({row['size'] or 0:,} bytes)",
+                            "forbidden": "not readable by the app",
+                            "pending": "not downloaded yet (run export again)"}.get(
+                               row["status"], row["status"]) + f": {label}"))
             continue
-        uploads.append(Upload(FileKey(channel.id, teams_message.id, row["source"],
-                                      row["source_id"]).text,
-                              channel.id, teams_message.id, thread_of, row["source"], row["source_id"],
-                              row["name"] or f"image-{row['source_id'][:12]}.{_ext(row['mime_type'])}",
-                              row["sha256"], int(row["size"] or 0), row["mime_type"]))
-    return True
+        sink.upload(Upload(FileKey(channel.id, teams_message.id, row["source"],
+                                   row["source_id"]).text,
+                           channel.id, teams_message.id, thread_of, row["source"], row["source_id"],
+                           row["name"] or f"image-{row['source_id'][:12]}.{_ext(row['mime_type'])}",
+                           row["sha256"], int(row["size"] or 0), row["mime_type"]))
+    return keys
 
 
 def _ext(mime: str | None) -> str:

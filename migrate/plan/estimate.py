@@ -18,6 +18,7 @@ from migrate.load.limits import SlackLimits, ceiling_seconds
 
 if TYPE_CHECKING:
     from migrate.plan.build import Plan
+    from migrate.plan.tally import Tally
 
 # conversations.invite takes ≤ 100 users per call (the docs say 100 or 1000; the stricter one:
 # https://docs.slack.dev/reference/methods/conversations.invite)
@@ -52,17 +53,8 @@ def human(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
-def _posts_per_channel(plan: Plan, before: str | None = None) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for post in plan.posts:
-        if before is None or post.created_at >= before:
-            counts[post.channel] += 1
-    for upload in plan.uploads:
-        counts[upload.channel] += 1
-    return counts
-
-
 def estimate_run(plan: Plan, limits: SlackLimits) -> Estimate:
+    tally = plan.tally   # counted once: the plan's items may be millions, on disk
     live = [c for c in plan.channels if c.action != "skip"]
     calls = Counter({
         "conversations.create": sum(1 for c in live if c.action == "create"),
@@ -70,10 +62,10 @@ def estimate_run(plan: Plan, limits: SlackLimits) -> Estimate:
         "conversations.setPurpose": sum(1 for c in live if c.purpose),
         "conversations.invite": sum(math.ceil(len(c.invite) / INVITE_BATCH) for c in live),
         "conversations.archive": sum(1 for c in live if c.archive_after),
-        "files.getUploadURLExternal": len(plan.uploads),
-        "files.completeUploadExternal": len(plan.uploads),
+        "files.getUploadURLExternal": tally.uploads,
+        "files.completeUploadExternal": tally.uploads,
     })
-    per_channel = _posts_per_channel(plan)
+    per_channel = tally.per_channel()
     posting = ceiling_seconds(dict(per_channel), limits)
     setup = sum(calls[m] / limits.method_rate(m) for m in
                 ("conversations.create", "conversations.setTopic", "conversations.setPurpose"))
@@ -86,10 +78,10 @@ def estimate_run(plan: Plan, limits: SlackLimits) -> Estimate:
         binding = "one busy channel (1 post/s)" if busiest >= posting else "the workspace posting cap"
     total = setup + rest
     estimate = Estimate(total, posting, setup, binding, dict(sorted(calls.items())))
-    estimate.calls["chat.postMessage"] = len(plan.posts)
-    estimate.per_day = _timeline(plan, total)
-    estimate.advice = _advice(plan, limits, posting, setup)
-    estimate.routes = compare_routes(plan, limits, total)
+    estimate.calls["chat.postMessage"] = tally.posts
+    estimate.per_day = _timeline(tally, total)
+    estimate.advice = _advice(tally, limits, posting, setup)
+    estimate.routes = compare_routes(plan, tally, limits, total)
     estimate.advice.append(estimate.routes["summary"])
     return estimate
 
@@ -99,13 +91,15 @@ def estimate_run(plan: Plan, limits: SlackLimits) -> Estimate:
 IMPORT_INTERVAL_S = 3600.0
 
 
-def compare_routes(plan: Plan, limits: SlackLimits, api_seconds: float) -> dict[str, Any]:
+def compare_routes(plan: Plan, tally: Tally, limits: SlackLimits, api_seconds: float
+                   ) -> dict[str, Any]:
     """The two ways history reaches Slack, in numbers, and the one to take."""
-    years = {p.created_at[:4] for p in plan.posts if p.created_at[:4].isdigit()}
+    years = tally.years()
     chats_skipped = sum(c.messages for c in plan.chats if c.action != "channel")
-    zips = max(1, len(years)) if plan.posts or chats_skipped else 0
-    uploads = ceiling_seconds({u.channel: 1 for u in plan.uploads}, limits) if plan.uploads else 0
-    uploads = max(uploads, len(plan.uploads) / limits.method_rate("files.getUploadURLExternal"))
+    zips = max(1, len(years)) if tally.posts or chats_skipped else 0
+    uploads = ceiling_seconds(dict.fromkeys(tally.channel_uploads, 1), limits) \
+        if tally.uploads else 0
+    uploads = max(uploads, tally.uploads / limits.method_rate("files.getUploadURLExternal"))
     bundle_seconds = zips * IMPORT_INTERVAL_S + uploads
     better = "bundle" if zips and (bundle_seconds < api_seconds or chats_skipped) else "api"
     why = ("faster" if bundle_seconds < api_seconds else "the only way chats keep their authors") \
@@ -121,22 +115,22 @@ def compare_routes(plan: Plan, limits: SlackLimits, api_seconds: float) -> dict[
             "recommended": better, "summary": summary}
 
 
-def _timeline(plan: Plan, total: float) -> list[tuple[str, int]]:
+def _timeline(tally: Tally, total: float) -> list[tuple[str, int]]:
     """Posts per day of the run, spread evenly (for the report's timeline chart)."""
     days = max(1, math.ceil(total / 86400))
-    count = len(plan.posts) + len(plan.uploads)
+    count = tally.posts + tally.uploads
     base, extra = divmod(count, days)
     return [(f"day {i + 1}", base + (1 if i < extra else 0)) for i in range(days)]
 
 
-def _advice(plan: Plan, limits: SlackLimits, posting: float, setup: float) -> list[str]:
+def _advice(tally: Tally, limits: SlackLimits, posting: float, setup: float) -> list[str]:
     advice: list[str] = []
-    years = sorted({p.created_at[:4] for p in plan.posts if p.created_at[:4].isdigit()})
+    years = tally.years()
     if posting > 86400 and len(years) > 1:
         # What each cut-off year would save; suggest the earliest one that saves a day or more.
         for year in years[1:]:
             cut = f"{year}-01-01"
-            saved = posting - ceiling_seconds(dict(_posts_per_channel(plan, before=cut)), limits)
+            saved = posting - ceiling_seconds(dict(tally.per_channel(since_year=year)), limits)
             if saved >= 86400:
                 advice.append(f"history before {year} adds {human(saved)}; consider "
                               f"`since = \"{cut}\"` under [export] to leave it out")

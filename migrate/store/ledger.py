@@ -106,10 +106,29 @@ def retracted(store: Store) -> list[sqlite3.Row]:
         "WHERE l.kind = 'post' AND l.state = 'done' ORDER BY l.key", (keys.POST + keys.SEP, keys.SEP))
 
 
-def settled_posts(store: Store) -> dict[str, tuple[str, str]]:
-    """Posts an earlier run finished: ledger key → (state: done | skipped, Teams message id)."""
-    return {row["key"]: (row["state"], row["teams_id"]) for row in store.query(
-        "SELECT key, state, teams_id FROM ledger WHERE kind = 'post' AND state IN ('done', 'skipped')")}
+def rows(store: Store, keys: list[str]) -> dict[str, sqlite3.Row]:
+    """The rows of these keys (those that exist)."""
+    out: dict[str, sqlite3.Row] = {}
+    for i in range(0, len(keys), 500):
+        batch = keys[i:i + 500]
+        out.update((row["key"], row) for row in store.query(
+            f"SELECT * FROM ledger WHERE key IN ({', '.join('?' for _ in batch)})", batch))
+    return out
+
+
+def any_with_prefix(store: Store, prefix: str) -> bool:
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return store.scalar("SELECT EXISTS (SELECT 1 FROM ledger WHERE key >= ? AND key < ?)",
+                        (prefix, upper)) == 1
+
+
+def settled_of_message(store: Store, channel: str, message: str) -> dict[str, str]:
+    """The posts of one Teams message an earlier run finished: ledger key → done | skipped."""
+    prefix = keys.PostKey.prefix(channel) + message + keys.SEP
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return {row["key"]: row["state"] for row in store.query(
+        "SELECT key, state FROM ledger WHERE key >= ? AND key < ? AND state IN ('done', 'skipped')",
+        (prefix, upper))}
 
 
 

@@ -107,8 +107,8 @@ def plan_markdown(plan: Plan) -> str:
                       [[u.display_name, "yes" if u.is_guest else "", u.reason or ""] for u in unmapped])
             if unmapped else "None.", ""]
     out += ["## Skipped", "", _md_table(["kind", "reason", "count"], [
-        [kind, reason, str(n)] for (kind, reason), n in sorted(
-            Counter((sk.kind, sk.reason.split(":")[0]) for sk in plan.skips).items())]) if plan.skips
+        [kind, reason, str(n)] for (kind, reason), n in sorted(plan.tally.skips.items())])
+        if plan.skips
         else "Nothing.", ""]
     out += ["## Warnings", "", _md_table(["kind", "count", "examples"], [
         [kind, str(n), "; ".join(plan.warning_samples.get(kind, [])[:3])]
@@ -240,11 +240,8 @@ def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
         [k, n, "; ".join(plan.warning_samples.get(k, [])[:3])] for k, n in plan.warnings.items()])
         if plan.warnings else "<p>None.</p>"))
     body.append("<h2>Preview</h2><p>The first messages of each channel, as Slack will show them.</p>")
-    by_channel: dict[str, list] = {}
-    for post in plan.posts:
-        by_channel.setdefault(post.channel, []).append(post)
     for c in plan.channels:
-        posts = by_channel.get(c.teams_channel_id, [])[:samples_per_channel]
+        posts = plan.posts.head(c.teams_channel_id, samples_per_channel)
         if not posts:
             continue
         items = "".join(

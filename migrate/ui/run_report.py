@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ def run_document(store: Store, run_id: int, outcome: Any) -> dict[str, Any]:
     result, stats, plan = outcome.result, outcome.stats, outcome.plan
     seconds = result.seconds if result else 0.0
     posts = result.posts_done if result else 0
-    plan_skips = Counter(s.reason.split(":")[0] for s in plan.skips)
+    plan_skips = plan.tally.skip_reasons()
     doc = {
         "run_id": run_id,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),

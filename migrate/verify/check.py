@@ -163,12 +163,6 @@ class Verifier:
     def check(self, plan: Plan, source: SourceInventory | None = None) -> VerifyReport:
         report = VerifyReport()
         created = ledger.channel_map(self.store)
-        posts_by: dict[str, list[Post]] = defaultdict(list)
-        for post in plan.posts:
-            posts_by[post.channel].append(post)
-        uploads_by: dict[str, list] = defaultdict(list)
-        for upload in plan.uploads:
-            uploads_by[upload.channel].append(upload)
         if source is not None:
             self._source_gaps(report, plan, source)
         for cp in plan.channels:
@@ -176,15 +170,16 @@ class Verifier:
                 report.skipped.append(f"{cp.team_name} › {cp.channel_name}: {cp.reason or 'skipped'}")
                 continue
             slack_id = created.get(cp.teams_channel_id) or cp.slack_channel_id
+            posts = plan.posts.of(cp.teams_channel_id)   # one channel's at a time
             try:
-                check = self.check_channel(cp, slack_id, posts_by.get(cp.teams_channel_id, []),
-                                           uploads_by.get(cp.teams_channel_id, []))
+                check = self.check_channel(cp, slack_id, posts,
+                                           plan.uploads.of(cp.teams_channel_id))
             except SlackUnavailable as exc:
                 # Slack gone altogether is no verdict on this channel: that stops verify with
                 # one line (ServiceUnreachable); otherwise this channel is unverified.
                 self.client.ensure_reachable()
                 check = ChannelCheck(f"#{cp.slack_name or cp.channel_name}", slack_id,
-                                     expected=len(posts_by.get(cp.teams_channel_id, [])))
+                                     expected=len(posts))
                 check.unverifiable = f"Slack kept failing on this channel ({exc.code})"
             report.channels.append(check)
         return report

@@ -17,8 +17,8 @@ from migrate.store import Store, ledger
 def _context(store: Store) -> LaneContext:
     run_id = store.start_run("run")
     return LaneContext(store=store, client=None, scheduler=None, run=None, cp=None,  # type: ignore[arg-type]
-                       run_id=run_id, files_dir=Path("."), deleted_messages="delete", posts=[],
-                       uploads=[], rows={}, thread_ts={}, usernames={}, label="#x",
+                       run_id=run_id, files_dir=Path("."), deleted_messages="delete", channel_posts=list,
+                       channel_uploads=list, rows={}, thread_ts={}, usernames={}, label="#x",
                        slack_id="C1")
 
 
