@@ -16,14 +16,16 @@ from migrate.export.errors import FileTooLarge, GraphNotFound
 from migrate.store import Store, teams_files
 from migrate.store import teams_objects as teams_store
 
+AssetRow = tuple[str, str, str, str, str | None, str | None]
+
 
 def record_assets(store: Store, messages: list[dict]) -> int:
     """Add a pending row for every asset of these messages (called in the transaction that
     stores them, so a resumed export never forgets the files of pages stored before a kill)."""
-    return teams_files.add_pending_files(store, _asset_rows(messages))
+    return teams_files.add_pending_files(store, asset_rows(messages))
 
 
-def _asset_rows(messages: list[dict]) -> Iterator[tuple[str, str, str, str, str | None, str | None]]:
+def asset_rows(messages: list[dict]) -> Iterator[AssetRow]:
     """(channel_id, message_id, source, source_id, name, url) of every asset of the messages
     that are not deleted."""
     for message in messages:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from migrate.export.client import GraphClient
-from migrate.export.files import record_assets
-from migrate.store import Store
+from migrate.export.files import asset_rows
+from migrate.store import Store, teams_files
 from migrate.store import teams_objects as teams_store
 from migrate.store.writer import StoreWriter
 from migrate.timestamps import parse_instant
@@ -94,11 +94,17 @@ class MessageReader:
     def store_page(self, team_id: str, scope: str, messages: list[Json], next_link: str | None,
                     watermark: str | None, window_end: str | None) -> None:
         """Store a page with the checkpoint naming the next one, in one transaction — on the
-        writer thread when there is one, so the reader can already ask for the next page."""
+        writer thread when there is one, so the reader can already ask for the next page.
+        The rows are made here and `messages` is emptied: what waits for the writer (in its
+        queue, or a reader blocked on a full one) is JSON text, not a parsed page (3× larger)."""
+        rows = teams_store.message_rows(team_id, messages)
+        assets = list(asset_rows(messages))
+        messages.clear()
+
         def write() -> None:
             with self.store.transaction():
-                new, updated = teams_store.upsert_messages(self.store, team_id, messages)
-                record_assets(self.store, messages)
+                new, updated = teams_store.store_message_rows(self.store, rows)
+                teams_files.add_pending_files(self.store, assets)
                 self.store.save_checkpoint(scope, next_link=next_link, watermark=watermark,
                                            window_end=window_end, run_id=self.run_id,
                                            status="in_progress" if next_link else "complete")

@@ -119,14 +119,14 @@ def replace_channel_members(store: Store, channel_id: str, members: Iterable[Jso
     return len(rows)
 
 
-def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tuple[int, int]:
-    """Record messages (roots and replies); returns (new, updated).
+# A message ready to store: (key, lastModifiedDateTime, raw JSON, the other columns).
+MessageRow = tuple[tuple[str, str, str], str | None, str, tuple[Any, ...]]
 
-    A copy older than the stored one (by lastModifiedDateTime) is ignored, so re-reading an
-    overlapping window is harmless; a newer copy replaces it and bumps `version`. One query
-    finds what the page already has: this runs for every page of a tenant-wide export.
-    """
-    now = utcnow()
+
+def message_rows(team_id: str, messages: Iterable[Json]) -> list[MessageRow]:
+    """Messages as rows for `store_message_rows`, without the store: a reader thread makes
+    them, so what waits for the writer is a page's JSON text, not its parsed objects (about
+    a third of the memory)."""
     rows = []
     for m in messages:
         channel_id = message_conversation(m)
@@ -138,8 +138,24 @@ def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tup
             team_id, m.get("replyToId"), m.get("messageType"),
             ((m.get("from") or {}).get("user") or {}).get("id"), m.get("createdDateTime"),
             modified, m.get("lastEditedDateTime"), int(is_deleted_message(m)))))
+    return rows
+
+
+def upsert_messages(store: Store, team_id: str, messages: Iterable[Json]) -> tuple[int, int]:
+    """Record messages (roots and replies); returns (new, updated).
+
+    A copy older than the stored one (by lastModifiedDateTime) is ignored, so re-reading an
+    overlapping window is harmless; a newer copy replaces it and bumps `version`.
+    """
+    return store_message_rows(store, message_rows(team_id, messages))
+
+
+def store_message_rows(store: Store, rows: list[MessageRow]) -> tuple[int, int]:
+    """`upsert_messages` of rows made by `message_rows`. One query finds what the page
+    already has: this runs for every page of a tenant-wide export."""
     if not rows:
         return 0, 0
+    now = utcnow()
     inserts, updates = [], []
     with store.transaction() as conn:
         ids = sorted({key[2] for key, *_ in rows})

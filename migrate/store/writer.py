@@ -20,7 +20,9 @@ _STOP = object()
 
 
 class StoreWriter:
-    def __init__(self, store: Store, max_pending: int = 256, max_group: int = 64) -> None:
+    # One group waiting while one is written keeps the writer busy; more only holds pages
+    # in memory (256 pages measured +15 MB at 1M messages, where the writer is the limit).
+    def __init__(self, store: Store, max_pending: int = 64, max_group: int = 64) -> None:
         self._store = store
         self._max_group = max_group
         self._queue: queue.Queue = queue.Queue(maxsize=max_pending)
