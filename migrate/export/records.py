@@ -9,6 +9,7 @@ Every loader returns its records in a stable order (by id), so everything built 
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -112,13 +113,25 @@ def teams_message(raw: Json, channel_id: str) -> TeamsMessage:
     )
 
 
-def load_chats(store: Store) -> list[TeamsChat]:
-    """Every chat whose details were read, with its current members (Entra users, each once)."""
-    members = _members(teams_chats.raw_chat_members(store))
-    return [TeamsChat(id=TeamsChatId(raw["id"]), chat_type=raw.get("chatType") or "group",
-                      topic=_text(raw.get("topic")), created_at=raw.get("createdDateTime") or None,
-                      members=tuple(members.get(raw["id"], ())))
-            for raw in teams_chats.raw_chats(store)]
+def load_chats(store: Store) -> Iterator[TeamsChat]:
+    """Every chat whose details were read, by id, with its current members (Entra users, each
+    once) — one chat at a time: a tenant of 100,000 chats never sits in memory as JSON."""
+    members = itertools.groupby(
+        _stream(store, "SELECT chat_id, raw FROM teams_chat_members "
+                "ORDER BY chat_id, user_id, membership_id", ()), key=lambda row: row[0])
+    pending = next(members, None)
+    for (raw_chat,) in _stream(store, "SELECT raw FROM teams_chats ORDER BY id", ()):
+        raw = json.loads(raw_chat)
+        while pending is not None and pending[0] < raw["id"]:
+            pending = next(members, None)      # members of a chat not stored: none to attach
+        mine: tuple[TeamsMember, ...] = ()
+        if pending is not None and pending[0] == raw["id"]:
+            rows = [(chat_id, json.loads(text)) for chat_id, text in pending[1]]
+            mine = tuple(_members(rows).get(raw["id"], ()))
+            pending = next(members, None)
+        yield TeamsChat(id=TeamsChatId(raw["id"]), chat_type=raw.get("chatType") or "group",
+                        topic=_text(raw.get("topic")), created_at=raw.get("createdDateTime") or None,
+                        members=mine)
 
 
 def load_teams_users(store: Store) -> list[TeamsUser]:
