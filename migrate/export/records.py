@@ -28,7 +28,7 @@ from migrate.model import (
     TeamsUser,
     TeamsUserId,
 )
-from migrate.store import Store, teams_chats, teams_objects
+from migrate.store import Store, teams_objects
 
 Json = dict[str, Any]
 
