@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,7 +203,7 @@ def _stream(store: Store, sql: str, params: tuple) -> Iterator[tuple]:
         yield from (tuple(row) for row in rows)
 
 
-def _members(rows: list[tuple[str, Json]]) -> dict[str, list[TeamsMember]]:
+def _members(rows: Iterable[tuple[str, Json]]) -> dict[str, list[TeamsMember]]:
     """Members per owner (team or channel), from (owner id, conversationMember) in order."""
     out: dict[str, list[TeamsMember]] = {}
     seen: set[tuple[str, str]] = set()
@@ -218,10 +218,19 @@ def _members(rows: list[tuple[str, Json]]) -> dict[str, list[TeamsMember]]:
 
 def load_team_members(store: Store) -> dict[TeamsTeamId, list[TeamsMember]]:
     """Members per team (Entra users only, each once, by user id)."""
-    return {TeamsTeamId(k): v for k, v in _members(teams_objects.raw_team_members(store)).items()}
+    return {TeamsTeamId(k): v for k, v in _members(_parsed(_stream(
+        store, "SELECT team_id, raw FROM teams_team_members ORDER BY team_id, user_id, "
+        "membership_id", ()))).items()}
 
 
 def load_channel_members(store: Store) -> dict[TeamsChannelId, list[TeamsMember]]:
     """A channel's own members (private and shared channels; standard ones use the team's)."""
-    return {TeamsChannelId(k): v
-            for k, v in _members(teams_objects.raw_channel_members(store)).items()}
+    return {TeamsChannelId(k): v for k, v in _members(_parsed(_stream(
+        store, "SELECT channel_id, raw FROM teams_channel_members ORDER BY channel_id, user_id, "
+        "membership_id", ()))).items()}
+
+
+def _parsed(rows: Iterable[tuple[str, str]]) -> Iterator[tuple[str, Json]]:
+    """(owner, JSON text) rows as (owner, object), one at a time: 100,000 memberships' JSON
+    parsed into one list first is a transient of a hundred MB."""
+    return ((owner, json.loads(text)) for owner, text in rows)
