@@ -18,7 +18,7 @@ SlackUserId = NewType("SlackUserId", str)
 SlackChannelId = NewType("SlackChannelId", str)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamsUser:
     id: TeamsUserId
     display_name: str
@@ -34,7 +34,7 @@ class TeamsUser:
         return self.user_type == "Guest"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamsTeam:
     id: TeamsTeamId
     display_name: str
@@ -44,14 +44,14 @@ class TeamsTeam:
     created_at: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamsMember:
     user_id: TeamsUserId
     display_name: str | None = None
     roles: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamsChannel:
     id: TeamsChannelId
     team_id: TeamsTeamId
@@ -67,7 +67,7 @@ class TeamsChannel:
         return self.membership_type in ("private", "shared", "unknownFutureValue")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamsChat:
     """A 1:1, group or meeting chat with its current members (a member who left is not one)."""
 
@@ -78,7 +78,7 @@ class TeamsChat:
     members: tuple[TeamsMember, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TeamsMessage:
     """A channel message, root or reply. `raw` is the Graph chatMessage itself, for the
     renderer (migrate/transform/content.py) only; everything else reads the typed fields."""
@@ -96,7 +96,7 @@ class TeamsMessage:
         return replace(self, reply_to_id=None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SlackUser:
     id: SlackUserId
     name: str
@@ -110,7 +110,7 @@ class SlackUser:
     image_72: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SlackChannel:
     id: SlackChannelId
     name: str

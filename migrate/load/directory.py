@@ -38,8 +38,8 @@ class SlackDirectory:
     users: list[SlackUser]
     channels: list[SlackChannel]
     fetched_at: str | None = None
-    # The objects as Slack gave them, for the store only (by id).
-    raw_users: dict[str, Json] = field(default_factory=dict, repr=False, compare=False)
+    # The objects as Slack gave them, for the store only (by id; users as compact JSON text).
+    raw_users: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     raw_channels: dict[str, Json] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -102,19 +102,26 @@ def slack_channel(raw: Json) -> SlackChannel:
     )
 
 
-def _directory(users: Iterable[Json], channels: list[Json], fetched_at: str | None, *,
-               keep_users: bool = True) -> SlackDirectory:
-    """`keep_users`: keep each user's JSON as Slack gave it, to store it (save_directory);
-    350,000 of them are hundreds of MB, so a directory read back from the store does not."""
-    if keep_users:
-        raw_users = {u["id"]: u for u in users}
-        people = [slack_user(raw_users[k]) for k in sorted(raw_users)]
-    else:
-        raw_users = {}
-        people = sorted((slack_user(u) for u in users), key=lambda u: u.id)
+def _people(users: Iterable[Json], *, keep_users: bool) -> tuple[list[SlackUser], dict[str, str]]:
+    """Users by id, consumed one at a time (a page of users.list at a time when read from
+    Slack). `keep_users`: keep each one's JSON as compact text, to store it (save_directory);
+    as parsed objects 350,000 of them are hundreds of MB, so only the text is kept, and a
+    directory read back from the store keeps none."""
+    raw_users: dict[str, str] = {}
+    people: dict[str, SlackUser] = {}
+    for raw in users:
+        people[raw["id"]] = slack_user(raw)
+        if keep_users:
+            raw_users[raw["id"]] = slack_directory.compact_json(raw)
+    return [people[k] for k in sorted(people)], raw_users
+
+
+def _directory(people: tuple[list[SlackUser], dict[str, str]], channels: list[Json],
+               fetched_at: str | None) -> SlackDirectory:
+    users, raw_users = people
     raw_channels = {c["id"]: c for c in channels}
     return SlackDirectory(
-        users=people, channels=[slack_channel(raw_channels[k]) for k in sorted(raw_channels)],
+        users=users, channels=[slack_channel(raw_channels[k]) for k in sorted(raw_channels)],
         fetched_at=fetched_at, raw_users=raw_users, raw_channels=raw_channels)
 
 
@@ -158,10 +165,10 @@ def read_directory(client: SlackClient, scheduler: Scheduler) -> SlackDirectory:
     """Every user and channel of the workspace (read-only), paced and 429-aware through the
     scheduler, like every other Slack call."""
     fetched_at = utcnow()
-    users = list(_pages(client, scheduler, "users.list", "members", {}))
+    people = _people(_pages(client, scheduler, "users.list", "members", {}), keep_users=True)
     channels = list(_pages(client, scheduler, "conversations.list", "channels",
                            {"types": "public_channel,private_channel", "exclude_archived": False}))
-    return _directory(users, channels, fetched_at)
+    return _directory(people, channels, fetched_at)
 
 
 # -- the store -----------------------------------------------------------------------------
@@ -190,8 +197,8 @@ def load_directory(store: Store) -> SlackDirectory | None:
     channels = slack_directory.raw_channels(store)
     if not channels and not slack_directory.has_users(store):
         return None
-    return _directory(slack_directory.iter_raw_users(store), channels,
-                      slack_directory.snapshot_fetched_at(store), keep_users=False)
+    return _directory(_people(slack_directory.iter_raw_users(store), keep_users=False), channels,
+                      slack_directory.snapshot_fetched_at(store))
 
 
 def _user_json(user: SlackUser) -> Json:

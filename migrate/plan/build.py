@@ -35,7 +35,7 @@ from migrate.transform.users import map_users
 PLAN_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UserLine:
     teams_user_id: str
     display_name: str
@@ -45,7 +45,7 @@ class UserLine:
     is_guest: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChannelPlan:
     teams_channel_id: str
     team_id: str
@@ -71,7 +71,7 @@ class ChannelPlan:
         return self.team_id.startswith(CHAT_TEAM_PREFIX)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Post:
     key: str                     # ledger key: post:<teams channel>:<teams message>:<part>
     channel: str                 # Teams channel id
@@ -88,7 +88,7 @@ class Post:
     imported_hash: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Upload:
     key: str                     # ledger key: file:<channel>:<message>:<source>:<source id>
     channel: str
@@ -102,7 +102,7 @@ class Upload:
     mime_type: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Retraction:
     """A post already in Slack that must go: its Teams message was deleted, or an edit left
     the message with fewer parts."""
@@ -113,7 +113,7 @@ class Retraction:
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skip:
     kind: str                    # message | channel | file | user
     subject: str

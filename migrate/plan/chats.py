@@ -32,7 +32,7 @@ SLACK_GROUP_DM_MAX = 9
 NAMES_IN_LABEL = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChatLine:
     """One chat in the plan: what it is and what happens to it, with the reason."""
 

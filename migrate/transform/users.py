@@ -81,7 +81,7 @@ BOT_OVERRIDE = "override names a Slack bot"
 SLACKBOT = "USLACKBOT"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """One address of a Teams user that equals a Slack user's email."""
 
@@ -91,7 +91,7 @@ class Candidate:
     deleted: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UserDecision:
     """What happens to one Teams user. `slack_user_id` is None when unmapped, and then
     `reason` says why. `route` is how the Slack account named in the decision was found
@@ -190,7 +190,7 @@ _OVERRIDE_STRENGTH = -1
 _STRENGTH = {route: n for n, route in enumerate(ROUTES)}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Step:
     """One address of a person that finds active Slack accounts, in the person's order:
     one account (a claim) or several (ambiguous: the order cannot choose)."""
@@ -226,7 +226,7 @@ def _steps(candidates: Sequence[Candidate]) -> list[_Step]:
     return steps
 
 
-@dataclass
+@dataclass(slots=True)
 class _Account:
     """Who claims one Slack account: the strongest route that reached it so far and everyone
     who came by that route. One of them holds the account; two or more are a tie, and then
@@ -388,8 +388,9 @@ def map_users(teams_users: Iterable[TeamsUser], slack_directory_users: Iterable[
     warnings: list[str] = []
 
     # Overrides first: they decide whatever the addresses say.
+    overrides = list(overrides)
     by_address: dict[str, list[TeamsUserId]] = defaultdict(list)
-    for user in users.values():
+    for user in users.values() if overrides else ():   # only overrides look people up by address
         for _, address in user_addresses(user):
             by_address[address].append(user.id)
     decisions: dict[TeamsUserId, UserDecision] = {}
