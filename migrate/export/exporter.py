@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -32,7 +32,7 @@ from typing import Any
 
 from migrate.config import Settings
 from migrate.errors import MigrateError
-from migrate.export.chats import PEOPLE_PER_BATCH, ChatReader
+from migrate.export.chats import BATCHES_IN_FLIGHT, ChatReader, PeopleBatches
 from migrate.export.client import GraphClient
 from migrate.export.directory import USER_FIELDS, DirectoryReader, DirectoryResult
 from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
@@ -317,6 +317,18 @@ class TeamsExporter:
                           warn=lambda kind, message, subject: self._warn(kind, message, subject),
                           batch_get=self._batch_get)
 
+    def _people(self) -> Iterator[str]:
+        """Whose chat streams this export reads, from the store a thousand at a time, each
+        counted as it is handed out."""
+        shard = self.settings.shard_spec
+        after = ""
+        while ids := teams_store.member_user_ids(self.store, after, limit=1000):
+            after = ids[-1]
+            for person in ids:
+                if shard is None or shard.owns_person(person):
+                    self._add(chat_readers=1)
+                    yield person
+
     def _finish_chats(self, chats: ChatReader | None, started_at: str) -> None:
         """The chats' details (type, topic, members): new chats, and chats with activity."""
         if chats is None:
@@ -339,15 +351,12 @@ class TeamsExporter:
         with StoreWriter(self.store) as writer:
             readers = {t["id"]: self._reader(t["id"], writer, window_end) for t in teams}
             chats = self._chat_reader(writer, window_end)
-            shard = self.settings.shard_spec
-            people = [p for p in (teams_store.member_user_ids(self.store) if chats else [])
-                      if shard is None or shard.owns_person(p)]
-            self._add(chat_readers=len(people))
             # Message streams first: they are long, and the small reads fit around them.
             jobs: list[Callable[[], None]] = [] if self.options.method == "per-channel" else [
                 partial(self.export_team_messages, team, readers[team["id"]]) for team in teams]
-            jobs += [partial(chats.read_people, people[n:n + PEOPLE_PER_BATCH])
-                     for n in range(0, len(people), PEOPLE_PER_BATCH)] if chats else []
+            if chats:
+                batches = PeopleBatches(self._people())
+                jobs += [partial(chats.read_all, batches) for _ in range(BATCHES_IN_FLIGHT)]
             jobs += [partial(self.export_team, team, readers[team["id"]]) for team in teams
                      if team["id"] in self._reread]
             self._run_jobs(jobs)

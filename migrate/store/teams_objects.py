@@ -198,12 +198,14 @@ def raw_teams(store: Store) -> list[Json]:
     return [json.loads(row["raw"]) for row in store.query("SELECT raw FROM teams_teams ORDER BY id")]
 
 
-def member_user_ids(store: Store) -> list[str]:
+def member_user_ids(store: Store, after: str = "", limit: int = -1) -> list[str]:
     """Every member account, enabled or not (a disabled account's chats still hold history),
     by id: whose chat streams the export reads. Guests are left out: their chats in this
-    tenant always have a member of it, whose stream carries them."""
+    tenant always have a member of it, whose stream carries them. `after` and `limit` read
+    them a part at a time (350,000 ids need not be in memory at once)."""
     return [row[0] for row in store.execute(
-        "SELECT id FROM teams_users WHERE COALESCE(user_type, 'Member') != 'Guest' ORDER BY id")]
+        "SELECT id FROM teams_users WHERE COALESCE(user_type, 'Member') != 'Guest' AND id > ? "
+        "ORDER BY id LIMIT ?", (after, limit))]
 
 
 def team_names_by_id(store: Store) -> dict[str, str | None]:
