@@ -471,6 +471,9 @@ def sandbox(
         "channel messages (proportionate people up to 350,000, teams, standard/private/shared "
         "channels, members, threads, edits, files, chats), deterministic for --seed and "
         "generated lazily so the emulator stays small at N = 10,000,000; read-only.")] = None,
+    people: Annotated[int | None, typer.Option(
+        "--people", metavar="P", min=2, help="With --synthetic: P people instead of one per 30 "
+        "messages (to measure what grows with history alone).")] = None,
 ) -> None:
     from migrate.sandbox.runner import start_sandbox
     from migrate.sandbox.synthetic_sandbox import start_synthetic_sandbox
@@ -479,9 +482,11 @@ def sandbox(
     if synthetic is not None:
         if tenant is not None:
             raise typer.BadParameter("--synthetic generates its tenant: leave out --tenant")
+    elif people is not None:
+        raise typer.BadParameter("--people shapes a generated tenant: use it with --synthetic")
         running = start_synthetic_sandbox(synthetic, seed=seed or 1, rate_scale=rate_scale,
                                           graph_port=graph_port, slack_port=slack_port,
-                                          throttle=not no_throttle)
+                                          throttle=not no_throttle, people=people)
     else:
         running = start_sandbox(tenant, rate_scale=rate_scale, graph_port=graph_port,
                                 slack_port=slack_port, seed=seed, throttle=not no_throttle)

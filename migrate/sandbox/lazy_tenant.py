@@ -7,7 +7,8 @@ lazy_store.py makes it look like the in-memory stores the Graph emulator serves.
 
 Shape, deterministic from (N, seed):
 
-* users U = min(350,000, max(50, N // 30)); `userNNNNNNN@example.test`, ~2% disabled.
+* users U = min(350,000, max(50, N // 30)) (or `people=`); `userNNNNNNN@example.test`, ~2%
+  disabled.
 * teams T = max(3, N // 20,000), Pareto-sized (the N channel messages split over them
   exactly); 2–14 channels each (8 on average): the General channel, then ~10% private, ~3%
   shared, the rest standard, Pareto-sized inside the team (a few busy, many quiet).
@@ -119,8 +120,10 @@ class Shape:
     chat_messages: int
 
 
-def shape_of(messages: int) -> Shape:
-    users = min(350_000, max(50, messages // 30))
+def shape_of(messages: int, people: int | None = None) -> Shape:
+    """The tenant's proportions; `people` fixes the number of users (to measure what grows
+    with history alone) instead of one per 30 messages."""
+    users = people if people is not None else min(350_000, max(50, messages // 30))
     return Shape(messages, users, max(3, messages // 20_000), users // 3, messages // 10)
 
 
@@ -153,10 +156,12 @@ class LazyTeam:
 class LazyTenant:
     """The skeleton of a generated tenant, and the functions that compute its objects."""
 
-    def __init__(self, messages: int, *, seed: int = 1) -> None:
+    def __init__(self, messages: int, *, seed: int = 1, people: int | None = None) -> None:
         if messages < 0:
             raise ValueError("messages must be ≥ 0")
-        self.shape = shape_of(messages)
+        if people is not None and people < 2:
+            raise ValueError("people must be ≥ 2")
+        self.shape = shape_of(messages, people)
         self.seed = seed
         self.salt = _hash(seed, messages, 0x5EED)
         rng = random.Random(f"lazy-tenant-{seed}-{messages}")

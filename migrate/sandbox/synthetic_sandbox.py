@@ -55,11 +55,11 @@ def synthetic_slack_workspace(tenant: LazyTenant) -> SlackWorkspace:
 
 def start_synthetic_sandbox(messages: int, *, seed: int = 1, rate_scale: float = 1.0,
                             graph_port: int = 0, slack_port: int = 0,
-                            throttle: bool = True) -> RunningSandbox:
+                            throttle: bool = True, people: int | None = None) -> RunningSandbox:
     """Start the Graph emulator over a generated tenant of `messages` channel messages and
     the Slack emulator with ~90% of its users; `.env()` points `migrate` at them, `.stop()`
     stops both. The tenant is read-only (control changes answer 400)."""
-    tenant = LazyTenant(messages, seed=seed)
+    tenant = LazyTenant(messages, seed=seed, people=people)
     workspace = synthetic_slack_workspace(tenant)
     graph = _listen("Graph", graph_port, "--graph-port", lambda: LazyGraphEmulator(
         tenant, rate_scale=rate_scale, seed=seed, port=graph_port, throttle=throttle))

@@ -7,6 +7,8 @@ process, and prints, and writes as JSON (--out, bench-results/scale.json):
   messages/s per stage, peak RSS per stage (the child's own, from wait4), the store's bytes
   per message, and the projection to 350,000 people at the largest N measured.
 Targets (issue 15): export and plan under 300 MB peak RSS, within 1.3× from 100k to 1M.
+`--people P` keeps the people fixed (the tenant grows only in history): memory that still
+grows then follows the history, not the people.
 """
 
 from __future__ import annotations
@@ -44,14 +46,15 @@ def _migrate(args: list[str], env: dict[str, str]) -> dict:
             "doc": json.loads(out or "{}")}
 
 
-def measure(messages: int, seed: int) -> dict:
+def measure(messages: int, seed: int, people: int | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         env_file = Path(tmp) / "sandbox.env"
         base = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATE_")}
         base["PYTHONPATH"] = str(ROOT)
         sandbox = subprocess.Popen([sys.executable, "-m", "migrate", "sandbox", "--synthetic",
                                     str(messages), "--seed", str(seed), "--rate-scale", "1000",
-                                    "--no-throttle", "--env-file", str(env_file)],
+                                    "--no-throttle", "--env-file", str(env_file),
+                                    *(["--people", str(people)] if people else [])],
                                    env=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             while not env_file.exists():
@@ -84,12 +87,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--long", action="store_true", help="also 10,000,000 messages (hours)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "scale.json")
+    parser.add_argument("--people", type=int, default=None,
+                        help="fix the number of people (default: one per 30 messages, as in a "
+                        "real tenant) to measure what grows with history alone")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default bench-results/scale.json (scale-people-P.json with --people)")
     args = parser.parse_args()
+    args.out = args.out or ROOT / "bench-results" / (
+        f"scale-people-{args.people}.json" if args.people else "scale.json")
     sizes = sorted(set(args.sizes + ([10_000_000] if args.long else [])))
     results = []
     for size in sizes:
-        got = measure(size, args.seed)
+        got = measure(size, args.seed, args.people)
         results.append(got)
         print(f"{size:>11,} messages ({got['users']:,} people): export {got['export']['seconds']} s "
               f"({got['export']['messages_per_s']:,}/s, {got['export']['peak_rss_mb']} MB), plan "

@@ -62,6 +62,16 @@ def test_shape_is_proportionate():
     assert {c.membership for c in channels} == {"standard", "private", "shared"}
 
 
+def test_people_can_be_fixed_so_only_history_grows():
+    small, large = LazyTenant(50_000, seed=2, people=400), LazyTenant(500_000, seed=2, people=400)
+    assert small.users_count == large.users_count == 400
+    assert sum(t.count for t in large.teams) == 500_000 and len(large.chat_kind) == 400 // 3
+    members = {u for t in large.teams for u in t.members}
+    assert max(members) < 400
+    with pytest.raises(ValueError):
+        LazyTenant(1_000, people=1)
+
+
 @pytest.mark.parametrize("method", ["getAllMessages", "per-channel"])
 def test_the_exporter_stores_exactly_the_generated_tenant(tmp_path, method):
     n = 20_000 if method == "getAllMessages" else 6_000
