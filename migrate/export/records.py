@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from migrate.model import (
     TeamsUser,
     TeamsUserId,
 )
-from migrate.store import Store, teams_objects
+from migrate.store import Store, teams_chats, teams_objects
 
 Json = dict[str, Any]
 
@@ -116,18 +115,14 @@ def teams_message(raw: Json, channel_id: str) -> TeamsMessage:
 def load_chats(store: Store) -> Iterator[TeamsChat]:
     """Every chat whose details were read, by id, with its current members (Entra users, each
     once) — one chat at a time: a tenant of 100,000 chats never sits in memory as JSON."""
-    members = itertools.groupby(
-        _stream(store, "SELECT chat_id, raw FROM teams_chat_members "
-                "ORDER BY chat_id, user_id, membership_id", ()), key=lambda row: row[0])
+    members = itertools.groupby(teams_chats.raw_chat_members(store), key=lambda row: row[0])
     pending = next(members, None)
-    for (raw_chat,) in _stream(store, "SELECT raw FROM teams_chats ORDER BY id", ()):
-        raw = json.loads(raw_chat)
+    for raw in teams_chats.raw_chats(store):
         while pending is not None and pending[0] < raw["id"]:
             pending = next(members, None)      # members of a chat not stored: none to attach
         mine: tuple[TeamsMember, ...] = ()
         if pending is not None and pending[0] == raw["id"]:
-            rows = [(chat_id, json.loads(text)) for chat_id, text in pending[1]]
-            mine = tuple(_members(rows).get(raw["id"], ()))
+            mine = tuple(_members(pending[1]).get(raw["id"], ()))
             pending = next(members, None)
         yield TeamsChat(id=TeamsChatId(raw["id"]), chat_type=raw.get("chatType") or "group",
                         topic=_text(raw.get("topic")), created_at=raw.get("createdDateTime") or None,
@@ -163,44 +158,20 @@ def threads_of_channel(store: Store, channel_id: str) -> Iterator[Thread]:
     """One channel's threads in order (roots by creation time then id), each root with its
     replies in order; a reply whose root is not in the export is a thread of its own. Read a
     thread at a time: a channel of a million messages never sits in memory."""
-    orphans = [Thread(teams_message(json.loads(row["raw"]), channel_id).as_root(), [], True)
-               for row in store.query(
-                   "SELECT m.raw FROM teams_messages m WHERE m.channel_id = ? AND m.thread_id != m.id "
-                   "AND NOT EXISTS (SELECT 1 FROM teams_messages r WHERE r.channel_id = m.channel_id "
-                   "AND r.thread_id = m.thread_id AND r.id = m.thread_id) "
-                   "ORDER BY m.created_at, m.id", (channel_id,))]
-    roots = _stream(store, "SELECT r.raw, EXISTS (SELECT 1 FROM teams_messages x WHERE "
-                    "x.channel_id = r.channel_id AND x.thread_id = r.id AND x.id != r.id) "
-                    "FROM teams_messages r WHERE r.channel_id = ? AND r.thread_id = r.id "
-                    "ORDER BY r.created_at, r.id", (channel_id,))
+    orphans = [Thread(teams_message(raw, channel_id).as_root(), [], True)
+               for raw in teams_objects.raw_orphan_replies(store, channel_id)]
 
     def threads() -> Iterator[Thread]:
-        for raw, has_replies in roots:
-            root = teams_message(json.loads(raw), channel_id)
-            # Sorted here: an ORDER BY makes SQLite walk the channel's date index (the whole
-            # channel, per root) instead of the thread's primary-key range.
-            replies = sorted((teams_message(json.loads(row["raw"]), channel_id) for row in store.query(
-                "SELECT raw FROM teams_messages WHERE channel_id = ? AND thread_id = ? "
-                "AND id != thread_id", (channel_id, root.id))),
-                key=lambda m: (m.created_at or "", m.id)) if has_replies else []
+        for raw, has_replies in teams_objects.raw_roots(store, channel_id):
+            root = teams_message(raw, channel_id)
+            replies = [teams_message(reply, channel_id) for reply in
+                       teams_objects.raw_replies(store, channel_id, root.id)] if has_replies else []
             yield Thread(root, replies)
 
     def order(thread: Thread) -> tuple[str, str]:
         return (thread.root.created_at or "", thread.root.id)
 
     return heapq.merge(threads(), orphans, key=order)
-
-
-def _stream(store: Store, sql: str, params: tuple) -> Iterator[tuple]:
-    """Rows of a query a batch at a time (store.query would hold them all)."""
-    with store.lock:
-        cursor = store.conn.execute(sql, params)
-    while True:
-        with store.lock:
-            rows = cursor.fetchmany(256)
-        if not rows:
-            return
-        yield from (tuple(row) for row in rows)
 
 
 def _members(rows: Iterable[tuple[str, Json]]) -> dict[str, list[TeamsMember]]:
@@ -218,19 +189,10 @@ def _members(rows: Iterable[tuple[str, Json]]) -> dict[str, list[TeamsMember]]:
 
 def load_team_members(store: Store) -> dict[TeamsTeamId, list[TeamsMember]]:
     """Members per team (Entra users only, each once, by user id)."""
-    return {TeamsTeamId(k): v for k, v in _members(_parsed(_stream(
-        store, "SELECT team_id, raw FROM teams_team_members ORDER BY team_id, user_id, "
-        "membership_id", ()))).items()}
+    return {TeamsTeamId(k): v for k, v in _members(teams_objects.raw_team_members(store)).items()}
 
 
 def load_channel_members(store: Store) -> dict[TeamsChannelId, list[TeamsMember]]:
     """A channel's own members (private and shared channels; standard ones use the team's)."""
-    return {TeamsChannelId(k): v for k, v in _members(_parsed(_stream(
-        store, "SELECT channel_id, raw FROM teams_channel_members ORDER BY channel_id, user_id, "
-        "membership_id", ()))).items()}
-
-
-def _parsed(rows: Iterable[tuple[str, str]]) -> Iterator[tuple[str, Json]]:
-    """(owner, JSON text) rows as (owner, object), one at a time: 100,000 memberships' JSON
-    parsed into one list first is a transient of a hundred MB."""
-    return ((owner, json.loads(text)) for owner, text in rows)
+    return {TeamsChannelId(k): v
+            for k, v in _members(teams_objects.raw_channel_members(store)).items()}

@@ -180,6 +180,18 @@ class Store:
             cur.row_factory = sqlite3.Row
             return cur.fetchall()
 
+    def iterate(self, sql: str, params: Any = (), batch: int = 256) -> Iterator[tuple]:
+        """The rows of a query a batch at a time (`query` holds them all): for reading a
+        tenant's worth of rows with flat memory. Other statements may run in between."""
+        with self.lock:
+            cursor = self.conn.execute(sql, params)
+        while True:
+            with self.lock:
+                rows = cursor.fetchmany(batch)
+            if not rows:
+                return
+            yield from rows
+
     def scalar(self, sql: str, params: Any = ()) -> Any:
         with self.lock:
             row = self.conn.execute(sql, params).fetchone()

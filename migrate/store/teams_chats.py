@@ -6,7 +6,7 @@ as it reads a channel's."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from migrate.store.db import Store, utcnow
@@ -55,16 +55,18 @@ def chats_changed_since(store: Store, stamp: str) -> list[str]:
         "ORDER BY channel_id", (CHAT_TEAM, stamp))]
 
 
-def raw_chats(store: Store) -> list[Json]:
-    """Every chat stored, by id."""
-    return [json.loads(row["raw"]) for row in store.query("SELECT raw FROM teams_chats ORDER BY id")]
+def raw_chats(store: Store) -> Iterator[Json]:
+    """Every chat stored, by id, one at a time."""
+    for (raw,) in store.iterate("SELECT raw FROM teams_chats ORDER BY id"):
+        yield json.loads(raw)
 
 
-def raw_chat_members(store: Store) -> list[tuple[str, Json]]:
+def raw_chat_members(store: Store) -> Iterator[tuple[str, Json]]:
     """(chat id, Graph conversationMember) of every current chat membership, by chat, user id
-    and membership id."""
-    return [(row["chat_id"], json.loads(row["raw"])) for row in store.query(
-        "SELECT chat_id, raw FROM teams_chat_members ORDER BY chat_id, user_id, membership_id")]
+    and membership id, one at a time."""
+    for chat_id, raw in store.iterate("SELECT chat_id, raw FROM teams_chat_members "
+                                      "ORDER BY chat_id, user_id, membership_id"):
+        yield chat_id, json.loads(raw)
 
 
 def chat_message_counts(store: Store) -> dict[str, int]:

@@ -219,19 +219,50 @@ def raw_channels(store: Store) -> list[tuple[str, Json]]:
         "SELECT team_id, raw FROM teams_channels ORDER BY team_id, id")]
 
 
-def raw_team_members(store: Store) -> list[tuple[str, Json]]:
+def raw_team_members(store: Store) -> Iterator[tuple[str, Json]]:
     """(team id, Graph conversationMember) of every team membership, by team, user id and
-    membership id."""
-    return [(row["team_id"], json.loads(row["raw"])) for row in store.query(
-        "SELECT team_id, raw FROM teams_team_members ORDER BY team_id, user_id, membership_id")]
+    membership id, one at a time (127,000 memberships' JSON at once is a hundred MB)."""
+    for team_id, raw in store.iterate("SELECT team_id, raw FROM teams_team_members "
+                                      "ORDER BY team_id, user_id, membership_id"):
+        yield team_id, json.loads(raw)
 
 
-def raw_channel_members(store: Store) -> list[tuple[str, Json]]:
+def raw_channel_members(store: Store) -> Iterator[tuple[str, Json]]:
     """(channel id, Graph conversationMember) of every channel membership (private and shared
-    channels), by channel, user id and membership id."""
-    return [(row["channel_id"], json.loads(row["raw"])) for row in store.query(
-        "SELECT channel_id, raw FROM teams_channel_members "
-        "ORDER BY channel_id, user_id, membership_id")]
+    channels), by channel, user id and membership id, one at a time."""
+    for channel_id, raw in store.iterate("SELECT channel_id, raw FROM teams_channel_members "
+                                         "ORDER BY channel_id, user_id, membership_id"):
+        yield channel_id, json.loads(raw)
+
+
+def raw_orphan_replies(store: Store, channel_id: str) -> list[Json]:
+    """A channel's replies whose thread's first message is not stored, by creation time."""
+    return [json.loads(row["raw"]) for row in store.query(
+        "SELECT m.raw FROM teams_messages m WHERE m.channel_id = ? AND m.thread_id != m.id "
+        "AND NOT EXISTS (SELECT 1 FROM teams_messages r WHERE r.channel_id = m.channel_id "
+        "AND r.thread_id = m.thread_id AND r.id = m.thread_id) ORDER BY m.created_at, m.id",
+        (channel_id,))]
+
+
+def raw_roots(store: Store, channel_id: str) -> Iterator[tuple[Json, bool]]:
+    """A channel's thread roots by creation time then id, one at a time, each with whether
+    any reply of it is stored."""
+    for raw, has_replies in store.iterate(
+            "SELECT r.raw, EXISTS (SELECT 1 FROM teams_messages x WHERE x.channel_id = "
+            "r.channel_id AND x.thread_id = r.id AND x.id != r.id) FROM teams_messages r "
+            "WHERE r.channel_id = ? AND r.thread_id = r.id ORDER BY r.created_at, r.id",
+            (channel_id,)):
+        yield json.loads(raw), bool(has_replies)
+
+
+def raw_replies(store: Store, channel_id: str, root_id: str) -> list[Json]:
+    """One thread's replies, by creation time then id. Sorted here: with an ORDER BY, SQLite
+    walks the channel's date index (the whole channel, for every thread) instead of the
+    thread's primary-key range."""
+    rows = [json.loads(row["raw"]) for row in store.query(
+        "SELECT raw FROM teams_messages WHERE channel_id = ? AND thread_id = ? "
+        "AND id != thread_id", (channel_id, root_id))]
+    return sorted(rows, key=lambda raw: (raw.get("createdDateTime") or "", raw["id"]))
 
 
 def raw_messages_of_channel(store: Store, channel_id: str) -> list[Json]:
