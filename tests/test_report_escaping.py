@@ -41,3 +41,28 @@ def test_the_demo_preview_reads_as_slack_shows_it():
 
     assert as_slack_shows("R&amp;D &lt;b&gt; <https://x.org/?a=1&amp;b=2|the site>") == \
         "R&D <b> the site"
+
+
+def test_long_lists_are_cut_in_the_reports_people_read_and_whole_in_plan_json(monkeypatch):
+    """A large tenant's 100,000 chats or unmapped people would make plan.md and plan.html
+    unreadable (and their building a memory peak); plan.json keeps every one."""
+    import json
+
+    from migrate.plan.build import Plan, UserLine
+    from migrate.plan.chats import ChatLine
+    from migrate.ui import plan_report
+
+    monkeypatch.setattr(plan_report, "ROWS_SHOWN", 2)
+    plan = Plan(as_of=None,
+                users=[UserLine(f"u{i}", f"Person {i}", None, None, "no Slack account", False)
+                       for i in range(5)],
+                chats=[ChatLine(f"c{i}", "oneOnOne", f"Chat {i}", 2, 0, 3, "skip", "skipped")
+                       for i in range(4)])
+    md, page = plan_report.plan_markdown(plan), plan_report.plan_html(plan)
+    for text in (md, page):
+        assert "Person 1" in text and "Person 2" not in text
+        assert "Chat 1" in text and "Chat 2" not in text
+        assert "… and 3 more: plan.json lists every one." in text
+        assert "… and 2 more: plan.json lists every one." in text
+    whole = json.loads(plan.to_json())
+    assert len(whole["users"]) == 5 and len(whole["chats"]) == 4

@@ -57,6 +57,23 @@ CHATS_NOTE = ("A chat's content only ever goes to a private channel whose member
               "for a Slack group DM.")
 
 
+# Long lists (a large tenant's chats, its unmapped people) are cut in the md and html reports,
+# which people read; plan.json lists every one.
+ROWS_SHOWN = 1_000
+
+
+def _shown(rows: list[list]) -> tuple[list[list], str]:
+    """The rows a report shows, and the note saying how many more plan.json lists."""
+    if len(rows) <= ROWS_SHOWN:
+        return rows, ""
+    return rows[:ROWS_SHOWN], f"… and {len(rows) - ROWS_SHOWN:,} more: plan.json lists every one."
+
+
+def _unmapped_rows(plan: Plan) -> list[list]:
+    return [[u.display_name, "yes" if u.is_guest else "", u.reason or ""]
+            for u in plan.users if not u.slack_user_id]
+
+
 def _chat_rows(plan: Plan) -> list[list]:
     return [[CHAT_TYPE.get(c.chat_type, c.chat_type), c.label, c.members, c.mapped_members,
              c.messages, "private channel" if c.action == "channel" else "skipped",
@@ -68,6 +85,8 @@ def _chat_rows(plan: Plan) -> list[list]:
 
 def plan_markdown(plan: Plan) -> str:
     s = plan.summary()
+    chats, more_chats = _shown(_chat_rows(plan))
+    unmapped, more_unmapped = _shown(_unmapped_rows(plan))
     est = plan.estimate
     out = ["# Migration plan", "", f"Teams data as of {plan.as_of or 'never exported'}.", "",
            "## Summary", "",
@@ -98,14 +117,12 @@ def plan_markdown(plan: Plan) -> str:
                                   c.reason or "", "archived after import" if c.archive_after else ""]))]
          for c in plan.channels]), ""]
     out += ["## Chats", "", CHATS_NOTE, "", _md_table(
-        CHAT_HEADERS, [[str(v) for v in row] for row in _chat_rows(plan)]) if plan.chats
-        else "None exported.", ""]
-    unmapped = [u for u in plan.users if not u.slack_user_id]
+        CHAT_HEADERS, [[str(v) for v in row] for row in chats]) + (f"\n\n{more_chats}" if more_chats else "")
+        if plan.chats else "None exported.", ""]
     out += ["## Unmapped users", "",
             "Their messages are still migrated, under their display name.", "",
-            _md_table(["Teams user", "guest", "reason"],
-                      [[u.display_name, "yes" if u.is_guest else "", u.reason or ""] for u in unmapped])
-            if unmapped else "None.", ""]
+            _md_table(["Teams user", "guest", "reason"], unmapped)
+            + (f"\n\n{more_unmapped}" if more_unmapped else "") if unmapped else "None.", ""]
     out += ["## Skipped", "", _md_table(["kind", "reason", "count"], [
         [kind, reason, str(n)] for (kind, reason), n in sorted(plan.tally.skips.items())])
         if plan.skips
@@ -192,6 +209,10 @@ padding-left:.6rem;color:#454245}.channel{border:1px solid #ddd;border-radius:8p
 1rem;margin:1rem 0}svg text{font-size:12px}"""
 
 
+def _more(note: str) -> str:
+    return f"<p>{html.escape(note)}</p>" if note else ""
+
+
 def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
     s = plan.summary()
     est = plan.estimate
@@ -227,15 +248,15 @@ def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
         [[c.team_name, c.channel_name, c.renamed_from, c.slack_name or "—", c.reason or "collision"]
          for c in renamed]) if renamed else "<p>None.</p>"))
     found = Counter(c.chat_type for c in plan.chats)
+    chats, more_chats = _shown(_chat_rows(plan))
     body.append("<h2>Chats</h2><p>" + html.escape(CHATS_NOTE) + "</p><p>"
                 + html.escape(", ".join(f"{n} {CHAT_TYPE.get(k, k)}" for k, n in sorted(found.items()))
                               or "None exported.") + "</p>"
-                + (_table(CHAT_HEADERS, _chat_rows(plan)) if plan.chats else ""))
-    unmapped = [u for u in plan.users if not u.slack_user_id]
+                + (_table(CHAT_HEADERS, chats) + _more(more_chats) if plan.chats else ""))
+    unmapped, more_unmapped = _shown(_unmapped_rows(plan))
     body.append("<h2>Unmapped users</h2><p>Their messages are still migrated under their display "
-                "name.</p>" + (_table(["Teams user", "guest", "reason"],
-                                      [[u.display_name, "yes" if u.is_guest else "", u.reason or ""]
-                                       for u in unmapped]) if unmapped else "<p>None.</p>"))
+                "name.</p>" + (_table(["Teams user", "guest", "reason"], unmapped)
+                               + _more(more_unmapped) if unmapped else "<p>None.</p>"))
     body.append("<h2>Warnings</h2>" + (_table(["kind", "count", "examples"], [
         [k, n, "; ".join(plan.warning_samples.get(k, [])[:3])] for k, n in plan.warnings.items()])
         if plan.warnings else "<p>None.</p>"))
