@@ -479,11 +479,11 @@ def sandbox(
     from migrate.sandbox.synthetic_sandbox import start_synthetic_sandbox
 
     state = state_of(ctx)
+    if synthetic is None and people is not None:
+        raise typer.BadParameter("--people shapes a generated tenant: use it with --synthetic")
     if synthetic is not None:
         if tenant is not None:
             raise typer.BadParameter("--synthetic generates its tenant: leave out --tenant")
-    elif people is not None:
-        raise typer.BadParameter("--people shapes a generated tenant: use it with --synthetic")
         running = start_synthetic_sandbox(synthetic, seed=seed or 1, rate_scale=rate_scale,
                                           graph_port=graph_port, slack_port=slack_port,
                                           throttle=not no_throttle, people=people)
