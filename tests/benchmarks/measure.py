@@ -1,5 +1,7 @@
 """Measuring a child process for the benchmark scripts: wall time, exit status, peak RSS and
-CPU, from wait4 (a child's own figures — the parent's pages do not count)."""
+CPU, from wait4. Caveat: Linux carries a parent's high-water RSS at fork() into the child's
+ru_maxrss, so the parent must stay smaller than what it measures (these benchmarks' parents
+only start processes and read small outputs; scale_bench.py reads VmHWM instead)."""
 
 from __future__ import annotations
 

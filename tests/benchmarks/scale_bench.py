@@ -4,7 +4,7 @@ For each N of --sizes (100,000 and 1,000,000 by default; `--long` adds 10,000,00
 `migrate sandbox --synthetic N` (a generated enterprise-shaped tenant, served lazily), then runs
 `migrate export` and `migrate plan --no-export` against it as a user would, each in its own
 process, and prints, and writes as JSON (--out, bench-results/scale.json):
-  messages/s per stage, peak RSS per stage (the child's own, from wait4), the store's bytes
+  messages/s per stage, peak RSS per stage (the child's own VmHWM), the store's bytes
   per message, and the projection to 350,000 people at the largest N measured.
 Targets (issue 15): export and plan under 300 MB peak RSS, within 1.3× from 100k to 1M.
 `--people P` keeps the people fixed (the tenant grows only in history): memory that still
@@ -25,25 +25,54 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _migrate(args: list[str], env: dict[str, str]) -> dict:
-    """Run `python -m migrate …`; its wall time, its own peak RSS (wait4) and its JSON output."""
+def _migrate(args: list[str], env: dict[str, str], *, json_out: bool = True) -> dict:
+    """Run `python -m migrate …`; its wall time, its own peak RSS and its JSON output (or
+    none: `plan --json` prints the whole plan, hundreds of MB at 1M messages).
+
+    The peak is the child's VmHWM, polled from /proc while it runs and checked against wait4's
+    ru_maxrss: Linux carries a parent's high-water mark at fork() into the child's ru_maxrss
+    (the forked copy of the parent's memory is the child's until exec), so a benchmark that
+    once held a large document would report that figure for every later child."""
     import threading
 
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "migrate", "--json", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "migrate", *(["--json"] if json_out else []),
+                             *args], env=env, stdout=subprocess.PIPE if json_out else
+                            subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     err: list[str] = []
     reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
     reader.start()
-    out = proc.stdout.read()
+    hwm = [0]
+    watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, hwm), daemon=True)
+    watcher.start()
+    out = proc.stdout.read() if json_out else ""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     reader.join()
+    watcher.join()
     seconds = time.monotonic() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"migrate {' '.join(args)} failed ({proc.returncode}): {''.join(err)[-2000:]}")
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024),
-            "doc": json.loads(out or "{}")}
+    return {"seconds": round(seconds, 1), "peak_rss_mb": round(hwm[0] / 1024),
+            "ru_maxrss_mb": round(usage.ru_maxrss / 1024), "doc": json.loads(out or "{}")}
+
+
+def _watch_hwm(pid: int, hwm: list[int]) -> None:
+    """The child's VmHWM (kB) until it exits; it only grows, so the last read is the peak but
+    for the final 50 ms."""
+    path = Path(f"/proc/{pid}/status")
+    while True:
+        try:
+            text = path.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                hwm[0] = max(hwm[0], int(line.split()[1]))
+                break
+        else:
+            return                      # a zombie: its memory is gone
+        time.sleep(0.05)
 
 
 def measure(messages: int, seed: int, people: int | None = None) -> dict:
@@ -65,7 +94,7 @@ def measure(messages: int, seed: int, people: int | None = None) -> dict:
                                   for line in env_file.read_text().splitlines() if line),
                    "MIGRATE_WORKDIR": str(Path(tmp) / "work")}
             export = _migrate(["export"], env)
-            plan = _migrate(["plan", "--no-export"], env)
+            plan = _migrate(["plan", "--no-export"], env, json_out=False)
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=60)
