@@ -71,7 +71,7 @@ class ChannelLane:
         self.ctx.left = self.total    # posts and uploads not passed yet (the lane's priority)
         self.items = self._head()
         self.index = 0
-        self._phase = "body"          # body (posts and files) → tail (the rest) → end
+        self._phase = "body"          # body: posts and files, a window at a time; end: tail read
         self._after = 0               # where the next window of posts starts
         self._uploads: dict[str, list[Upload]] | None = None
         self._last_message: str | None = None
