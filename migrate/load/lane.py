@@ -176,7 +176,6 @@ class ChannelLane:
                 ctx.slack_id = row["slack_channel"] or ctx.slack_id
         return row["state"] if row is not None else None
 
-
     def _skip_done(self) -> None:
         while (item := self._current()) is not None:
             if item.kind in ("invite",):

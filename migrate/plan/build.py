@@ -369,8 +369,7 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
                 decision.purpose, invite, posts=posts, uploads=uploads,
                 rename_to=decision.rename_to))
         for channel_id in sorted(deleted):   # channels not planned now: their deletions still go
-            sink.retract({key: Retraction(key, channel_id, teams_id, "deleted in Teams")
-                          for key, teams_id in deleted[channel_id].items()})
+            sink.retract(deleted[channel_id])
         sink.seal()
     except BaseException:
         plan.close()
@@ -417,11 +416,13 @@ class _Sink:
                 items.seal()
 
 
-def _deleted_in_teams(store: Store) -> dict[str, dict[str, str]]:
-    """Posts in Slack whose Teams message is now deleted: Teams channel → key → message id."""
-    out: dict[str, dict[str, str]] = defaultdict(dict)
+def _deleted_in_teams(store: Store) -> dict[str, dict[str, Retraction]]:
+    """Posts in Slack whose Teams message is now deleted, by Teams channel and key."""
+    out: dict[str, dict[str, Retraction]] = defaultdict(dict)
     for row in ledger.retracted(store):
-        out[PostKey.parse(row["key"]).channel][row["key"]] = row["teams_id"]
+        channel = PostKey.parse(row["key"]).channel
+        out[channel][row["key"]] = Retraction(row["key"], channel, row["teams_id"],
+                                              "deleted in Teams")
     return out
 
 
@@ -452,12 +453,11 @@ def _author(message: TeamsMessage, ctx: RenderContext) -> tuple[str, str | None]
 
 def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, mapping, slack_by_id,
                    files, since: str | None, sink: _Sink, warnings: _Warnings,
-                   deleted: dict[str, str]) -> tuple[int, int]:
-    """One channel's posts, uploads and skips into the sink, a thread at a time; its figures."""
+                   retractions: dict[str, Retraction]) -> tuple[int, int]:
+    """One channel's posts, uploads and skips into the sink, a thread at a time; its figures.
+    `retractions` starts as the channel's posts deleted in Teams; the planning settles it."""
     posts, uploads = sink.tally.posts, sink.tally.uploads
     earlier = ledger.any_with_prefix(store, PostKey.prefix(channel.id))
-    retractions = {key: Retraction(key, channel.id, teams_id, "deleted in Teams")
-                   for key, teams_id in deleted.items()}
     bundled = {row["key"] for row in bundles.items_of(store, channel.id)}
     for thread in records.threads_of_channel(store, channel.id):
         root = thread.root

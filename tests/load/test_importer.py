@@ -5,8 +5,6 @@ guests."""
 
 from __future__ import annotations
 
-import pytest
-
 from migrate.config import SlackSettings
 from migrate.load.client import SlackClient
 from migrate.load.importer import Importer
@@ -14,8 +12,6 @@ from migrate.load.limits import slack_limits
 from migrate.load.scheduler import FakeClock, Scheduler
 from migrate.plan.build import ChannelPlan, Plan, Post, Upload
 from migrate.sandbox.faults import FaultPlan
-from migrate.sandbox.slack_emulator import SlackEmulator
-from migrate.sandbox.synthetic import synthetic_tenant, synthetic_workspace
 from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN
 from migrate.store import Store, ledger
 
@@ -32,14 +28,6 @@ def _channel(name="team-general", invite=()):
 def _post(mid, text, root=None, part=0):
     return Post(f"post:{CH}:{mid}:{part}", CH, mid, root, part, text, "Ann Author", None,
                 "2024-01-01T00:00:00Z")
-
-
-@pytest.fixture
-def emulator():
-    workspace = synthetic_workspace(synthetic_tenant(teams=1, channels=1, messages=1, users=12,
-                                                     seed=3), seed=3)
-    with SlackEmulator(workspace, rate_scale=100) as emu:
-        yield emu
 
 
 def _run(emu, tmp_path, plan, clock=None):

@@ -17,8 +17,6 @@ from migrate.load.limits import slack_limits
 from migrate.load.scheduler import Scheduler
 from migrate.plan.build import ChannelPlan, Plan, Post, Upload
 from migrate.plan.spool import Spool, SpooledItems
-from migrate.sandbox.slack_emulator import SlackEmulator
-from migrate.sandbox.synthetic import synthetic_tenant, synthetic_workspace
 from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN
 from migrate.store import Store
 
@@ -27,14 +25,6 @@ from ..conftest import slack_posts
 CH = "19:windows@thread.tacv2"
 DATA = b"file body"
 SHA = hashlib.sha256(DATA).hexdigest()
-
-
-@pytest.fixture
-def emulator():
-    workspace = synthetic_workspace(synthetic_tenant(teams=1, channels=1, messages=1, users=12,
-                                                     seed=5), seed=5)
-    with SlackEmulator(workspace, rate_scale=200) as emu:
-        yield emu
 
 
 def _items() -> tuple[list[Post], list[Upload]]:
@@ -79,7 +69,7 @@ def test_every_window_gives_slack_the_same_order(emulator, tmp_path, monkeypatch
     files.mkdir(parents=True)
     (files / SHA).write_bytes(DATA)
     plan = _plan(tmp_path, spooled)
-    settings = SlackSettings(url=emulator.url, token=SANDBOX_SLACK_TOKEN, rate_scale=200)
+    settings = SlackSettings(url=emulator.url, token=SANDBOX_SLACK_TOKEN, rate_scale=100)
     with Store.open(tmp_path / "work") as store:
         result = Importer(plan, store, SlackClient(settings, sleep=lambda _s: None),
                           Scheduler(slack_limits(settings)), files_dir=tmp_path / "files").run()
