@@ -59,9 +59,11 @@ Teams accounts (an old and a new one) to one Slack user.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from migrate.errors import ConfigError
 from migrate.model import SlackUser, SlackUserId, TeamsUser, TeamsUserId
@@ -170,15 +172,6 @@ def _is_bot(user: SlackUser) -> bool:
     return user.is_bot or user.id == SLACKBOT
 
 
-def _slack_email_index(users: Iterable[SlackUser]) -> dict[str, list[SlackUser]]:
-    index: dict[str, list[SlackUser]] = defaultdict(list)
-    for user in users:
-        address = _norm(user.email)
-        if address and not _is_bot(user):
-            index[address].append(user)
-    return {k: sorted(v, key=lambda u: u.id) for k, v in index.items()}
-
-
 def _describe(candidates: Sequence[Candidate]) -> str:
     return ", ".join(f"{c.route} {c.address} → {c.slack_user_id}"
                      + (" (deactivated)" if c.deleted else "") for c in candidates)
@@ -204,9 +197,12 @@ class _Step:
         return _STRENGTH[self.route]
 
 
-def _candidates(user: TeamsUser, index: dict[str, list[SlackUser]]) -> tuple[Candidate, ...]:
+def _candidates(user: TeamsUser, slack_users: SlackUsers) -> tuple[Candidate, ...]:
+    """Every match of the person's addresses, in order (an address's accounts by id); bots
+    and Slackbot are never matched."""
     return tuple(Candidate(route, address, slack.id, slack.deleted)
-                 for route, address in user_addresses(user) for slack in index.get(address, ()))
+                 for route, address in user_addresses(user)
+                 for slack in slack_users.with_email(address) if not _is_bot(slack))
 
 
 def _steps(candidates: Sequence[Candidate]) -> list[_Step]:
@@ -351,16 +347,15 @@ def _resolve_teams_user(override: UserOverride, by_id: dict[TeamsUserId, TeamsUs
 
 
 def _override_decision(user: TeamsUser, override: UserOverride,
-                       slack_by_id: dict[str, SlackUser],
-                       index: dict[str, list[SlackUser]]) -> UserDecision:
+                       slack_users: SlackUsers) -> UserDecision:
     where = f" ({override.source})" if override.source else ""
     if override.skip:
         return UserDecision(user.id, None, ROUTE_OVERRIDE, SKIPPED + where)
     wanted = override.slack_user or ""
     if SLACK_USER_ID.match(wanted):
-        slack = slack_by_id.get(wanted)
+        slack = slack_users.by_id(wanted)
     else:
-        found = index.get(_norm(wanted) or "", [])
+        found = [u for u in slack_users.with_email(wanted) if not _is_bot(u)]
         active = [u for u in found if not u.deleted]
         slack = active[0] if len(active) == 1 else (found[0] if len(found) == 1 else None)
     if slack is None:
@@ -373,56 +368,159 @@ def _override_decision(user: TeamsUser, override: UserOverride,
     return UserDecision(user.id, slack.id, ROUTE_OVERRIDE)
 
 
-def map_users(teams_users: Iterable[TeamsUser], slack_directory_users: Iterable[SlackUser],
+_BY_OVERRIDE = "\x00override"    # who reaches an account given by override, in user_claims
+
+
+class SlackUsers(Protocol):
+    """The Slack directory as matching reads it: one user by id, every user with an email
+    (normalised, bots and deactivated ones included), by id. In memory
+    (`SlackUsersInMemory`) or in the store (load/directory.py), so a workspace of 350,000
+    people need not be in memory to be matched against."""
+
+    def by_id(self, user_id: str) -> SlackUser | None: ...
+
+    def with_email(self, address: str) -> list[SlackUser]: ...
+
+
+class SlackUsersInMemory:
+    """A list of Slack users with the look-ups matching needs."""
+
+    def __init__(self, users: Iterable[SlackUser]) -> None:
+        self._users = sorted({u.id: u for u in users}.values(), key=lambda u: u.id)
+        self._by_id = {u.id: u for u in self._users}
+        self._by_email: dict[str, list[SlackUser]] = defaultdict(list)
+        for user in self._users:
+            if address := _norm(user.email):
+                self._by_email[address].append(user)
+
+    def by_id(self, user_id: str) -> SlackUser | None:
+        return self._by_id.get(SlackUserId(user_id))
+
+    def with_email(self, address: str) -> list[SlackUser]:
+        return list(self._by_email.get(_norm(address) or "", ()))
+
+    def __iter__(self) -> Iterator[SlackUser]:
+        return iter(self._users)
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SlackUsersInMemory) and self._users == other._users
+
+
+def map_users(teams_users: Iterable[TeamsUser], slack_directory_users: Iterable[SlackUser] | SlackUsers,
               overrides: Iterable[UserOverride] = (), *, guests: str = "map") -> UserMapping:
     """Map every Teams user to a Slack user or say why not. Deterministic: decisions are
-    keyed and ordered by Teams id, whatever the input order."""
-    if guests not in GUEST_POLICIES:
-        raise ConfigError(f"guests must be one of {', '.join(GUEST_POLICIES)}, not {guests!r}")
+    keyed and ordered by Teams id, whatever the input order. (All in memory: `decide_users`
+    is the same mapping for a tenant's worth of people.)"""
     users: dict[TeamsUserId, TeamsUser] = {}
     for user in sorted(teams_users, key=lambda u: u.id):
         users.setdefault(user.id, user)
-    slack_users = list(slack_directory_users)
-    slack_by_id = {u.id: u for u in slack_users}
-    index = _slack_email_index(slack_users)
+    slack = (slack_directory_users if hasattr(slack_directory_users, "with_email")
+             else SlackUsersInMemory(slack_directory_users))  # type: ignore[arg-type]
     warnings: list[str] = []
-
-    # Overrides first: they decide whatever the addresses say.
-    overrides = list(overrides)
-    by_address: dict[str, list[TeamsUserId]] = defaultdict(list)
-    for user in users.values() if overrides else ():   # only overrides look people up by address
-        for _, address in user_addresses(user):
-            by_address[address].append(user.id)
-    decisions: dict[TeamsUserId, UserDecision] = {}
-    for override in overrides:
-        uid, warning = _resolve_teams_user(override, users, by_address)
-        if uid is None:
-            warnings.append(warning or "")
-            continue
-        if uid in decisions:
-            warnings.append(f"{override.source}: {users[uid].display_name} ({uid}) already has an "
-                            "override; this one is ignored")
-            continue
-        decisions[uid] = _override_decision(users[uid], override, slack_by_id, index)
-
-    # Everyone else by their addresses; accounts given by override are taken.
-    claimed: dict[SlackUserId, list[TeamsUserId]] = defaultdict(list)
-    for uid, decision in decisions.items():
-        if decision.slack_user_id is not None:
-            claimed[decision.slack_user_id].append(uid)
-    candidates: dict[TeamsUserId, tuple[Candidate, ...]] = {}
-    for uid, user in users.items():
-        if uid in decisions:
-            continue
-        if user.is_guest and guests == "unmapped":
-            decisions[uid] = UserDecision(uid, None, None, GUEST_POLICY)
-        else:
-            candidates[uid] = _candidates(user, index)
-    steps = {uid: _steps(found) for uid, found in candidates.items()}
-    position, accounts = _contest(steps, claimed)
-    for uid, found in candidates.items():
-        decisions[uid] = _decide(users[uid], found, steps[uid], position[uid], accounts, users)
-
+    decisions = {d.teams_user_id: d for _, d in decide_users(
+        list(users.values()), slack, overrides, guests=guests, warn=warnings.append)}
     ordered = {uid: decisions[uid] for uid in sorted(decisions)}
     mapping = {uid: d.slack_user_id for uid, d in ordered.items() if d.slack_user_id is not None}
     return UserMapping(mapping, ordered, warnings)
+
+
+def decide_users(teams_users: Iterable[TeamsUser], slack: SlackUsers,
+                 overrides: Iterable[UserOverride] = (), *, guests: str = "map",
+                 warn: Callable[[str], None] = lambda message: None,
+                 scratch: sqlite3.Connection | None = None, contest_everyone: bool = False,
+                 ) -> Iterator[tuple[TeamsUser, UserDecision]]:
+    """Every Teams user's decision, as (user, decision), with memory that does not grow with
+    the people: `teams_users` (each id once) is read two or three times, `slack` is looked up
+    address by address, and who reaches which account goes to `scratch` (an SQLite
+    connection; a private in-memory one by default).
+
+    The contest only matters among people who reach a common account (or one an override
+    gives): everyone else gets their first step — nobody else ever claims its account — and is
+    decided on the second read, as they come. The contested (in a real tenant, the few who
+    share a mailbox or an alias) are decided together at the end, in memory, exactly as the
+    whole tenant would be. `contest_everyone` puts everyone in that contest (tests compare).
+    Warnings about the overrides (a row naming no Teams user, …) go to `warn`."""
+    if guests not in GUEST_POLICIES:
+        raise ConfigError(f"guests must be one of {', '.join(GUEST_POLICIES)}, not {guests!r}")
+    conn = scratch or sqlite3.connect(":memory:")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS user_claims (slack_id TEXT, teams_id TEXT)")
+    conn.execute("DELETE FROM user_claims")
+    fixed, override_users = _override_decisions(teams_users, slack, list(overrides), warn)
+    claimed: dict[SlackUserId, list[TeamsUserId]] = defaultdict(list)
+    for uid, decision in fixed.items():
+        if decision.slack_user_id is not None:
+            claimed[decision.slack_user_id].append(uid)
+
+    # First read: who reaches which account (a step's accounts, ambiguous ones included;
+    # an account given by override is reached by the override too).
+    rows: list[tuple[str, str]] = [(sid, _BY_OVERRIDE) for sid in claimed]
+    for user in teams_users:
+        if user.id in fixed or (user.is_guest and guests == "unmapped"):
+            continue
+        steps = _steps(_candidates(user, slack))
+        rows.extend((sid, user.id) for step in steps for sid in step.slack_user_ids)
+        if len(rows) >= 5_000:
+            conn.executemany("INSERT INTO user_claims VALUES (?, ?)", rows)
+            rows.clear()
+    conn.executemany("INSERT INTO user_claims VALUES (?, ?)", rows)
+    contested = {uid for (uid,) in conn.execute(
+        "SELECT DISTINCT teams_id FROM user_claims WHERE slack_id IN (SELECT slack_id FROM "
+        "user_claims GROUP BY slack_id HAVING COUNT(DISTINCT teams_id) > 1)")} - {_BY_OVERRIDE}
+    conn.execute("DELETE FROM user_claims")
+
+    # Second read: everyone's decision; the contested wait for each other.
+    for uid, decision in fixed.items():
+        yield override_users[uid], decision
+    group: dict[TeamsUserId, tuple[TeamsUser, tuple[Candidate, ...], list[_Step]]] = {}
+    for user in teams_users:
+        if user.id in fixed:
+            continue
+        if user.is_guest and guests == "unmapped":
+            yield user, UserDecision(user.id, None, None, GUEST_POLICY)
+            continue
+        found = _candidates(user, slack)
+        steps = _steps(found)
+        if contest_everyone or user.id in contested:
+            group[user.id] = (user, found, steps)
+            continue
+        position, accounts = _contest({user.id: steps}, {})
+        yield user, _decide(user, found, steps, position[user.id], accounts, {user.id: user})
+    names = {**override_users, **{uid: user for uid, (user, _, _) in group.items()}}
+    position, accounts = _contest({uid: steps for uid, (_, _, steps) in group.items()}, claimed)
+    for uid in sorted(group):
+        user, found, steps = group[uid]
+        yield user, _decide(user, found, steps, position[uid], accounts, names)
+
+
+def _override_decisions(teams_users: Iterable[TeamsUser], slack: SlackUsers,
+                        overrides: list[UserOverride], warn: Callable[[str], None],
+                        ) -> tuple[dict[TeamsUserId, UserDecision], dict[TeamsUserId, TeamsUser]]:
+    """The decisions the overrides make, and the people they name. Overrides are few: the
+    people are read once (only when there are overrides) to find whom each one names."""
+    if not overrides:
+        return {}, {}
+    keys = {o.teams_user for o in overrides} | {_norm(o.teams_user) for o in overrides}
+    by_id: dict[TeamsUserId, TeamsUser] = {}
+    by_address: dict[str, list[TeamsUserId]] = defaultdict(list)
+    for user in teams_users:
+        if user.id in keys:
+            by_id[user.id] = user
+        for _, address in user_addresses(user):
+            if address in keys:
+                by_id[user.id] = user
+                by_address[address].append(user.id)
+    decisions: dict[TeamsUserId, UserDecision] = {}
+    for override in overrides:
+        uid, warning = _resolve_teams_user(override, by_id, by_address)
+        if uid is None:
+            warn(warning or "")
+            continue
+        if uid in decisions:
+            warn(f"{override.source}: {by_id[uid].display_name} ({uid}) already has an "
+                 "override; this one is ignored")
+            continue
+        decisions[uid] = _override_decision(by_id[uid], override, slack)
+    return decisions, {uid: by_id[uid] for uid in decisions}

@@ -23,6 +23,8 @@ from migrate.transform.users import (
     ROUTES,
     SKIPPED,
     UNKNOWN_OVERRIDE,
+    SlackUsersInMemory,
+    decide_users,
     map_users,
     user_addresses,
 )
@@ -447,6 +449,28 @@ def test_adding_a_lower_route_address_never_unmaps_anyone_it_ranks_below(world, 
     mine = before.decisions[q.id]
     if mine.mapped and STRENGTH[mine.route] <= STRENGTH[route]:
         assert after.teams_user_id_to_slack_user_id == before.teams_user_id_to_slack_user_id
+
+
+@settings(max_examples=400, deadline=None)
+@given(tenants(), st.data())
+def test_deciding_the_uncontested_alone_changes_nothing(world, data):
+    """decide_users decides people who share no account with anyone as they come, and only
+    the rest in one contest (so a tenant's people need not all be in memory): the decisions
+    are exactly those of one contest over everyone, with or without overrides."""
+    teams, slack = world
+    index = SlackUsersInMemory(slack)
+    overrides = [UserOverride(data.draw(st.sampled_from([t.id for t in teams])),
+                              data.draw(st.sampled_from([u.id for u in slack])), "o.csv")
+                 for _ in range(data.draw(st.integers(0, 2)))]
+    guests = data.draw(st.sampled_from(["map", "unmapped"]))
+
+    def run(**kw):
+        warned: list[str] = []
+        out = {d.teams_user_id: d for _, d in decide_users(
+            teams, index, overrides, guests=guests, warn=warned.append, **kw)}
+        return out, warned
+
+    assert run() == run(contest_everyone=True)
 
 
 def test_a_new_claim_as_strong_as_a_mapped_one_makes_a_tie():
