@@ -50,7 +50,7 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
          export_first: bool = True):
     """`migrate plan`: an incremental export, a read-only look at Slack, the Plan and its
     reports in $MIGRATE_WORKDIR/reports/. Never writes to Slack."""
-    from migrate.load.directory import read_directory, save_directory, slack_client
+    from migrate.load.directory import read_directory, slack_client
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
@@ -58,9 +58,9 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
 
     if export_first:
         export(settings, progress, workers=workers)
-    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share)))
     with writer_run(settings, "plan") as ctx:
-        save_directory(ctx.store, directory)
+        directory = read_directory(slack_client(settings), Scheduler(slack_limits(
+            settings.slack, cap_share=settings.cap_share)), ctx.store)
         result = build_plan(ctx.store, settings, directory)
         paths: dict[str, Path] = write_reports(result, settings.workdir_path / "reports")
         ctx.summary = result.summary()
@@ -75,21 +75,21 @@ def bundle(settings: Settings, progress: ExportProgress | None = None, *, split:
     Never writes to Slack."""
     from migrate.bundle.writer import BundleWriter
     from migrate.errors import ConfigError
-    from migrate.load.directory import read_directory, save_directory, slack_client
+    from migrate.load.directory import read_directory, slack_client
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
     from migrate.store import teams_objects
 
     if export_first:
         export(settings, progress, workers=workers)
-    directory = read_directory(slack_client(settings), Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share)))
     with writer_run(settings, "bundle") as ctx:
         found = teams_objects.inventory(ctx.store)
         if not found["messages"] and not found["chat_messages"]:
             raise ConfigError(f"{settings.workdir_path}: nothing exported yet, so nothing to bundle",
                               hint="run `migrate bundle` without --no-export, or `migrate export` "
                               "first, with this working directory")
-        save_directory(ctx.store, directory)
+        directory = read_directory(slack_client(settings), Scheduler(slack_limits(
+            settings.slack, cap_share=settings.cap_share)), ctx.store)
         result = BundleWriter(ctx.store, settings, directory, split=split, max_mb=max_mb,
                               on_conversation=on_conversation).run()
         ctx.summary = result.as_dict()
@@ -125,7 +125,7 @@ def run(settings: Settings, *, dry_run: bool = False,
     (from `started`) no new call starts; the ledger stays consistent and the exit code is 75.
     """
     from migrate.load.client import SlackClient
-    from migrate.load.directory import read_directory, save_directory
+    from migrate.load.directory import read_directory
     from migrate.load.importer import Importer
     from migrate.load.limits import ceiling_seconds, slack_limits
     from migrate.load.scheduler import Scheduler
@@ -137,9 +137,8 @@ def run(settings: Settings, *, dry_run: bool = False,
     limits = slack_limits(settings.slack, cap_share=settings.cap_share)
     client = SlackClient(settings.slack)
     scheduler = Scheduler(limits)
-    directory = read_directory(client, scheduler)
     with writer_run(settings, command if not dry_run else "plan") as ctx:
-        save_directory(ctx.store, directory)
+        directory = read_directory(client, scheduler, ctx.store)
         plan = build_plan(ctx.store, settings, directory)
         outcome = RunOutcome(plan, dry_run)
         outcome.reports = write_reports(plan, settings.workdir_path / "reports")
@@ -223,7 +222,7 @@ def adopt(settings: Settings) -> Any:
     bot created, posts with our metadata), after an export and a plan. Reads Slack only."""
     from migrate.load.adopt import Adopter
     from migrate.load.client import SlackClient
-    from migrate.load.directory import read_directory, save_directory
+    from migrate.load.directory import read_directory
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
@@ -231,9 +230,8 @@ def adopt(settings: Settings) -> Any:
     client = SlackClient(settings.slack)
     bot = client.ensure_reachable().get("user_id")
     scheduler = Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share))
-    directory = read_directory(client, scheduler)
     with writer_run(settings, "adopt") as ctx:
-        save_directory(ctx.store, directory)
+        directory = read_directory(client, scheduler, ctx.store)
         plan = build_plan(ctx.store, settings, directory)
         summary = Adopter(ctx.store, plan, client, scheduler, directory, bot).run()
         ctx.summary = summary.as_dict()
@@ -246,7 +244,7 @@ def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
     from migrate.bundle.handover import hand_over
     from migrate.errors import ConfigError
     from migrate.load.client import SlackClient
-    from migrate.load.directory import load_directory, read_directory, save_directory
+    from migrate.load.directory import load_directory, read_directory
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
@@ -266,8 +264,7 @@ def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
         if bundles.unconfirmed(ctx.store):
             # Imported bundles: their conversations are new in Slack. Confirm what they carried
             # (by ts) first, so the plan hands them over to the API.
-            directory = read_directory(client, scheduler)
-            save_directory(ctx.store, directory)
+            directory = read_directory(client, scheduler, ctx.store)
             handover = hand_over(ctx.store, client, scheduler, directory, bot)
         source = source_inventory(settings, ctx.store)
         plan = build_plan(ctx.store, settings, directory)

@@ -93,12 +93,12 @@ class BundleWriter:
         """users.json entries by Teams user id. The email is the one the plan matched (the
         Slack account's), so Slack's importer merges into exactly that account; an unmapped
         person keeps their Teams address and gets an account."""
-        slack_email = {u.id: u.email for u in self.directory.users if u.email}
         mapped = {u.teams_user_id: u.slack_user_id for u in plan.users}
         out: dict[str, Json] = {}
         handles: set[str] = set()
-        for user in records.load_teams_users(self.store):
-            email = slack_email.get(mapped.get(user.id) or "") or user.mail or (
+        for user in records.TeamsUsers(self.store):
+            slack = self.directory.user_by_id(mapped[user.id]) if mapped.get(user.id) else None
+            email = (slack.email if slack else None) or user.mail or (
                 user.user_principal_name if "#EXT#" not in (user.user_principal_name or "") else None)
             handle = base = _handle((email or user.display_name).split("@")[0])
             n = 1

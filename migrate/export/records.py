@@ -129,8 +129,15 @@ def load_chats(store: Store) -> Iterator[TeamsChat]:
                         members=mine)
 
 
-def load_teams_users(store: Store) -> list[TeamsUser]:
-    return [teams_user(raw) for raw in teams_objects.raw_users(store)]
+class TeamsUsers:
+    """Every stored Teams user, by id, read from the store one at a time each time it is
+    iterated (350,000 of them are never all in memory)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __iter__(self) -> Iterator[TeamsUser]:
+        return (teams_user(raw) for raw in teams_objects.raw_users(self.store))
 
 
 def load_teams(store: Store) -> list[TeamsTeam]:

@@ -8,15 +8,18 @@ as Slack recommends, through the same client and scheduler as the import: the sc
 the calls at their tier and waits out a 429's `Retry-After` (integer or decimal seconds); the
 client retries server errors and dropped connections with backoff.
 
-`save_directory` / `load_directory` keep the snapshot in the store (slack_users,
-slack_channels: the raw objects plus query columns), so reports and later stages can read the
-directory the plan was made with. Raw Slack objects stay in this module; the rest of the tool
-sees `SlackUser` and `SlackChannel`.
+`read_directory(…, store)` writes the users into the store's snapshot (slack_users,
+slack_channels: the raw objects plus query columns) page by page as they are read, and the
+directory then looks them up there (`StoredSlackUsers`): a workspace of 350,000 people is never
+in memory. `load_directory` gives the stored snapshot back (reports and `migrate verify` read
+the directory the plan was made with); `save_directory` stores one built in memory. Raw Slack
+objects stay in this module; the rest of the tool sees `SlackUser` and `SlackChannel`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,7 @@ from migrate.load.paging import SlackCursor
 from migrate.load.scheduler import Scheduler
 from migrate.model import SlackChannel, SlackChannelId, SlackUser, SlackUserId
 from migrate.store import Store, slack_directory, utcnow
+from migrate.transform.users import SlackUsers, SlackUsersInMemory
 
 Json = dict[str, Any]
 PAGE_SIZE = 200           # Slack recommends at most 200 per page (docs.slack.dev pagination)
@@ -35,26 +39,26 @@ SLACKBOT = "USLACKBOT"
 
 @dataclass
 class SlackDirectory:
-    users: list[SlackUser]
+    """The workspace as the plan sees it. `users` are looked up, not held: in the store when
+    read by `read_directory(…, store)` or `load_directory` (a workspace of 350,000 people is
+    hundreds of MB as records), in memory when built from a list (tests, small tools)."""
+
+    users: SlackUsers
     channels: list[SlackChannel]
     fetched_at: str | None = None
-    # The objects as Slack gave them, for the store only (by id; users as compact JSON text).
-    raw_users: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # The channel objects as Slack gave them, by id (the lost-state check and adopt read them).
     raw_channels: dict[str, Json] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._by_email: dict[str, list[SlackUser]] = {}
-        for user in self.users:
-            if user.email:
-                self._by_email.setdefault(user.email.strip().lower(), []).append(user)
-        self._users_by_id = {u.id: u for u in self.users}
+        if not hasattr(self.users, "with_email"):
+            self.users = SlackUsersInMemory(self.users)
         self._channels_by_name = {c.name: c for c in self.channels}
         self._channels_by_id = {c.id: c for c in self.channels}
 
     def users_by_email(self, email: str) -> list[SlackUser]:
         """Every user whose profile email is `email`, case-insensitively (bots and
         deactivated users included; callers decide)."""
-        return list(self._by_email.get(email.strip().lower(), ()))
+        return self.users.with_email(email)
 
     def user_by_email(self, email: str) -> SlackUser | None:
         """The active, non-bot user with this email; None when there is none or several."""
@@ -62,7 +66,7 @@ class SlackDirectory:
         return found[0] if len(found) == 1 else None
 
     def user_by_id(self, user_id: str) -> SlackUser | None:
-        return self._users_by_id.get(SlackUserId(user_id))
+        return self.users.by_id(SlackUserId(user_id))
 
     def channel_by_name(self, name: str) -> SlackChannel | None:
         """The channel holding `name` (a leading `#` is ignored), archived ones included."""
@@ -70,6 +74,44 @@ class SlackDirectory:
 
     def channel_by_id(self, channel_id: str) -> SlackChannel | None:
         return self._channels_by_id.get(SlackChannelId(channel_id))
+
+
+class StoredSlackUsers:
+    """The snapshot's users in the store, looked up one at a time (the plan asks for the same
+    few authors again and again: a small cache by id)."""
+
+    CACHE = 4096
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.by_id = functools.lru_cache(maxsize=self.CACHE)(self._by_id)
+
+    def _by_id(self, user_id: str) -> SlackUser | None:
+        row = slack_directory.user_by_id(self.store, user_id)
+        return _stored_user(row) if row else None
+
+    def with_email(self, address: str) -> list[SlackUser]:
+        key = slack_directory.email_key(address)
+        return [_stored_user(row) for row in slack_directory.users_with_email(self.store, key)] \
+            if key else []
+
+    def __iter__(self) -> Iterator[SlackUser]:
+        return (_stored_user(row) for row in slack_directory.iter_users(self.store))
+
+    def __len__(self) -> int:
+        return slack_directory.count_users(self.store)
+
+    def __eq__(self, other: object) -> bool:
+        return hasattr(other, "with_email") and list(self) == list(other)  # type: ignore[call-overload]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _stored_user(row: tuple) -> SlackUser:
+    (uid, name, real_name, display_name, email, deleted, is_bot, restricted, ultra,
+     image) = row
+    return SlackUser(SlackUserId(uid), name or uid, real_name, display_name, email, bool(deleted),
+                     bool(is_bot), bool(restricted), bool(ultra), image)
 
 
 # -- Slack objects → records ---------------------------------------------------------------
@@ -102,27 +144,11 @@ def slack_channel(raw: Json) -> SlackChannel:
     )
 
 
-def _people(users: Iterable[Json], *, keep_users: bool) -> tuple[list[SlackUser], dict[str, str]]:
-    """Users by id, consumed one at a time (a page of users.list at a time when read from
-    Slack). `keep_users`: keep each one's JSON as compact text, to store it (save_directory);
-    as parsed objects 350,000 of them are hundreds of MB, so only the text is kept, and a
-    directory read back from the store keeps none."""
-    raw_users: dict[str, str] = {}
-    people: dict[str, SlackUser] = {}
-    for raw in users:
-        people[raw["id"]] = slack_user(raw)
-        if keep_users:
-            raw_users[raw["id"]] = slack_directory.compact_json(raw)
-    return [people[k] for k in sorted(people)], raw_users
-
-
-def _directory(people: tuple[list[SlackUser], dict[str, str]], channels: list[Json],
-               fetched_at: str | None) -> SlackDirectory:
-    users, raw_users = people
+def _directory(users: SlackUsers, channels: list[Json], fetched_at: str | None) -> SlackDirectory:
     raw_channels = {c["id"]: c for c in channels}
     return SlackDirectory(
         users=users, channels=[slack_channel(raw_channels[k]) for k in sorted(raw_channels)],
-        fetched_at=fetched_at, raw_users=raw_users, raw_channels=raw_channels)
+        fetched_at=fetched_at, raw_channels=raw_channels)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -161,29 +187,39 @@ def _pages(client: SlackClient, scheduler: Scheduler, method: str, key: str,
     return SlackCursor(_Patient(scheduler), method, fetch).items(key)
 
 
-def read_directory(client: SlackClient, scheduler: Scheduler) -> SlackDirectory:
+def read_directory(client: SlackClient, scheduler: Scheduler,
+                   store: Store | None = None) -> SlackDirectory:
     """Every user and channel of the workspace (read-only), paced and 429-aware through the
-    scheduler, like every other Slack call."""
+    scheduler, like every other Slack call. With a `store`, the users go into its snapshot
+    page by page as they are read (replacing the old one only once all are read) and are
+    looked up there; without one, they are kept in memory."""
     fetched_at = utcnow()
-    people = _people(_pages(client, scheduler, "users.list", "members", {}), keep_users=True)
     channels = list(_pages(client, scheduler, "conversations.list", "channels",
                            {"types": "public_channel,private_channel", "exclude_archived": False}))
-    return _directory(people, channels, fetched_at)
+    users = _pages(client, scheduler, "users.list", "members", {})
+    if store is None:
+        return _directory(SlackUsersInMemory(slack_user(raw) for raw in users), channels,
+                          fetched_at)
+    slack_directory.replace_directory(
+        store, ((slack_user(raw), slack_directory.compact_json(raw)) for raw in users),
+        [(slack_channel(raw), raw) for raw in channels], fetched_at)
+    return _directory(StoredSlackUsers(store), channels, fetched_at)
 
 
 # -- the store -----------------------------------------------------------------------------
 
 
 def save_directory(store: Store, directory: SlackDirectory) -> None:
-    """Replace the stored snapshot with `directory`; its users' JSON, kept only to be stored,
-    is dropped afterwards (350,000 of them are hundreds of MB a plan has no use for)."""
+    """Replace the stored snapshot with a directory held in memory (one `read_directory`
+    read into a store is there already); its users are then looked up in the store."""
+    if isinstance(directory.users, StoredSlackUsers) and directory.users.store is store:
+        return
     now = directory.fetched_at or utcnow()
     slack_directory.replace_directory(
-        store, [(user, directory.raw_users.get(user.id) or _user_json(user))
-                for user in directory.users],
+        store, [(user, _user_json(user)) for user in directory.users],
         [(channel, directory.raw_channels.get(channel.id) or _channel_json(channel))
          for channel in directory.channels], now)
-    directory.raw_users.clear()
+    directory.users = StoredSlackUsers(store)
 
 
 def remember_channel(store: Store, raw: Json) -> None:
@@ -197,7 +233,7 @@ def load_directory(store: Store) -> SlackDirectory | None:
     channels = slack_directory.raw_channels(store)
     if not channels and not slack_directory.has_users(store):
         return None
-    return _directory(_people(slack_directory.iter_raw_users(store), keep_users=False), channels,
+    return _directory(StoredSlackUsers(store), channels,
                       slack_directory.snapshot_fetched_at(store))
 
 

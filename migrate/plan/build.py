@@ -23,6 +23,7 @@ from migrate.load.limits import slack_limits
 from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
 from migrate.plan.chats import CHAT_TEAM_PREFIX, KIND_LABEL, ChatLine, plan_chats
 from migrate.plan.estimate import Estimate, estimate_run
+from migrate.plan.people import People, UserLine, plan_people
 from migrate.plan.spool import Items, ListItems, Spool, SpooledItems, as_items
 from migrate.plan.tally import Tally
 from migrate.store import Store, bundles, ledger, teams_chats, teams_files, teams_objects
@@ -30,19 +31,8 @@ from migrate.store.keys import FileKey, PostKey
 from migrate.transform.channels import load_channel_overrides, plan_channel_names
 from migrate.transform.content import RenderContext, load_mappings, render_message
 from migrate.transform.overrides import load_user_overrides
-from migrate.transform.users import map_users
 
 PLAN_VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class UserLine:
-    teams_user_id: str
-    display_name: str
-    slack_user_id: str | None
-    route: str | None
-    reason: str | None
-    is_guest: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +117,7 @@ class Plan:
     (plan/spool.py) when `build_plan` made them — iterate them, or read one channel's."""
 
     as_of: str | None
-    users: list[UserLine] = field(default_factory=list)
+    users: Items[UserLine] = field(default_factory=ListItems)
     channels: list[ChannelPlan] = field(default_factory=list)
     posts: Items[Post] = field(default_factory=ListItems)
     uploads: Items[Upload] = field(default_factory=ListItems)
@@ -141,9 +131,10 @@ class Plan:
     source: dict[str, int] = field(default_factory=dict)  # teams, channels, messages found
     # Kept by build_plan as it spools the items; counted afresh from lists built by hand.
     counted: Tally | None = field(default=None, repr=False, compare=False)
+    spool: Spool | None = field(default=None, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name in _ITEMS and not isinstance(value, (ListItems, SpooledItems)):
+        if name in _ITEMS and not isinstance(value, ListItems | SpooledItems):
             value = as_items(value)          # a list set by hand: its figures are counted anew
             object.__setattr__(self, "counted", None)
         object.__setattr__(self, name, value)
@@ -156,8 +147,8 @@ class Plan:
 
     def close(self) -> None:
         """Let go of the spool (its file is deleted). Idempotent."""
-        for items in (self.posts, self.uploads, self.skips, self.retractions):
-            items.close()
+        if self.spool is not None:
+            self.spool.close()
 
     def summary(self) -> dict[str, Any]:
         users = Counter("mapped" if u.slack_user_id else "unmapped" for u in self.users)
@@ -262,32 +253,35 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
                for_bundle: bool = False) -> Plan:
     """The Plan. `for_bundle`: only the decisions (users, channel names, chats), no posts —
     the bundle writer renders each conversation itself, one at a time — and conversations an
-    earlier bundle carried are not held back (a later bundle carries what is new in them)."""
+    earlier bundle carried are not held back (a later bundle carries what is new in them).
+    The people, and the posts, uploads, skips and retractions, are in the plan's spool: call
+    `plan.close()` when done (or let the plan go)."""
+    # "As of" the newest change in the data, not the export's clock: same data, same plan.
+    plan = Plan(as_of=teams_objects.newest_teams_change(store))
+    spool = Spool(store.path.parent)
+    plan.spool = spool
+    try:
+        _fill(plan, spool, store, settings, directory, for_bundle)
+    except BaseException:
+        plan.close()
+        raise
+    return plan
+
+
+def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory: SlackDirectory,
+          for_bundle: bool) -> None:
     opts = settings.plan
     warnings = _Warnings()
-    teams_users = records.load_teams_users(store)
     teams = {t.id: t for t in records.load_teams(store)}
     channels = records.load_channels(store)
     team_members = records.load_team_members(store)
     channel_members = records.load_channel_members(store)
 
     user_overrides = load_user_overrides(opts.user_map) if opts.user_map else []
-    mapping = map_users(teams_users, directory.users, user_overrides, guests=opts.guests)
-    for message in mapping.warnings:  # e.g. an override row naming no Teams user
-        warnings.add("user_override", message)
-    slack_by_id = {u.id: u for u in directory.users}
-    users = []
-    for user in sorted(teams_users, key=lambda u: (u.display_name.casefold(), u.id)):
-        decision = mapping.decisions[user.id]
-        users.append(UserLine(user.id, user.display_name, decision.slack_user_id, decision.route,
-                              decision.reason, user.is_guest))
-        if decision.slack_user_id is None:
-            warnings.add("unmapped_user", f"{user.display_name}: {decision.reason}")
-        for note in decision.warnings:   # e.g. an old account under a later address: reported
-            warnings.add("user_other_account", f"{user.display_name}: {note}")
+    people, plan.users = plan_people(spool, records.TeamsUsers(store), directory, user_overrides,
+                                     guests=opts.guests, warn=warnings.add)
 
-    chat_lines, chat_teams, chat_channels, chat_members = plan_chats(store, settings, mapping,
-                                                                      teams_users)
+    chat_lines, chat_teams, chat_channels, chat_members = plan_chats(store, settings, people)
     for chat_id in teams_chats.chats_without_details(store):
         warnings.add("chat_not_read", f"chat {chat_id}: its messages were exported but its "
                      "members could not be read (see the export warnings); it is not planned")
@@ -313,11 +307,8 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
 
     reactions, emoji, system_events = load_mappings(opts.reactions_file or None, opts.emoji_file or None,
                                                     opts.system_events_file or None)
-    ctx = RenderContext(users={u.id: u.display_name for u in teams_users}, timezone=opts.timezone,
+    ctx = RenderContext(users=people.names, timezone=opts.timezone,
                         emoji=emoji, reactions=reactions, system_events=system_events)
-    # "As of" the newest change in the data, not the export's clock: same data, same plan.
-    plan = Plan(as_of=teams_objects.newest_teams_change(store))
-    plan.users = users
     plan.chats = named_chats
     plan.source = teams_objects.inventory(store)
     # Every team has a General channel: a team with none was listed but never read.
@@ -333,53 +324,47 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
     awaiting = {} if for_bundle else bundles.unconfirmed(store)
     chat_types = {line.teams_chat_id: line.chat_type for line in chat_lines}
     chat_since = max(filter(None, [since, settings.export.chats_since or None]), default=None)
-    sink = _Sink(plan, None if for_bundle else Spool(store.path.parent))
-    try:
-        deleted = _deleted_in_teams(store)
-        for decision in decisions:
-            channel = by_channel[decision.teams_channel_id]
-            team = teams_and_chats[channel.team_id]
-            is_chat = channel.id in chat_members
-            invite: tuple[SlackUserId, ...] = ()
-            posts = uploads = 0
-            action, reason = decision.action, decision.reason
-            if action != "skip" and channel.id in awaiting:
-                # Slack's importer creates it: the API must not, nor post what the bundle carries.
-                action, reason = "skip", (f"carried by the import bundle as {awaiting[channel.id]['name']}: "
-                                          "import it, then `migrate verify` hands it over to the API")
-            if action == "skip":
-                sink.skip(Skip("channel", channel.id, reason or "skipped"))
-            else:
-                invite = tuple(sorted({
-                    mapping.teams_user_id_to_slack_user_id[m.user_id]
-                    for m in _members(team, channel, team_members, members_of)
-                    if m.user_id in mapping.teams_user_id_to_slack_user_id}))
-                if not for_bundle:
-                    posts, uploads = _channel_items(
-                        store, channel, ctx, mapping, slack_by_id, files,
-                        chat_since if is_chat else since, sink, warnings,
-                        deleted.pop(channel.id, {}))
-            if decision.renamed_from and decision.action == "create":
-                warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
-            team_name = KIND_LABEL.get(chat_types.get(channel.id, ""), team.display_name)
-            plan.channels.append(ChannelPlan(
-                channel.id, team.id, team_name, channel.display_name, action,
-                decision.slack_name, decision.slack_channel_id, decision.is_private,
-                decision.renamed_from, reason, decision.archive_after, decision.topic,
-                decision.purpose, invite, posts=posts, uploads=uploads,
-                rename_to=decision.rename_to))
-        for channel_id in sorted(deleted):   # channels not planned now: their deletions still go
-            sink.retract(deleted[channel_id])
-        sink.seal()
-    except BaseException:
-        plan.close()
-        raise
+    sink = _Sink(plan, None if for_bundle else spool)
+    deleted = _deleted_in_teams(store)
+    for decision in decisions:
+        channel = by_channel[decision.teams_channel_id]
+        team = teams_and_chats[channel.team_id]
+        is_chat = channel.id in chat_members
+        invite: tuple[SlackUserId, ...] = ()
+        posts = uploads = 0
+        action, reason = decision.action, decision.reason
+        if action != "skip" and channel.id in awaiting:
+            # Slack's importer creates it: the API must not, nor post what the bundle carries.
+            action, reason = "skip", (f"carried by the import bundle as {awaiting[channel.id]['name']}: "
+                                      "import it, then `migrate verify` hands it over to the API")
+        if action == "skip":
+            sink.skip(Skip("channel", channel.id, reason or "skipped"))
+        else:
+            invite = tuple(sorted({
+                slack_id for m in _members(team, channel, team_members, members_of)
+                if (slack_id := people.slack_id(m.user_id))}))
+            if not for_bundle:
+                posts, uploads = _channel_items(
+                    store, channel, ctx, people, files,
+                    chat_since if is_chat else since, sink, warnings,
+                    deleted.pop(channel.id, {}))
+        if decision.renamed_from and decision.action == "create":
+            warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
+        team_name = KIND_LABEL.get(chat_types.get(channel.id, ""), team.display_name)
+        plan.channels.append(ChannelPlan(
+            channel.id, team.id, team_name, channel.display_name, action,
+            decision.slack_name, decision.slack_channel_id, decision.is_private,
+            decision.renamed_from, reason, decision.archive_after, decision.topic,
+            decision.purpose, invite, posts=posts, uploads=uploads,
+            rename_to=decision.rename_to))
+    for channel_id in sorted(deleted):   # channels not planned now: their deletions still go
+        sink.retract(deleted[channel_id])
+    sink.seal()
     for kind, count in store.warning_counts("export").items():
         warnings.counts[f"export:{kind}"] += count
     plan.warnings = dict(sorted(warnings.counts.items()))
     plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
     plan.estimate = estimate_run(plan, slack_limits(settings.slack, cap_share=settings.cap_share))
-    return plan
 
 
 class _Sink:
@@ -451,7 +436,7 @@ def _author(message: TeamsMessage, ctx: RenderContext) -> tuple[str, str | None]
     return (message.sender_name or "Teams app"), None
 
 
-def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, mapping, slack_by_id,
+def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, people: People,
                    files, since: str | None, sink: _Sink, warnings: _Warnings,
                    retractions: dict[str, Retraction]) -> tuple[int, int]:
     """One channel's posts, uploads and skips into the sink, a thread at a time; its figures.
@@ -466,7 +451,7 @@ def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, mapp
         if since and (root.created_at or "") < since:
             sink.skip(Skip("message", root.id, f"before the since date {since}"))
             continue
-        keys = _add_message(root, None, channel, ctx, mapping, slack_by_id, files,
+        keys = _add_message(root, None, channel, ctx, people, files,
                             bool(thread.replies), sink, warnings, bundled)
         if earlier:
             _settle(store, channel, root.id, keys or [], sink, retractions)
@@ -474,7 +459,7 @@ def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, mapp
             if keys is None:
                 sink.skip(Skip("message", reply.id, "its thread root is not migrated"))
                 continue
-            reply_keys = _add_message(reply, root.id, channel, ctx, mapping, slack_by_id, files,
+            reply_keys = _add_message(reply, root.id, channel, ctx, people, files,
                                       False, sink, warnings, bundled)
             if earlier:
                 _settle(store, channel, reply.id, reply_keys or [], sink, retractions)
@@ -482,7 +467,7 @@ def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, mapp
     return sink.tally.posts - posts, sink.tally.uploads - uploads
 
 
-def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, slack_by_id, files,
+def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, people: People, files,
                  has_replies, sink: _Sink, warnings, bundled=frozenset()) -> list[str] | None:
     """One message's posts and uploads into the sink: their keys, or None when it is skipped."""
     rendered = render_message(teams_message.raw, ctx, has_replies=has_replies)
@@ -492,8 +477,7 @@ def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, mapping, sl
     for kind, detail in rendered.warnings:
         warnings.add(kind, detail)
     name, teams_user = _author(teams_message, ctx)
-    slack_id = mapping.teams_user_id_to_slack_user_id.get(teams_user) if teams_user else None
-    icon = slack_by_id[slack_id].image_72 if slack_id in slack_by_id else None
+    icon = people.icon(teams_user) if people.slack_id(teams_user) else None
     keys = [PostKey(channel.id, teams_message.id, part).text for part in range(len(rendered.parts))]
     imported: tuple[str, ...] = ()
     if bundled and any(key in bundled for key in keys):

@@ -15,12 +15,17 @@ when two share a given name; at most four, then `and-N-more`): `dm-alex-sam`, `c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from migrate.config import Settings
 from migrate.export import records
 from migrate.model import TeamsChannel, TeamsChannelId, TeamsChat, TeamsTeam, TeamsTeamId
 from migrate.store import Store, teams_chats
+
+if TYPE_CHECKING:
+    from migrate.plan.people import People
 
 KIND = {"oneOnOne": "dm", "group": "chat", "meeting": "meeting"}
 CHAT_TEAM_PREFIX = "chats:"      # the stand-in team id of a chat carried as a channel
@@ -48,7 +53,7 @@ class ChatLine:
     larger_than_group_dm: bool = False
 
 
-def chat_label(chat: TeamsChat, names: dict[str, str]) -> str:
+def chat_label(chat: TeamsChat, names: Mapping[str, str]) -> str:
     """The chat's topic, or its members' names (given names where known)."""
     if chat.topic and chat.topic.strip():
         return chat.topic.strip()
@@ -92,7 +97,7 @@ def chat_as_channel(chat: TeamsChat, label: str, purpose: str) -> tuple[TeamsTea
     return team, channel
 
 
-def chat_purpose(chat: TeamsChat, names: dict[str, str]) -> str:
+def chat_purpose(chat: TeamsChat, names: Mapping[str, str]) -> str:
     """What the channel says it is: shown only to its members, who are the chat's own."""
     people = sorted({names.get(m.user_id) or m.display_name or "someone" for m in chat.members},
                     key=str.casefold)
@@ -101,23 +106,22 @@ def chat_purpose(chat: TeamsChat, names: dict[str, str]) -> str:
     return f"Teams {what} with {', '.join(people)}" if people else f"Teams {what}"
 
 
-def plan_chats(store: Store, settings: Settings, mapping, teams_users) -> tuple[
+def plan_chats(store: Store, settings: Settings, people: People) -> tuple[
         list[ChatLine], dict[str, TeamsTeam], list[TeamsChannel], dict[str, list]]:
     """Every exported chat's fate; for the chats carried as private channels, the (team,
     channel) pairs they become and their members (who alone are invited)."""
-    names = {u.id: u.display_name for u in teams_users}
+    names = people.names
     counts = teams_chats.chat_message_counts(store)
     lines: list[ChatLine] = []
     teams: dict[str, TeamsTeam] = {}
     channels: list[TeamsChannel] = []
     members: dict[str, list] = {}
     shard = settings.shard_spec
-    accounts = {u.id for u in teams_users if not u.is_guest}
     for chat in records.load_chats(store):
         if shard is not None and not shard.owns_chat(
-                m.user_id for m in chat.members if m.user_id in accounts):
+                m.user_id for m in chat.members if people.is_member(m.user_id)):
             continue      # another shard's: that shard reads its smallest member's stream
-        mapped = sum(1 for m in chat.members if m.user_id in mapping.teams_user_id_to_slack_user_id)
+        mapped = sum(1 for m in chat.members if people.slack_id(m.user_id))
         action, reason = chat_fate(chat, mapped, chats_to_channels=settings.plan.chats_to_channels,
                                    meeting_chats=settings.export.meeting_chats)
         label = chat_label(chat, names)

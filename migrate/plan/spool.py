@@ -112,6 +112,8 @@ class SpooledItems(Generic[T]):
         self.cls = cls
         self.table = table
         self.columns = [f.name for f in fields(cls)]   # type: ignore[arg-type]
+        # SQLite keeps a bool as 0/1: given back as bool (plan.json says true, not 1).
+        self._bools = [n for n, f in enumerate(fields(cls)) if f.type in ("bool", bool)]  # type: ignore[arg-type]
         self.by_channel = "channel" in self.columns
         self._buffer: list[tuple[Any, ...]] = []
         self._count = 0
@@ -143,6 +145,14 @@ class SpooledItems(Generic[T]):
             conn.execute("COMMIT")
         self._buffer.clear()
 
+    def fill(self, select: str, params: tuple = ()) -> None:
+        """Append the rows of a query of the same spool (its columns in the item's order)."""
+        self.flush()
+        with self.spool.lock:
+            cursor = self.spool.conn.execute(f"INSERT INTO {self.table} "
+                                             f"({', '.join(self.columns)}) {select}", params)
+            self._count += cursor.rowcount
+
     def seal(self) -> None:
         """Done appending: write the rest and index by channel for the look-ups."""
         self.flush()
@@ -158,14 +168,19 @@ class SpooledItems(Generic[T]):
         sql = f"SELECT * FROM {self.table} {where} ORDER BY seq {limit}"
         with self.spool.lock:
             cursor = self.spool.conn.execute(sql, params)
-        make = self.cls
         while True:
             with self.spool.lock:
                 rows = cursor.fetchmany(500)
             if not rows:
                 return
             for row in rows:
-                yield make(*row[1:])
+                yield self._make(row)
+
+    def _make(self, row: tuple) -> T:
+        values = list(row[1:])
+        for n in self._bools:
+            values[n] = bool(values[n])
+        return self.cls(*values)
 
     def __iter__(self) -> Iterator[T]:
         return self._rows()
@@ -197,7 +212,7 @@ class SpooledItems(Generic[T]):
             rows = self.spool.conn.execute(
                 f"SELECT * FROM {self.table} WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?",
                 (channel, after, n)).fetchall()
-        return [self.cls(*row[1:]) for row in rows], (rows[-1][0] if rows else after)
+        return [self._make(row) for row in rows], (rows[-1][0] if rows else after)
 
     def close(self) -> None:
         self.spool.close()

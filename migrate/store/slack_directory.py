@@ -23,12 +23,24 @@ def _raw(obj: Json | str) -> str:
     return obj if isinstance(obj, str) else compact_json(obj)
 
 
+def email_key(email: str | None) -> str | None:
+    """The email as identity matching compares it (transform/users.py)."""
+    return (email or "").strip().lower() or None
+
+
+# A SlackUser's fields in order: what the look-ups below return, one tuple per user.
+USER_COLUMNS = ("id, name, real_name, display_name, email, deleted, is_bot, is_restricted, "
+                "is_ultra_restricted, image_72")
+
+
 def replace_directory(store: Store, users: Iterable[tuple[SlackUser, Json | str]],
                       channels: Iterable[tuple[SlackChannel, Json]], fetched_at: str) -> None:
     """Replace the whole snapshot with these users and channels (each a record and the object
     it was made from, or that object's compact JSON text), all read at `fetched_at`. The users
-    are written as they come (350,000 rows are not built in memory first)."""
-    user_rows = ((user.id, user.name, user.email, int(user.deleted), int(user.is_bot),
+    are written as they come — `users` may be read from Slack page by page meanwhile: one
+    transaction, so a read that fails half-way leaves the old snapshot whole."""
+    user_rows = ((user.id, user.name, user.email, email_key(user.email), user.real_name,
+                  user.display_name, user.image_72, int(user.deleted), int(user.is_bot),
                   int(user.is_restricted), int(user.is_ultra_restricted), _raw(raw), fetched_at)
                  for user, raw in users)
     channel_rows = [(channel.id, channel.name, int(channel.is_private), int(channel.is_archived),
@@ -36,11 +48,33 @@ def replace_directory(store: Store, users: Iterable[tuple[SlackUser, Json | str]
     with store.transaction() as conn:
         conn.execute("DELETE FROM slack_users")
         conn.execute("DELETE FROM slack_channels")
-        conn.executemany("INSERT INTO slack_users (id, name, email, deleted, is_bot, "
-                         "is_restricted, is_ultra_restricted, raw, fetched_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", user_rows)
+        conn.executemany("INSERT OR REPLACE INTO slack_users (id, name, email, email_key, "
+                         "real_name, display_name, image_72, deleted, is_bot, is_restricted, "
+                         "is_ultra_restricted, raw, fetched_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", user_rows)
         conn.executemany("INSERT INTO slack_channels (id, name, is_private, is_archived, raw, "
                          "fetched_at) VALUES (?, ?, ?, ?, ?, ?)", channel_rows)
+
+
+def user_by_id(store: Store, user_id: str) -> tuple | None:
+    """One user's USER_COLUMNS, or None."""
+    return store.execute(f"SELECT {USER_COLUMNS} FROM slack_users WHERE id = ?",
+                         (user_id,)).fetchone()
+
+
+def users_with_email(store: Store, key: str) -> list[tuple]:
+    """USER_COLUMNS of every user whose email_key is `key`, by id."""
+    return store.execute(f"SELECT {USER_COLUMNS} FROM slack_users WHERE email_key = ? "
+                         "ORDER BY id", (key,)).fetchall()
+
+
+def iter_users(store: Store) -> Iterator[tuple]:
+    """USER_COLUMNS of every user, by id, a batch at a time."""
+    return store.iterate(f"SELECT {USER_COLUMNS} FROM slack_users ORDER BY id", batch=1000)
+
+
+def count_users(store: Store) -> int:
+    return store.scalar("SELECT COUNT(*) FROM slack_users") or 0
 
 
 def save_channel(store: Store, channel: SlackChannel, raw: Json) -> None:
@@ -50,13 +84,6 @@ def save_channel(store: Store, channel: SlackChannel, raw: Json) -> None:
                      "fetched_at) VALUES (?, ?, ?, ?, ?, ?)",
                      (channel.id, channel.name, int(channel.is_private), int(channel.is_archived),
                       _raw(raw), utcnow()))
-
-
-def iter_raw_users(store: Store) -> Iterator[Json]:
-    """Every stored Slack user object, by id, one at a time (a large workspace's users are
-    never all in memory as JSON)."""
-    for row in store.execute("SELECT raw FROM slack_users ORDER BY id"):
-        yield json.loads(row[0])
 
 
 def has_users(store: Store) -> bool:

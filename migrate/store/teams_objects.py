@@ -189,8 +189,8 @@ def store_message_rows(store: Store, rows: list[MessageRow]) -> tuple[int, int]:
 def raw_users(store: Store) -> Iterator[Json]:
     """Every Graph user stored, by id, one at a time (350,000 users' JSON are never all in
     memory at once)."""
-    for row in store.execute("SELECT raw FROM teams_users ORDER BY id"):
-        yield json.loads(row[0])
+    for (raw,) in store.iterate("SELECT raw FROM teams_users ORDER BY id", batch=500):
+        yield json.loads(raw)
 
 
 def raw_teams(store: Store) -> list[Json]:

@@ -24,7 +24,7 @@ BARE = {"id": "00000000-0000-0000-0000-000000000001", "userPrincipalName": "svc@
 def test_users(tmp_path):
     with Store.open(tmp_path) as store:
         teams.upsert_users(store, [NO_MAIL, GUEST, BARE])
-        users = records.load_teams_users(store)
+        users = list(records.TeamsUsers(store))
     assert [u.id for u in users] == sorted(u["id"] for u in (NO_MAIL, GUEST, BARE))
     by_id = {u.id: u for u in users}
     assert by_id[GUEST["id"]] == TeamsUser(
@@ -84,7 +84,7 @@ def test_the_whole_demo_tenant(tmp_path):
                 teams.upsert_channel(store, data.team["id"], c.channel)
                 if c.members:
                     teams.replace_channel_members(store, c.channel["id"], c.members)
-        users = records.load_teams_users(store)
+        users = list(records.TeamsUsers(store))
         team_list = records.load_teams(store)
         channels = records.load_channels(store)
         team_members = records.load_team_members(store)

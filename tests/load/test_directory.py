@@ -13,10 +13,12 @@ from migrate.errors import AuthError, PermissionMissing, TransientError
 from migrate.load.client import SlackClient
 from migrate.load.directory import (
     SlackDirectory,
+    StoredSlackUsers,
     load_directory,
     read_directory,
     save_directory,
     slack_client,
+    slack_user,
 )
 from migrate.load.limits import slack_limits
 from migrate.load.scheduler import FakeClock, Scheduler
@@ -217,16 +219,21 @@ def test_slack_client_from_settings(clean_env):
 
 
 def test_save_and_load_round_trip(fast_emu, tmp_path):
-    directory = read(fast_emu)
+    in_memory = read(fast_emu)
     with Store.open(tmp_path) as store:
         assert load_directory(store) is None
-        originals = {k: json.loads(v) for k, v in directory.raw_users.items()}  # kept as text
-        save_directory(store, directory)
-        assert directory.raw_users == {}   # stored, then let go: a plan has no use for them
+        # Read into a store, the users go there page by page and are looked up there.
+        directory = read_directory(client(fast_emu), RecordingScheduler(), store)
+        assert isinstance(directory.users, StoredSlackUsers)
         again = load_directory(store)
         assert again == directory  # users, channels and fetched_at
-        from migrate.store import slack_directory
-        assert {u["id"]: u for u in slack_directory.iter_raw_users(store)} == originals
+        assert list(again.users) == list(in_memory.users)
+        assert again.channels == in_memory.channels
+        assert again.user_by_email(" ann@EXAMPLE.com ").id == "U0ANN"
+        assert again.user_by_id("U0GONE").deleted
+        # The objects as Slack gave them are kept whole.
+        raws = [json.loads(r[0]) for r in store.execute("SELECT raw FROM slack_users ORDER BY id")]
+        assert [slack_user(raw) for raw in raws] == list(in_memory.users)
         assert store.scalar("SELECT COUNT(*) FROM slack_users") == USERS + 7
         assert store.scalar("SELECT id FROM slack_users WHERE email = 'ann@example.com' "
                             "COLLATE NOCASE") == "U0ANN"
