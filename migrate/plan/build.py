@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TextIO
 
@@ -235,10 +234,16 @@ class _Warnings:
             self.samples[kind].append(detail)
 
 
-def _members(team: TeamsTeam, channel: TeamsChannel, team_members, channel_members) -> Iterable:
+def _member_ids(store: Store, team: TeamsTeam, channel: TeamsChannel,
+                chat_members: dict[str, list]) -> list[str]:
+    """Who is in a channel (Teams user ids), read from the store when asked: a standard
+    channel's members are its team's; a private or shared channel has its own; a chat carried
+    as a channel, its chat's."""
+    if channel.id in chat_members:
+        return [m.user_id for m in chat_members[channel.id]]
     if channel.is_private:
-        return channel_members.get(channel.id, [])
-    return team_members.get(team.id, [])
+        return teams_objects.channel_member_user_ids(store, channel.id)
+    return teams_objects.team_member_user_ids(store, team.id)
 
 
 def metadata_for(channel_id: str, message_id: str, part: int) -> dict[str, Any]:
@@ -274,8 +279,6 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
     warnings = _Warnings()
     teams = {t.id: t for t in records.load_teams(store)}
     channels = records.load_channels(store)
-    team_members = records.load_team_members(store)
-    channel_members = records.load_channel_members(store)
 
     user_overrides = load_user_overrides(opts.user_map) if opts.user_map else []
     people, plan.users = plan_people(spool, records.TeamsUsers(store), directory, user_overrides,
@@ -303,7 +306,6 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
                   for line in chat_lines]
     by_channel = {c.id: c for c in [*channels, *chat_channels]}
     teams_and_chats = {**teams, **chat_teams}
-    members_of = {**channel_members, **chat_members}
 
     reactions, emoji, system_events = load_mappings(opts.reactions_file or None, opts.emoji_file or None,
                                                     opts.system_events_file or None)
@@ -341,8 +343,8 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
             sink.skip(Skip("channel", channel.id, reason or "skipped"))
         else:
             invite = tuple(sorted({
-                slack_id for m in _members(team, channel, team_members, members_of)
-                if (slack_id := people.slack_id(m.user_id))}))
+                slack_id for uid in _member_ids(store, team, channel, chat_members)
+                if (slack_id := people.slack_id(uid))}))
             if not for_bundle:
                 posts, uploads = _channel_items(
                     store, channel, ctx, people, files,

@@ -235,6 +235,21 @@ def raw_channel_members(store: Store) -> Iterator[tuple[str, Json]]:
         yield channel_id, json.loads(raw)
 
 
+def team_member_user_ids(store: Store, team_id: str) -> list[str]:
+    """The Entra user ids of a team's members, each once, by id (members without one —
+    anonymous guests, phone users — cannot be anyone in Slack)."""
+    return [uid for (uid,) in store.execute(
+        "SELECT DISTINCT user_id FROM teams_team_members WHERE team_id = ? AND "
+        "trim(coalesce(user_id, '')) != '' ORDER BY 1", (team_id,))]
+
+
+def channel_member_user_ids(store: Store, channel_id: str) -> list[str]:
+    """The Entra user ids of a private or shared channel's own members, each once, by id."""
+    return [uid for (uid,) in store.execute(
+        "SELECT DISTINCT user_id FROM teams_channel_members WHERE channel_id = ? AND "
+        "trim(coalesce(user_id, '')) != '' ORDER BY 1", (channel_id,))]
+
+
 def raw_orphan_replies(store: Store, channel_id: str) -> list[Json]:
     """A channel's replies whose thread's first message is not stored, by creation time."""
     return [json.loads(row["raw"]) for row in store.query(
