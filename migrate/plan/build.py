@@ -284,7 +284,8 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
     people, plan.users = plan_people(spool, records.TeamsUsers(store), directory, user_overrides,
                                      guests=opts.guests, warn=warnings.add)
 
-    chat_lines, chat_teams, chat_channels, chat_members = plan_chats(store, settings, people)
+    unnamed: SpooledItems[ChatLine] = SpooledItems(spool, ChatLine, "chats_unnamed")
+    chat_teams, chat_channels, chat_members = plan_chats(store, settings, people, unnamed)
     for chat_id in teams_chats.chats_without_details(store):
         warnings.add("chat_not_read", f"chat {chat_id}: its messages were exported but its "
                      "members could not be read (see the export warnings); it is not planned")
@@ -301,9 +302,9 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
             # A chat's content goes only where exactly its members can read it.
             raise ConfigError(f"{opts.channel_map}: chat {decision.teams_channel_id} cannot be "
                               "merged into an existing Slack channel; rename or skip it instead")
-    names = {d.teams_channel_id: d.slack_name for d in decisions}
-    named_chats = [replace(line, slack_name=names.get(line.teams_chat_id))
-                  for line in chat_lines]
+    plan.chats = _named_chats(spool, unnamed, {d.teams_channel_id: d.slack_name
+                                               for d in decisions
+                                               if d.teams_channel_id in chat_members})
     by_channel = {c.id: c for c in [*channels, *chat_channels]}
     teams_and_chats = {**teams, **chat_teams}
 
@@ -311,7 +312,6 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
                                                     opts.system_events_file or None)
     ctx = RenderContext(users=people.names, timezone=opts.timezone,
                         emoji=emoji, reactions=reactions, system_events=system_events)
-    plan.chats = named_chats
     plan.source = teams_objects.inventory(store)
     # Every team has a General channel: a team with none was listed but never read.
     with_channels = {c.team_id for c in channels}
@@ -320,11 +320,9 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
             warnings.add("team_not_read", f"{team.display_name}: listed by Graph, but its "
                          "channels were never read (see the export warnings); nothing of it "
                          "is planned")
-    files = teams_files.files_by_message(store)
     since = settings.export.since or None
 
     awaiting = {} if for_bundle else bundles.unconfirmed(store)
-    chat_types = {line.teams_chat_id: line.chat_type for line in chat_lines}
     chat_since = max(filter(None, [since, settings.export.chats_since or None]), default=None)
     sink = _Sink(plan, None if for_bundle else spool)
     deleted = _deleted_in_teams(store)
@@ -347,12 +345,13 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
                 if (slack_id := people.slack_id(uid))}))
             if not for_bundle:
                 posts, uploads = _channel_items(
-                    store, channel, ctx, people, files,
+                    store, channel, ctx, people,
                     chat_since if is_chat else since, sink, warnings,
                     deleted.pop(channel.id, {}))
         if decision.renamed_from and decision.action == "create":
             warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
-        team_name = KIND_LABEL.get(chat_types.get(channel.id, ""), team.display_name)
+        team_name = KIND_LABEL.get(team.display_name, team.display_name) if is_chat \
+            else team.display_name
         plan.channels.append(ChannelPlan(
             channel.id, team.id, team_name, channel.display_name, action,
             decision.slack_name, decision.slack_channel_id, decision.is_private,
@@ -367,6 +366,20 @@ def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory:
     plan.warnings = dict(sorted(warnings.counts.items()))
     plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
     plan.estimate = estimate_run(plan, slack_limits(settings.slack, cap_share=settings.cap_share))
+
+
+def _named_chats(spool: Spool, unnamed: SpooledItems[ChatLine],
+                 names: dict[str, str | None]) -> SpooledItems[ChatLine]:
+    """The chat lines in the order planned, each carried chat with its Slack channel's name."""
+    unnamed.flush()
+    with spool.lock:
+        spool.conn.execute("CREATE TABLE chat_names (teams_chat_id TEXT PRIMARY KEY, slack_name TEXT)")
+        spool.conn.executemany("INSERT INTO chat_names VALUES (?, ?)", sorted(names.items()))
+    chats: SpooledItems[ChatLine] = SpooledItems(spool, ChatLine, "chats")
+    columns = ", ".join(f"n.{c}" if c == "slack_name" else f"c.{c}" for c in chats.columns)
+    chats.fill(f"SELECT {columns} FROM chats_unnamed c LEFT JOIN chat_names n "
+               "USING (teams_chat_id) ORDER BY c.seq")
+    return chats
 
 
 class _Sink:
@@ -439,13 +452,14 @@ def _author(message: TeamsMessage, ctx: RenderContext) -> tuple[str, str | None]
 
 
 def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, people: People,
-                   files, since: str | None, sink: _Sink, warnings: _Warnings,
+                   since: str | None, sink: _Sink, warnings: _Warnings,
                    retractions: dict[str, Retraction]) -> tuple[int, int]:
     """One channel's posts, uploads and skips into the sink, a thread at a time; its figures.
     `retractions` starts as the channel's posts deleted in Teams; the planning settles it."""
     posts, uploads = sink.tally.posts, sink.tally.uploads
     earlier = ledger.any_with_prefix(store, PostKey.prefix(channel.id))
     bundled = {row["key"] for row in bundles.items_of(store, channel.id)}
+    files = teams_files.files_by_message(store, channel.id)
     for thread in records.threads_of_channel(store, channel.id):
         root = thread.root
         if thread.orphan:

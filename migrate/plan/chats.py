@@ -15,7 +15,7 @@ when two share a given name; at most four, then `and-N-more`): `dm-alex-sam`, `c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableSequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 KIND = {"oneOnOne": "dm", "group": "chat", "meeting": "meeting"}
 CHAT_TEAM_PREFIX = "chats:"      # the stand-in team id of a chat carried as a channel
-KIND_LABEL = {"oneOnOne": "1:1 chats", "group": "Group chats", "meeting": "Meeting chats"}
+# The team name a carried chat's channel is listed under, by its stand-in team's kind.
+KIND_LABEL = {"dm": "1:1 chats", "chat": "Group chats", "meeting": "Meeting chats"}
 # A Slack group DM holds at most 9 people, you included
 # (https://slack.com/help/articles/212281468-What-is-a-direct-message): a larger group chat
 # can only be a private channel, even in an import bundle.
@@ -106,13 +107,13 @@ def chat_purpose(chat: TeamsChat, names: Mapping[str, str]) -> str:
     return f"Teams {what} with {', '.join(people)}" if people else f"Teams {what}"
 
 
-def plan_chats(store: Store, settings: Settings, people: People) -> tuple[
-        list[ChatLine], dict[str, TeamsTeam], list[TeamsChannel], dict[str, list]]:
-    """Every exported chat's fate; for the chats carried as private channels, the (team,
-    channel) pairs they become and their members (who alone are invited)."""
+def plan_chats(store: Store, settings: Settings, people: People,
+               lines: MutableSequence[ChatLine]) -> tuple[
+        dict[str, TeamsTeam], list[TeamsChannel], dict[str, list]]:
+    """Every exported chat's fate, appended to `lines` (a tenant has one chat for every three
+    people: the plan's spool takes them); for the chats carried as private channels, the
+    (team, channel) pairs they become and their members (who alone are invited)."""
     names = people.names
-    counts = teams_chats.chat_message_counts(store)
-    lines: list[ChatLine] = []
     teams: dict[str, TeamsTeam] = {}
     channels: list[TeamsChannel] = []
     members: dict[str, list] = {}
@@ -126,11 +127,11 @@ def plan_chats(store: Store, settings: Settings, people: People) -> tuple[
                                    meeting_chats=settings.export.meeting_chats)
         label = chat_label(chat, names)
         lines.append(ChatLine(chat.id, chat.chat_type, label, len(chat.members), mapped,
-                              counts.get(chat.id, 0), action, reason,
+                              teams_chats.chat_message_count(store, chat.id), action, reason,
                               larger_than_group_dm=len(chat.members) > SLACK_GROUP_DM_MAX))
         if action == "channel":
             team, channel = chat_as_channel(chat, label, chat_purpose(chat, names))
             teams[team.id] = team
             channels.append(channel)
             members[chat.id] = list(chat.members)
-    return lines, teams, channels, members
+    return teams, channels, members

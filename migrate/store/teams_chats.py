@@ -69,8 +69,7 @@ def raw_chat_members(store: Store) -> Iterator[tuple[str, Json]]:
         yield chat_id, json.loads(raw)
 
 
-def chat_message_counts(store: Store) -> dict[str, int]:
-    """Chat id → how many messages of it the store holds (deleted and system events too)."""
-    return dict(store.execute(
-        "SELECT channel_id, COUNT(*) FROM teams_messages WHERE team_id = ? GROUP BY channel_id",
-        (CHAT_TEAM,)).fetchall())
+def chat_message_count(store: Store, chat_id: str) -> int:
+    """How many messages of a chat the store holds (deleted ones and system events too)."""
+    return store.scalar("SELECT COUNT(*) FROM teams_messages WHERE channel_id = ? AND team_id = ?",
+                        (chat_id, CHAT_TEAM)) or 0

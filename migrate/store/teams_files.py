@@ -49,10 +49,11 @@ def record_download(store: Store, key: FileKey, *, status: str, size: int | None
                      "AND source_id = ?", (status, size, sha256, mime_type, utcnow(), *key))
 
 
-def files_by_message(store: Store) -> dict[tuple[str, str], list[sqlite3.Row]]:
-    """Every `teams_files` row, grouped by (channel_id, message_id), each group in
-    (source, source_id) order."""
+def files_by_message(store: Store, channel_id: str) -> dict[tuple[str, str], list[sqlite3.Row]]:
+    """One channel's (or chat's) `teams_files` rows, grouped by (channel_id, message_id), each
+    group in (source, source_id) order."""
     out: dict[tuple[str, str], list[sqlite3.Row]] = defaultdict(list)
-    for row in store.query("SELECT * FROM teams_files ORDER BY channel_id, message_id, source, source_id"):
+    for row in store.query("SELECT * FROM teams_files WHERE channel_id = ? "
+                           "ORDER BY message_id, source, source_id", (channel_id,)):
         out[(row["channel_id"], row["message_id"])].append(row)
     return out

@@ -7,9 +7,12 @@ and sample messages of each channel rendered the way Slack shows them.
 
 from __future__ import annotations
 
+import heapq
 import html
+import itertools
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from migrate.plan.build import Plan
@@ -62,31 +65,37 @@ CHATS_NOTE = ("A chat's content only ever goes to a private channel whose member
 ROWS_SHOWN = 1_000
 
 
-def _shown(rows: list[list]) -> tuple[list[list], str]:
-    """The rows a report shows, and the note saying how many more plan.json lists."""
-    if len(rows) <= ROWS_SHOWN:
-        return rows, ""
-    return rows[:ROWS_SHOWN], f"… and {len(rows) - ROWS_SHOWN:,} more: plan.json lists every one."
+def _shown(rows: Iterable[list], total: int) -> tuple[list[list], str]:
+    """The rows a report shows (the first ROWS_SHOWN of `rows`, which lists `total`), and the
+    note saying how many more plan.json lists."""
+    shown = list(itertools.islice(rows, ROWS_SHOWN))
+    more = total - len(shown)
+    return shown, (f"… and {more:,} more: plan.json lists every one." if more > 0 else "")
 
 
-def _unmapped_rows(plan: Plan) -> list[list]:
-    return [[u.display_name, "yes" if u.is_guest else "", u.reason or ""]
-            for u in plan.users if not u.slack_user_id]
+def _unmapped(plan: Plan) -> tuple[list[list], str]:
+    rows = ([u.display_name, "yes" if u.is_guest else "", u.reason or ""]
+            for u in plan.users if not u.slack_user_id)
+    return _shown(rows, plan.summary()["users"].get("unmapped", 0))
 
 
-def _chat_rows(plan: Plan) -> list[list]:
-    return [[CHAT_TYPE.get(c.chat_type, c.chat_type), c.label, c.members, c.mapped_members,
+def _chats(plan: Plan) -> tuple[list[list], str]:
+    """The first chats by kind and label (a tenant has one for every three people: the
+    smallest ROWS_SHOWN are picked as they stream by, never all sorted in memory)."""
+    first = heapq.nsmallest(ROWS_SHOWN, plan.chats,
+                            key=lambda c: (c.chat_type, c.label.casefold(), c.teams_chat_id))
+    rows = ([CHAT_TYPE.get(c.chat_type, c.chat_type), c.label, c.members, c.mapped_members,
              c.messages, "private channel" if c.action == "channel" else "skipped",
              f"#{c.slack_name}" if c.slack_name else "—",
              c.reason + ("; too large for a Slack group DM" if c.larger_than_group_dm else "")]
-            for c in sorted(plan.chats, key=lambda c: (c.chat_type, c.label.casefold(),
-                                                       c.teams_chat_id))]
+            for c in first)
+    return _shown(rows, len(plan.chats))
 
 
 def plan_markdown(plan: Plan) -> str:
     s = plan.summary()
-    chats, more_chats = _shown(_chat_rows(plan))
-    unmapped, more_unmapped = _shown(_unmapped_rows(plan))
+    chats, more_chats = _chats(plan)
+    unmapped, more_unmapped = _unmapped(plan)
     est = plan.estimate
     out = ["# Migration plan", "", f"Teams data as of {plan.as_of or 'never exported'}.", "",
            "## Summary", "",
@@ -248,12 +257,12 @@ def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
         [[c.team_name, c.channel_name, c.renamed_from, c.slack_name or "—", c.reason or "collision"]
          for c in renamed]) if renamed else "<p>None.</p>"))
     found = Counter(c.chat_type for c in plan.chats)
-    chats, more_chats = _shown(_chat_rows(plan))
+    chats, more_chats = _chats(plan)
     body.append("<h2>Chats</h2><p>" + html.escape(CHATS_NOTE) + "</p><p>"
                 + html.escape(", ".join(f"{n} {CHAT_TYPE.get(k, k)}" for k, n in sorted(found.items()))
                               or "None exported.") + "</p>"
                 + (_table(CHAT_HEADERS, chats) + _more(more_chats) if plan.chats else ""))
-    unmapped, more_unmapped = _shown(_unmapped_rows(plan))
+    unmapped, more_unmapped = _unmapped(plan)
     body.append("<h2>Unmapped users</h2><p>Their messages are still migrated under their display "
                 "name.</p>" + (_table(["Teams user", "guest", "reason"], unmapped)
                                + _more(more_unmapped) if unmapped else "<p>None.</p>"))
