@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -59,9 +60,10 @@ class People:
         return row[0] if row else None
 
     def slack_id(self, teams_id: str | None) -> SlackUserId | None:
-        """The Slack account of a mapped person; None for anyone else (or nobody)."""
+        """The Slack account of a mapped person; None for anyone else (or nobody). Interned:
+        the channels' invite lists name the same people over and over."""
         row = self._row(teams_id) if teams_id else None
-        return SlackUserId(row[1]) if row and row[1] else None
+        return SlackUserId(sys.intern(row[1])) if row and row[1] else None
 
     def icon(self, teams_id: str | None) -> str | None:
         """The picture of the person's Slack account (a post made for them shows it)."""
