@@ -261,111 +261,169 @@ def build_plan(store: Store, settings: Settings, directory: SlackDirectory, *,
     earlier bundle carried are not held back (a later bundle carries what is new in them).
     The people, and the posts, uploads, skips and retractions, are in the plan's spool: call
     `plan.close()` when done (or let the plan go)."""
-    # "As of" the newest change in the data, not the export's clock: same data, same plan.
-    plan = Plan(as_of=teams_objects.newest_teams_change(store))
-    spool = Spool(store.path.parent)
-    plan.spool = spool
+    builder = PlanBuilder(store, settings, directory, for_bundle=for_bundle)
     try:
-        _fill(plan, spool, store, settings, directory, for_bundle)
+        builder.decide()
+        for decision in builder.decisions:
+            builder.plan_channel(decision)
+        return builder.finish()
     except BaseException:
-        plan.close()
+        builder.plan.close()
         raise
-    return plan
 
 
-def _fill(plan: Plan, spool: Spool, store: Store, settings: Settings, directory: SlackDirectory,
-          for_bundle: bool) -> None:
-    opts = settings.plan
-    warnings = _Warnings()
-    teams = {t.id: t for t in records.load_teams(store)}
-    channels = records.load_channels(store)
+class PlanBuilder:
+    """The plan in three steps, so `migrate run` can post a channel while others are still
+    being exported: `decide` (people, chats, every channel's name and fate: needs the
+    tenant's teams, channels and members), then `plan_channel` for each decision, in any
+    order, once its messages are exported (its posts and files into the spool), then `finish`
+    (what is left: deletions in channels not planned, the figures, the estimate).
+    `build_plan` does the three in a row."""
 
-    user_overrides = load_user_overrides(opts.user_map) if opts.user_map else []
-    people, plan.users = plan_people(spool, records.TeamsUsers(store), directory, user_overrides,
-                                     guests=opts.guests, warn=warnings.add)
+    def __init__(self, store: Store, settings: Settings, directory: SlackDirectory, *,
+                 for_bundle: bool = False) -> None:
+        self.store = store
+        self.settings = settings
+        self.directory = directory
+        self.for_bundle = for_bundle
+        self.warnings = _Warnings()
+        self.plan = Plan(as_of=None)
+        self.spool = self.plan.spool = Spool(store.path.parent)
+        self.decisions: list = []
+        self._planned: dict[str, ChannelPlan] = {}
+        self._chats_decided = False
 
-    unnamed: SpooledItems[ChatLine] = SpooledItems(spool, ChatLine, "chats_unnamed")
-    chat_teams, chat_channels, chat_members = plan_chats(store, settings, people, unnamed)
-    for chat_id in teams_chats.chats_without_details(store):
-        warnings.add("chat_not_read", f"chat {chat_id}: its messages were exported but its "
-                     "members could not be read (see the export warnings); it is not planned")
-    channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
-    mapped_channels = ledger.channel_map(store)
-    decisions = plan_channel_names([*teams.values(), *chat_teams.values()],
-                                   [*channels, *chat_channels], directory.channels,
-                                   channel_overrides, unicode_names=opts.unicode_channel_names,
-                                   mapped=mapped_channels,
-                                   follow_renames=opts.renamed_channels == "rename")
-    for decision in decisions:
-        if (decision.teams_channel_id in chat_members and decision.action == "reuse"
-                and decision.teams_channel_id not in mapped_channels):
-            # A chat's content goes only where exactly its members can read it.
-            raise ConfigError(f"{opts.channel_map}: chat {decision.teams_channel_id} cannot be "
-                              "merged into an existing Slack channel; rename or skip it instead")
-    plan.chats = _named_chats(spool, unnamed, {d.teams_channel_id: d.slack_name
-                                               for d in decisions
-                                               if d.teams_channel_id in chat_members})
-    by_channel = {c.id: c for c in [*channels, *chat_channels]}
-    teams_and_chats = {**teams, **chat_teams}
+    def decide(self, *, chats: bool = True) -> None:
+        """Everything but the items. `chats=False` leaves the chats to `finish` (their
+        messages may still be coming in); only when no chat is carried as a channel."""
+        store, settings, directory, warnings = self.store, self.settings, self.directory, self.warnings
+        opts = settings.plan
+        if not chats and opts.chats_to_channels != "none":
+            raise ValueError("chats carried as channels are named with the channels")
+        plan, spool = self.plan, self.spool
+        teams = {t.id: t for t in records.load_teams(store)}
+        channels = records.load_channels(store)
 
-    reactions, emoji, system_events = load_mappings(opts.reactions_file or None, opts.emoji_file or None,
-                                                    opts.system_events_file or None)
-    ctx = RenderContext(users=people.names, timezone=opts.timezone,
-                        emoji=emoji, reactions=reactions, system_events=system_events)
-    plan.source = teams_objects.inventory(store)
-    # Every team has a General channel: a team with none was listed but never read.
-    with_channels = {c.team_id for c in channels}
-    for team in sorted(teams.values(), key=lambda t: t.display_name.casefold()):
-        if team.id not in with_channels:
-            warnings.add("team_not_read", f"{team.display_name}: listed by Graph, but its "
-                         "channels were never read (see the export warnings); nothing of it "
-                         "is planned")
-    since = settings.export.since or None
+        user_overrides = load_user_overrides(opts.user_map) if opts.user_map else []
+        self.people, plan.users = plan_people(spool, records.TeamsUsers(store), directory,
+                                              user_overrides, guests=opts.guests, warn=warnings.add)
+        chat_teams: dict[str, TeamsTeam] = {}
+        chat_channels: list[TeamsChannel] = []
+        self.chat_members: dict[str, list] = {}
+        if chats:
+            chat_teams, chat_channels, self.chat_members = self._decide_chats()
+        channel_overrides = load_channel_overrides(opts.channel_map) if opts.channel_map else []
+        mapped_channels = ledger.channel_map(store)
+        self.decisions = plan_channel_names(
+            [*teams.values(), *chat_teams.values()], [*channels, *chat_channels],
+            directory.channels, channel_overrides, unicode_names=opts.unicode_channel_names,
+            mapped=mapped_channels, follow_renames=opts.renamed_channels == "rename")
+        for decision in self.decisions:
+            if (decision.teams_channel_id in self.chat_members and decision.action == "reuse"
+                    and decision.teams_channel_id not in mapped_channels):
+                # A chat's content goes only where exactly its members can read it.
+                raise ConfigError(f"{opts.channel_map}: chat {decision.teams_channel_id} cannot "
+                                  "be merged into an existing Slack channel; rename or skip it "
+                                  "instead")
+        if chats:
+            self._name_chats()
+        self.by_channel = {c.id: c for c in [*channels, *chat_channels]}
+        self.teams_and_chats = {**teams, **chat_teams}
 
-    awaiting = {} if for_bundle else bundles.unconfirmed(store)
-    chat_since = max(filter(None, [since, settings.export.chats_since or None]), default=None)
-    sink = _Sink(plan, None if for_bundle else spool)
-    deleted = _deleted_in_teams(store)
-    for decision in decisions:
-        channel = by_channel[decision.teams_channel_id]
-        team = teams_and_chats[channel.team_id]
-        is_chat = channel.id in chat_members
+        reactions, emoji, system_events = load_mappings(
+            opts.reactions_file or None, opts.emoji_file or None, opts.system_events_file or None)
+        self.ctx = RenderContext(users=self.people.names, timezone=opts.timezone, emoji=emoji,
+                                 reactions=reactions, system_events=system_events)
+        # Every team has a General channel: a team with none was listed but never read.
+        with_channels = {c.team_id for c in channels}
+        for team in sorted(teams.values(), key=lambda t: t.display_name.casefold()):
+            if team.id not in with_channels:
+                warnings.add("team_not_read", f"{team.display_name}: listed by Graph, but its "
+                             "channels were never read (see the export warnings); nothing of "
+                             "it is planned")
+        self.since = settings.export.since or None
+        self.awaiting = {} if self.for_bundle else bundles.unconfirmed(store)
+        self.chat_since = max(filter(None, [self.since, settings.export.chats_since or None]),
+                              default=None)
+        self.sink = _Sink(plan, None if self.for_bundle else spool)
+        self.deleted = _deleted_in_teams(store)
+
+    def _decide_chats(self) -> tuple[dict[str, TeamsTeam], list[TeamsChannel], dict[str, list]]:
+        self._unnamed: SpooledItems[ChatLine] = SpooledItems(self.spool, ChatLine, "chats_unnamed")
+        found = plan_chats(self.store, self.settings, self.people, self._unnamed)
+        for chat_id in teams_chats.chats_without_details(self.store):
+            self.warnings.add("chat_not_read", f"chat {chat_id}: its messages were exported but "
+                              "its members could not be read (see the export warnings); it is "
+                              "not planned")
+        self._chats_decided = True
+        return found
+
+    def _name_chats(self) -> None:
+        self.plan.chats = _named_chats(self.spool, self._unnamed, {
+            d.teams_channel_id: d.slack_name for d in self.decisions
+            if d.teams_channel_id in self.chat_members})
+
+    def plan_channel(self, decision) -> ChannelPlan:
+        """One channel's plan (its posts, uploads and skips go to the spool)."""
+        store, warnings, sink = self.store, self.warnings, self.sink
+        channel = self.by_channel[decision.teams_channel_id]
+        team = self.teams_and_chats[channel.team_id]
+        is_chat = channel.id in self.chat_members
         invite: tuple[SlackUserId, ...] = ()
         posts = uploads = 0
         action, reason = decision.action, decision.reason
-        if action != "skip" and channel.id in awaiting:
+        if action != "skip" and channel.id in self.awaiting:
             # Slack's importer creates it: the API must not, nor post what the bundle carries.
-            action, reason = "skip", (f"carried by the import bundle as {awaiting[channel.id]['name']}: "
-                                      "import it, then `migrate verify` hands it over to the API")
+            action, reason = "skip", (f"carried by the import bundle as "
+                                      f"{self.awaiting[channel.id]['name']}: import it, then "
+                                      "`migrate verify` hands it over to the API")
         if action == "skip":
             sink.skip(Skip("channel", channel.id, reason or "skipped"))
         else:
             invite = tuple(sorted({
-                slack_id for uid in _member_ids(store, team, channel, chat_members)
-                if (slack_id := people.slack_id(uid))}))
-            if not for_bundle:
+                slack_id for uid in _member_ids(store, team, channel, self.chat_members)
+                if (slack_id := self.people.slack_id(uid))}))
+            if not self.for_bundle:
                 posts, uploads = _channel_items(
-                    store, channel, ctx, people,
-                    chat_since if is_chat else since, sink, warnings,
-                    deleted.pop(channel.id, {}))
+                    store, channel, self.ctx, self.people,
+                    self.chat_since if is_chat else self.since, sink, warnings,
+                    self.deleted.pop(channel.id, {}))
         if decision.renamed_from and decision.action == "create":
             warnings.add("channel_renamed", f"{decision.renamed_from} → {decision.slack_name}")
         team_name = KIND_LABEL.get(team.display_name, team.display_name) if is_chat \
             else team.display_name
-        plan.channels.append(ChannelPlan(
+        planned = self._planned[channel.id] = ChannelPlan(
             channel.id, team.id, team_name, channel.display_name, action,
             decision.slack_name, decision.slack_channel_id, decision.is_private,
             decision.renamed_from, reason, decision.archive_after, decision.topic,
             decision.purpose, invite, posts=posts, uploads=uploads,
-            rename_to=decision.rename_to))
-    for channel_id in sorted(deleted):   # channels not planned now: their deletions still go
-        sink.retract(deleted[channel_id])
-    sink.seal()
-    for kind, count in store.warning_counts("export").items():
-        warnings.counts[f"export:{kind}"] += count
-    plan.warnings = dict(sorted(warnings.counts.items()))
-    plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
-    plan.estimate = estimate_run(plan, slack_limits(settings.slack, cap_share=settings.cap_share))
+            rename_to=decision.rename_to)
+        return planned
+
+    def finish(self) -> Plan:
+        """The rest, once every decision is planned; the plan."""
+        store, plan, warnings = self.store, self.plan, self.warnings
+        missing = [d.teams_channel_id for d in self.decisions
+                   if d.teams_channel_id not in self._planned]
+        if missing:
+            raise RuntimeError(f"{len(missing)} channels were never planned: {missing[:3]}")
+        if not self._chats_decided:
+            self._decide_chats()
+            self._name_chats()
+        plan.channels = [self._planned[d.teams_channel_id] for d in self.decisions]
+        for channel_id in sorted(self.deleted):   # channels not planned now: their deletions still go
+            self.sink.retract(self.deleted[channel_id])
+        self.sink.seal()
+        # "As of" the newest change in the data, not the export's clock: same data, same plan.
+        plan.as_of = teams_objects.newest_teams_change(store)
+        plan.source = teams_objects.inventory(store)
+        for kind, count in store.warning_counts("export").items():
+            warnings.counts[f"export:{kind}"] += count
+        plan.warnings = dict(sorted(warnings.counts.items()))
+        plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
+        plan.estimate = estimate_run(plan, slack_limits(self.settings.slack,
+                                                        cap_share=self.settings.cap_share))
+        return plan
 
 
 def _named_chats(spool: Spool, unnamed: SpooledItems[ChatLine],
