@@ -31,17 +31,21 @@ from typing import Any, Protocol
 from migrate.load.client import SlackClient
 from migrate.load.lane import ChannelLane
 from migrate.load.paging import SlackCursor
-from migrate.load.scheduler import Scheduler
-from migrate.plan.build import Plan
+from migrate.load.scheduler import LaneFeed, Scheduler
+from migrate.plan.build import ChannelPlan, Plan
 from migrate.store import Store
 
 
 class ImportProgress(Protocol):
     def lanes(self, totals: dict[str, int], done: dict[str, int]) -> None: ...
+    def add_lane(self, name: str, total: int, done: int) -> None: ...
     def advance(self, channel: str, n: int = 1) -> None: ...
 
 
 class _NoProgress:
+    def add_lane(self, name: str, total: int, done: int) -> None:
+        pass
+
     def lanes(self, totals: dict[str, int], done: dict[str, int]) -> None:
         pass
 
@@ -92,6 +96,8 @@ class Importer:
         self._workspace_channels: dict[str, dict] | None = None
         self.posted_in: Counter = Counter()      # Slack channel → posts made by this run
         self.deleted_messages = deleted_messages
+        self._lanes: list[ChannelLane] = []
+        self._feed: LaneFeed | None = None
 
     # ------------------------------------------------------------------ bookkeeping
     # What the lanes share (lane_common.Run): counters, the halted lanes, the names taken.
@@ -121,18 +127,42 @@ class Importer:
         with self._lock:
             return dict(self.posted_in)
 
+    def open_feed(self) -> None:
+        """Channels will also arrive while `run` runs (`add_channel`, then `close_feed`): a
+        channel posts as soon as it is planned, while others are still being exported."""
+        self._feed = LaneFeed()
+
+    def add_channel(self, cp: ChannelPlan) -> None:
+        """One more planned channel for the running import (open_feed first)."""
+        assert self._feed is not None, "open_feed() first"
+        if cp.action == "skip":
+            return
+        lane = ChannelLane(self, cp)
+        with self._lock:
+            self._lanes.append(lane)
+        self.progress.add_lane(lane.label, lane.total, lane.total - lane.remaining())
+        self._feed.add(lane)
+
+    def close_feed(self) -> None:
+        """No more channels: `run` returns once the ones it has are done."""
+        if self._feed is not None:
+            self._feed.close()
+
     def run(self, *, workers: int = 8) -> ImportResult:
         started = time.monotonic()
         lanes = [ChannelLane(self, c) for c in self.plan.channels if c.action != "skip"]
+        with self._lock:
+            self._lanes.extend(lanes)
         # Items earlier runs finished count as done from the start (a sync shows its delta).
         self.progress.lanes({lane.label: lane.total for lane in lanes},
                             {lane.label: lane.total - lane.remaining() for lane in lanes})
         try:
-            finished = self.scheduler.run(lanes, workers=workers)
+            finished = self.scheduler.run(lanes, workers=workers, feed=self._feed)
         finally:
             self.result.seconds = time.monotonic() - started
         self.result.finished = finished and not self.result.halted
-        self.result.not_attempted = sum(lane.left() for lane in lanes)
+        with self._lock:
+            self.result.not_attempted = sum(lane.left() for lane in self._lanes)
         return self.result
 
     # ------------------------------------------------------------------ Slack look-ups

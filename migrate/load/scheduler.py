@@ -105,6 +105,47 @@ class SchedulerStats:
                 "paced_s": round(self.paced_s, 3), "throttled_s": round(self.throttled_s, 3)}
 
 
+class LaneFeed:
+    """Lanes handed to a running scheduler from another thread (`add`), until `close`."""
+
+    def __init__(self) -> None:
+        self._lanes: list[Lane] = []
+        self.open = True
+        self._cond: threading.Condition | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, cond: threading.Condition) -> None:
+        with self._lock:
+            self._cond = cond
+        self._wake()
+
+    def add(self, lane: Lane) -> None:
+        with self._lock:
+            self._lanes.append(lane)
+        self._wake()
+
+    def close(self) -> None:
+        with self._lock:
+            self.open = False
+        self._wake()
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._lanes)
+
+    def take(self) -> list[Lane]:
+        with self._lock:
+            lanes, self._lanes = self._lanes, []
+        return lanes
+
+    def _wake(self) -> None:
+        cond = self._cond
+        if cond is not None:
+            with cond:
+                cond.notify_all()
+
+
 class Lane(Protocol):
     """The work of one Slack channel, done in order."""
 
@@ -259,17 +300,25 @@ class Scheduler:
                 self.stop_reason = reason
             self._cond.notify_all()
 
-    def run(self, lanes: Iterable[Lane], *, workers: int = 8) -> bool:
-        """Drive every lane to its end (or to the deadline). True when every lane finished."""
+    def run(self, lanes: Iterable[Lane], *, workers: int = 8, feed: LaneFeed | None = None) -> bool:
+        """Drive every lane to its end (or to the deadline). True when every lane finished.
+        With a `feed`, lanes also arrive while it runs (a channel ready to post while others
+        are still being exported): the run ends once the feed is closed and its lanes done."""
         waiting: list[tuple[float, int, Lane]] = []
         ready: list[tuple[bool, int, int, Lane]] = []
         seq = itertools.count()
         busy = 0
         errors: list[BaseException] = []
-        for lane in lanes:
-            call = lane.next_call()
-            if call is not None:
-                heapq.heappush(waiting, (self.ready_at(*call), next(seq), lane))
+
+        def enqueue(arrived: Iterable[Lane]) -> None:
+            for lane in arrived:
+                call = lane.next_call()
+                if call is not None:
+                    heapq.heappush(waiting, (self.ready_at(*call), next(seq), lane))
+
+        enqueue(lanes)
+        if feed is not None:
+            feed.attach(self._cond)
 
         def slot() -> float:
             return MARGIN / max(self.limits.post_workspace, 1e-9)
@@ -313,7 +362,10 @@ class Scheduler:
             while True:
                 with self._cond:
                     while True:
-                        if not waiting and not ready and busy == 0:
+                        if feed is not None:
+                            enqueue(feed.take())
+                        more = feed is not None and feed.open
+                        if not waiting and not ready and busy == 0 and not more:
                             return  # all done (maybe just past the deadline: still complete)
                         if self.stop_reason or (self.deadline is not None
                                                 and self.clock.now() >= self.deadline):
@@ -323,7 +375,7 @@ class Scheduler:
                         if lane is not None:
                             busy += 1
                             break
-                        if busy == 0:
+                        if busy == 0 and not more:
                             return
                         self._cond.wait(0.05)
                 try:
@@ -367,4 +419,5 @@ class Scheduler:
                 raise
         if errors:
             raise errors[0]
-        return not waiting and not ready and self.stop_reason is None
+        return (not waiting and not ready and self.stop_reason is None
+                and (feed is None or (not feed.open and not feed.pending)))

@@ -116,19 +116,25 @@ class SpooledItems(Generic[T]):
         self._bools = [n for n, f in enumerate(fields(cls)) if f.type in ("bool", bool)]  # type: ignore[arg-type]
         self.by_channel = "channel" in self.columns
         self._buffer: list[tuple[Any, ...]] = []
+        self._buffer_lock = threading.Lock()
         self._count = 0
         cols = ", ".join(f'"{c}"' for c in self.columns)
         with spool.lock:
             spool.conn.execute(f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, {cols})")
+            if self.by_channel:   # from the start: lanes may read a channel while others come in
+                spool.conn.execute(f"CREATE INDEX {table}_channel ON {table} (channel, seq)")
         self._insert = (f"INSERT INTO {table} ({cols}) VALUES "
                         f"({', '.join('?' for _ in self.columns)})")
 
     # -- writing -------------------------------------------------------------------------
 
     def append(self, item: T) -> None:
-        self._buffer.append(tuple(getattr(item, c) for c in self.columns))
-        self._count += 1
-        if len(self._buffer) >= self.BATCH:
+        row = tuple(getattr(item, c) for c in self.columns)
+        with self._buffer_lock:
+            self._buffer.append(row)
+            self._count += 1
+            full = len(self._buffer) >= self.BATCH
+        if full:
             self.flush()
 
     def extend(self, items: Iterable[T]) -> None:
@@ -136,30 +142,29 @@ class SpooledItems(Generic[T]):
             self.append(item)
 
     def flush(self) -> None:
-        if not self._buffer:
-            return
-        with self.spool.lock:
-            conn = self.spool.conn
-            conn.execute("BEGIN")
-            conn.executemany(self._insert, self._buffer)
-            conn.execute("COMMIT")
-        self._buffer.clear()
+        # Under the buffer's lock throughout: the planner appends while the import's lanes
+        # read (and so flush), and rows must reach the table once and in order.
+        with self._buffer_lock:
+            if not self._buffer:
+                return
+            with self.spool.lock:
+                conn = self.spool.conn
+                conn.execute("BEGIN")
+                conn.executemany(self._insert, self._buffer)
+                conn.execute("COMMIT")
+            self._buffer.clear()
 
     def fill(self, select: str, params: tuple = ()) -> None:
         """Append the rows of a query of the same spool (its columns in the item's order)."""
         self.flush()
-        with self.spool.lock:
+        with self._buffer_lock, self.spool.lock:
             cursor = self.spool.conn.execute(f"INSERT INTO {self.table} "
                                              f"({', '.join(self.columns)}) {select}", params)
             self._count += cursor.rowcount
 
     def seal(self) -> None:
-        """Done appending: write the rest and index by channel for the look-ups."""
+        """Done appending: write the rest."""
         self.flush()
-        if self.by_channel:
-            with self.spool.lock:
-                self.spool.conn.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_channel "
-                                        f"ON {self.table} (channel, seq)")
 
     # -- reading -------------------------------------------------------------------------
 

@@ -168,6 +168,17 @@ class ImportDisplay:
             self._live = True
         self._refresh()
 
+    def add_lane(self, name: str, total: int, done: int) -> None:
+        """A channel planned while the import runs (its export came in later)."""
+        if not self.totals:
+            self.lanes({name: total}, {name: done})
+            return
+        with self._lock:
+            self.totals[name] = total
+            self.done[name] = done
+            self.already += done
+        self._refresh()
+
     def advance(self, channel: str, n: int = 1) -> None:
         if not self.totals:
             return  # lanes skipping what earlier runs did, before `lanes` counts it for them

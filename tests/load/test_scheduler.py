@@ -302,3 +302,33 @@ def test_lanes_due_together_never_live_lock_on_a_moving_clock():
     worker.join(10)
     assert not worker.is_alive(), "the scheduler live-locked"
     assert done == [True] and len(log) == 60
+
+
+def test_lanes_fed_while_running_are_all_done_and_the_run_waits_for_the_feed():
+    """A channel planned while others are still exported joins the running import: the run
+    keeps going while the feed is open (even with nothing to do), takes every lane it is fed,
+    and ends once the feed closes and they are done."""
+    import threading
+
+    from migrate.load.scheduler import LaneFeed
+
+    sched, log = scheduler(per_channel=50.0, workspace=400.0, clock=RealClock()), []
+    feed = LaneFeed()
+    first = [FakeLane(sched, "C0", [CREATE, *posts(3)], log)]
+    later = [FakeLane(sched, f"C{i}", [CREATE, *posts(3)], log) for i in range(1, 4)]
+    result: list[bool] = []
+    runner = threading.Thread(target=lambda: result.append(sched.run(first, workers=3, feed=feed)))
+    runner.start()
+    for lane in later:                       # arriving one by one, after C0 is long done
+        threading.Event().wait(0.15)
+        assert runner.is_alive()             # an open feed keeps the run waiting for more
+        feed.add(lane)
+    threading.Event().wait(0.15)
+    assert runner.is_alive()
+    feed.close()
+    runner.join(5)
+    assert not runner.is_alive() and result == [True]
+    channels = by_channel(log)
+    assert sorted(channels) == ["C0", "C1", "C2", "C3"]
+    for calls in channels.values():
+        assert [c.item for c in calls] == [0, 1, 2, 3]
