@@ -294,6 +294,8 @@ class GraphHandler(JsonHandler):
         https://learn.microsoft.com/graph/errors) and serve."""
         app = self.app
         app.count("requests")
+        if app.latency:
+            time.sleep(app.latency)   # the service's round trip (GraphEmulator.latency)
         self._drop_answer = False
         self._request_id = str(uuid.uuid4())
         self._client_request_id = self.headers.get("client-request-id") or self._request_id
