@@ -269,8 +269,10 @@ def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
     body.append("<h2>Warnings</h2>" + (_table(["kind", "count", "examples"], [
         [k, n, "; ".join(plan.warning_samples.get(k, [])[:3])] for k, n in plan.warnings.items()])
         if plan.warnings else "<p>None.</p>"))
-    body.append("<h2>Preview</h2><p>The first messages of each channel, as Slack will show them.</p>")
-    for c in plan.channels:
+    body.append("<h2>Preview</h2><p>The first messages of each channel, as Slack will show them"
+                f"{f' (the first {ROWS_SHOWN:,} channels)' if len(plan.channels) > ROWS_SHOWN else ''}"
+                ".</p>")
+    for c in plan.channels[:ROWS_SHOWN]:
         posts = plan.posts.head(c.teams_channel_id, samples_per_channel)
         if not posts:
             continue
