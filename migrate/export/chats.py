@@ -21,6 +21,7 @@ had activity (a member added or removed is itself a message, so membership chang
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -33,14 +34,15 @@ from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, RemainingPa
 from migrate.store import Store
 from migrate.store import teams_chats as chats_store
 from migrate.store.teams_objects import CHAT_TEAM
+from migrate.store.writer import Hand
 
 Json = dict[str, Any]
 PERMISSION = "Chat.Read.All"
 PEOPLE_PER_BATCH = 20        # $batch takes at most 20 requests
-# Batches of first pages read at once, by as many workers. Each holds up to 20 people's pages
-# (≈ 2 MB) until the store has written them; with one job per 20 people a large tenant would
-# otherwise have a thread per job holding one (measured: +70 MB at 17,000 people). 16 × 20
-# streams still keep Graph's 200 requests/s for getAllMessages busy.
+# Batches of people read at once, by as many workers (one job per 20 people had a thread per
+# job: +70 MB at 17,000 people). A batch's first pages count against the writer's page budget
+# (writer.py) until stored. 16 × 20 streams still keep Graph's 200 requests/s for
+# getAllMessages busy.
 BATCHES_IN_FLIGHT = 16
 DETAILS_PER_BATCH = 10       # two calls each: $batch takes at most 20 requests
 
@@ -65,7 +67,7 @@ class PeopleBatches:
 class ChatReader:
     def __init__(self, client: GraphClient, store: Store, reader: MessageReader, *,
                  since: str | None, warn: Callable[[str, str, str | None], None],
-                 batch_get: Callable[[list[Json]], list[Json | MigrateError]] | None = None
+                 batch_get: Callable[..., list[Json | MigrateError]] | None = None
                  ) -> None:
         self.client = client
         self.batch_get = batch_get or client.batch_get   # the exporter's counts its calls
@@ -106,42 +108,55 @@ class ChatReader:
     def _read_people(self, user_ids: list[str]) -> None:
         starts = {u: self._start(u) for u in user_ids}
         fresh = [u for u in user_ids if not starts[u][3]]
-        firsts: dict[str, Json | MigrateError] = {}
-        if fresh:
-            answers = self.batch_get([{"url": starts[u][0], "headers": PREFER_ALL_ENUMS}
-                                      for u in fresh])
-            firsts = dict(zip(fresh, answers, strict=True))
-        for user_id in user_ids:
-            self._read_person(user_id, starts[user_id], firsts.get(user_id))
-
-    def _read_person(self, user_id: str, start: tuple[str, str, str | None, bool],
-                     first: Json | MigrateError | None) -> None:
-        url, window_end, watermark, _ = start
-        scope = _scope(user_id)
-        estimate = RemainingPages(window_end)
-
-        def pages() -> Iterator[tuple[list[Json], str | None]]:
-            if first is None:
+        estimates = {u: RemainingPages(starts[u][1]) for u in user_ids}
+        going_on: dict[str, str] = {}      # whose stream has more pages, from which link
+        with self.reader.hand() as hand:
+            firsts: dict[str, Json | MigrateError] = {}
+            if fresh:
                 # systemEventMessage is an evolvable enum member: without the Prefer header
                 # Graph says unknownFutureValue (as for channel messages, messages.py).
-                yield from self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
-                                                  priority=estimate.pages_left)
-                return
-            if isinstance(first, MigrateError):
-                raise first
-            yield first.get("value", []), first.get("@odata.nextLink")
-            if first.get("@odata.nextLink"):
-                yield from self.client.iter_pages(first["@odata.nextLink"],
-                                                  headers=PREFER_ALL_ENUMS,
-                                                  priority=estimate.pages_left)
+                answers = self.batch_get([{"url": starts[u][0], "headers": PREFER_ALL_ENUMS}
+                                          for u in fresh], admit=lambda: hand.take(len(fresh)))
+                firsts = dict(zip(fresh, answers, strict=True))
+            # Every first page goes to the writer before any stream goes on: one left waiting
+            # for the streams before it would hold its memory and its place in the page budget.
+            for user_id in user_ids:
+                first = firsts.pop(user_id, None)
+                if first is None:                  # resuming: on from the checkpoint's link
+                    going_on[user_id] = starts[user_id][0]
+                    continue
+                with self._guard(user_id):
+                    if isinstance(first, MigrateError):
+                        raise first
+                    next_link = first.get("@odata.nextLink")
+                    self._store(user_id, starts[user_id], estimates[user_id],
+                                first.get("value", []), next_link, hand)
+                    if next_link:
+                        going_on[user_id] = next_link
+        for user_id, url in going_on.items():
+            estimate = estimates[user_id]
+            with self._guard(user_id), self.reader.hand() as hand:
+                for items, next_link in self.client.iter_pages(
+                        url, headers=PREFER_ALL_ENUMS, priority=estimate.pages_left,
+                        admit=hand.take):
+                    self._store(user_id, starts[user_id], estimate, items, next_link, hand)
 
+    def _store(self, user_id: str, start: tuple[str, str, str | None, bool],
+               estimate: RemainingPages, items: list[Json], next_link: str | None,
+               hand: Hand) -> None:
+        """A page of one person's stream, with the checkpoint naming the next."""
+        _url, window_end, watermark, _resuming = start
+        estimate.saw(items)
+        done = next_link is None
+        self.reader.store_page(CHAT_TEAM, _scope(user_id), items, next_link,
+                               window_end if done else watermark, None if done else window_end,
+                               hand)
+
+    @contextlib.contextmanager
+    def _guard(self, user_id: str) -> Iterator[None]:
+        """One person's stream failing is a warning about them (a refusal stops the rest)."""
         try:
-            for items, next_link in pages():
-                estimate.saw(items)
-                done = next_link is None
-                self.reader.store_page(CHAT_TEAM, scope, items, next_link,
-                                       window_end if done else watermark,
-                                       None if done else window_end)
+            yield
         except PermissionMissing as exc:
             self.refused = exc
         except GraphNotFound:

@@ -159,11 +159,16 @@ class GraphClient:
 
     def _request(self, method: str, url: str, *, route: Route | None = None,
                  headers: dict[str, str] | None = None, json_body: Any = None,
-                 stream: bool = False, priority: float | None = None) -> requests.Response:
-        """Send with pacing and retries; returns a 2xx/3xx response or raises our error."""
+                 stream: bool = False, priority: float | None = None,
+                 admit: Callable[[], None] | None = None) -> requests.Response:
+        """Send with pacing and retries; returns a 2xx/3xx response or raises our error.
+        `admit`, if given, is called once, when a 2xx answer's headers are in and before its
+        body is read (the page budget: a body waiting for its place stays in the socket,
+        not in our memory, and the request's round trip is not held against the budget)."""
         url = self.url(url)
         route = route or classify(url)
         refreshed = {"done": False}
+        admitted = {"done": admit is None}
 
         def attempt() -> requests.Response:
             if priority is None:
@@ -175,10 +180,21 @@ class GraphClient:
             send_headers = {"Authorization": f"Bearer {self.auth.token()}", **(headers or {})}
             try:
                 response = self.session.request(method, url, headers=send_headers, json=json_body,
-                                                timeout=self.timeout, stream=stream)
+                                                timeout=self.timeout,
+                                                stream=stream or admit is not None)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise _Transient(type(exc).__name__) from None
             status = response.status_code
+            if admit is not None and 200 <= status < 300:
+                if not admitted["done"]:
+                    admitted["done"] = True
+                    admit()
+                try:  # read here, so a body that breaks off is retried like a failed request
+                    _ = response.content
+                except (requests.ConnectionError, requests.Timeout,
+                        requests.exceptions.ChunkedEncodingError) as exc:
+                    response.close()
+                    raise _Transient(type(exc).__name__) from None
             if status == 429:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 self.stats.add(throttled=1)
@@ -233,21 +249,25 @@ class GraphClient:
     # -- reading -------------------------------------------------------------------------
 
     def get_json(self, path_or_url: str, *, headers: dict[str, str] | None = None,
-                 priority: float | None = None) -> Json:
-        response = self._request("GET", path_or_url, headers=headers, priority=priority)
+                 priority: float | None = None, admit: Callable[[], None] | None = None) -> Json:
+        response = self._request("GET", path_or_url, headers=headers, priority=priority,
+                                 admit=admit)
         try:
             return response.json()
         except ValueError:
             raise GraphRequestError(f"Graph answered non-JSON for {_redact(self.url(path_or_url))}") from None
 
     def iter_pages(self, path_or_url: str, *, headers: dict[str, str] | None = None,
-                   priority: Callable[[], float] | None = None
+                   priority: Callable[[], float] | None = None,
+                   admit: Callable[[], None] | None = None
                    ) -> Iterator[tuple[list[Json], str | None]]:
         """Yield (items, nextLink) page by page; resume later by passing a nextLink back in.
-        `priority`, asked before each page, ranks this stream on its tenant-wide limit."""
+        `priority`, asked before each page, ranks this stream on its tenant-wide limit;
+        `admit` is called before each page's body is read (see `_request`)."""
         url: str | None = path_or_url
         while url:
-            page = self.get_json(url, headers=headers, priority=priority() if priority else None)
+            page = self.get_json(url, headers=headers, priority=priority() if priority else None,
+                                 admit=admit)
             url = page.get("@odata.nextLink")
             yield page.get("value", []), url
 
@@ -255,11 +275,20 @@ class GraphClient:
         for items, _next in self.iter_pages(path_or_url, headers=headers):
             yield from items
 
-    def batch(self, requests_: list[Json]) -> list[Json]:
+    def batch(self, requests_: list[Json], *, admit: Callable[[], None] | None = None
+              ) -> list[Json]:
         """Run GET requests through `POST /$batch` (≤ 20 per call,
         https://learn.microsoft.com/graph/json-batching); returns one {status, headers, body}
         per request, in order. Throttled or failing items are retried in later batches after the
-        longest Retry-After; others are returned as is."""
+        longest Retry-After; others are returned as is. `admit` is called once, before the
+        first answer's body is read (`_request`)."""
+        waiting = [admit]
+
+        def admit_once() -> None:
+            call, waiting[0] = waiting[0], None
+            if call is not None:
+                call()
+
         results: dict[str, Json] = {}
         pending = {str(i): r for i, r in enumerate(requests_)}
         for attempt in range(self.max_attempts):
@@ -273,7 +302,8 @@ class GraphClient:
                     self.pacer.acquire(self._scopes(classify(pending[item_id]["url"])))
                 body = {"requests": [{"id": i, "method": "GET", **pending[i]} for i in chunk]}
                 answer = self._request("POST", "/$batch", json_body=body,
-                                       route=Route("batch", None, None, "", 0)).json()
+                                       route=Route("batch", None, None, "", 0),
+                                       admit=admit_once if admit else None).json()
                 for item in answer.get("responses", []):
                     status = int(item.get("status", 0))
                     if status == 429 or status in TRANSIENT_STATUS:
@@ -291,11 +321,12 @@ class GraphClient:
             raise GraphUnavailable(f"{len(pending)} batched Graph reads kept failing")
         return [results[str(i)] for i in range(len(requests_))]
 
-    def batch_get(self, requests_: list[Json]) -> list[Json | MigrateError]:
+    def batch_get(self, requests_: list[Json], *, admit: Callable[[], None] | None = None
+                  ) -> list[Json | MigrateError]:
         """`batch` with each answer translated: the JSON body on success, otherwise the error
         a direct request would have raised (returned, not raised, so the caller decides)."""
         out: list[Json | MigrateError] = []
-        for request, answer in zip(requests_, self.batch(requests_), strict=True):
+        for request, answer in zip(requests_, self.batch(requests_, admit=admit), strict=True):
             status = int(answer.get("status", 0))
             body = answer.get("body") or {}
             if 200 <= status < 300:

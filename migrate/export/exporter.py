@@ -146,11 +146,12 @@ class TeamsExporter:
         if first and team_id not in self._reread and self._directory is not None:
             self._directory.mark_stale({team_id})
 
-    def _batch_get(self, calls: list[Json]) -> list[Json | MigrateError]:
+    def _batch_get(self, calls: list[Json], *, admit: Callable[[], None] | None = None
+                   ) -> list[Json | MigrateError]:
         """`client.batch_get`, counting the calls a $batch carries (for `graph_calls`)."""
         with self._lock:
             self.batched_calls += len(calls)
-        return self.client.batch_get(calls)
+        return self.client.batch_get(calls, admit=admit)
 
     # -- stages --------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from migrate.export.client import GraphClient
 from migrate.export.files import asset_rows
 from migrate.store import Store, teams_files
 from migrate.store import teams_objects as teams_store
-from migrate.store.writer import StoreWriter
+from migrate.store.writer import Hand, StoreWriter
 from migrate.timestamps import parse_instant
 
 Json = dict[str, Any]
@@ -91,12 +91,18 @@ class MessageReader:
         self.since = since
         self.on_messages = on_messages
 
+    def hand(self) -> Hand:
+        """A hand on the writer's page budget, for one stream (`Hand`); none without a writer."""
+        return self.writer.hand() if self.writer is not None else Hand(None)
+
     def store_page(self, team_id: str, scope: str, messages: list[Json], next_link: str | None,
-                    watermark: str | None, window_end: str | None) -> None:
+                    watermark: str | None, window_end: str | None, hand: Hand | None = None
+                    ) -> None:
         """Store a page with the checkpoint naming the next one, in one transaction — on the
         writer thread when there is one, so the reader can already ask for the next page.
         The rows are made here and `messages` is emptied: what waits for the writer (in its
-        queue, or a reader blocked on a full one) is JSON text, not a parsed page (3× larger)."""
+        queue, or a reader blocked on a full one) is JSON text, not a parsed page (3× larger).
+        The page's place in the budget, taken from `hand`, goes with it to the writer."""
         rows = teams_store.message_rows(team_id, messages)
         assets = list(asset_rows(messages))
         messages.clear()
@@ -113,7 +119,7 @@ class MessageReader:
         if self.writer is None:
             write()
         else:
-            self.writer.submit(write)
+            self.writer.submit(write, pages=hand.hand_over() if hand is not None else 0)
 
     # -- getAllMessages ------------------------------------------------------------------
 
@@ -141,12 +147,15 @@ class MessageReader:
             url = (f"/teams/{team_id}/channels/getAllMessages?$top=50&$filter="
                    f"lastModifiedDateTime gt {start} and lastModifiedDateTime lt {window_end}")
         estimate = RemainingPages(window_end)
-        for items, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
-                                                       priority=estimate.pages_left):
-            estimate.saw(items)
-            done = next_link is None
-            self.store_page(team_id, scope, items, next_link,
-                             window_end if done else watermark, None if done else window_end)
+        with self.hand() as hand:
+            for items, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
+                                                           priority=estimate.pages_left,
+                                                           admit=hand.take):
+                estimate.saw(items)
+                done = next_link is None
+                self.store_page(team_id, scope, items, next_link,
+                                window_end if done else watermark, None if done else window_end,
+                                hand)
 
     # -- per channel ---------------------------------------------------------------------
 
@@ -157,24 +166,31 @@ class MessageReader:
             url = checkpoint["next_link"]
         else:
             url = f"/teams/{team_id}/channels/{channel_id}/messages?$top=50&$expand=replies"
-        for roots, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS):
-            page: list[Json] = []
-            for root in roots:
-                replies = root.pop("replies", None) or []
-                more = root.pop("replies@odata.nextLink", None)
-                root.pop("replies@odata.count", None)
-                replies = list(replies)
-                if more:
-                    replies.extend(self.client.iter_items(more, headers=PREFER_ALL_ENUMS))
-                elif len(replies) >= INLINE_REPLY_LIMIT:
-                    # The inline list is capped and its nextLink is known to go missing.
-                    replies = list(self.client.iter_items(
-                        f"/teams/{team_id}/channels/{channel_id}/messages/{root['id']}/replies?$top=50",
-                        headers=PREFER_ALL_ENUMS))
-                # Older payloads lack channelIdentity; we know where we read them from.
-                for message in (root, *replies):
-                    if not message.get("channelIdentity"):
-                        message["channelIdentity"] = {"teamId": team_id, "channelId": channel_id}
-                page.append(root)
-                page.extend(replies)
-            self.store_page(team_id, scope, page, next_link, None, None)
+        # The budget counts the page of roots; the replies it leads to join that page.
+        with self.hand() as hand:
+            for roots, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
+                                                           admit=hand.take):
+                self._store_roots(team_id, channel_id, scope, roots, next_link, hand)
+
+    def _store_roots(self, team_id: str, channel_id: str, scope: str, roots: list[Json],
+                     next_link: str | None, hand: Hand) -> None:
+        page: list[Json] = []
+        for root in roots:
+            replies = root.pop("replies", None) or []
+            more = root.pop("replies@odata.nextLink", None)
+            root.pop("replies@odata.count", None)
+            replies = list(replies)
+            if more:
+                replies.extend(self.client.iter_items(more, headers=PREFER_ALL_ENUMS))
+            elif len(replies) >= INLINE_REPLY_LIMIT:
+                # The inline list is capped and its nextLink is known to go missing.
+                replies = list(self.client.iter_items(
+                    f"/teams/{team_id}/channels/{channel_id}/messages/{root['id']}/replies?$top=50",
+                    headers=PREFER_ALL_ENUMS))
+            # Older payloads lack channelIdentity; we know where we read them from.
+            for message in (root, *replies):
+                if not message.get("channelIdentity"):
+                    message["channelIdentity"] = {"teamId": team_id, "channelId": channel_id}
+            page.append(root)
+            page.extend(replies)
+        self.store_page(team_id, scope, page, next_link, None, None, hand)
