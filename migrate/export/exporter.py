@@ -47,6 +47,31 @@ from migrate.store.writer import StoreWriter
 
 Json = dict[str, Any]
 __all__ = ["USER_FIELDS", "ExportProgress", "ExportSummary", "TeamsExporter"]
+# Teams whose message streams are read at once (the CLI's --graph-workers). getAllMessages is
+# served at 200 requests/s per app and tenant, and at most 4/s on one team (Teams service
+# limits, https://learn.microsoft.com/graph/throttling-limits; graph.md §7.1): 50 streams at
+# their full rate fill the tenant's, and 64 still do while a page takes under ~0.3 s. A fixed
+# number of threads, not one per team: each costs memory (its connection, its allocator's
+# caches) whatever pages it holds.
+TEAMS_IN_FLIGHT = 64
+# Teams whose details (the team, its members, channels) are read at once in getAllMessages mode.
+# A team's members come whole (up to 999 a page, all kept until they replace the stored ones):
+# reading every team's at once measured +10 MB at 50 teams. Graph caps these reads per app and
+# tenant at 30 requests/s (GET team) and 60 (members, channels) (same page): 8 workers, a $batch
+# per ~0.25 s round trip each, already ask for the 30 teams/s that allows.
+DETAILS_IN_FLIGHT = 8
+
+
+class _Shared:
+    """Items handed out one at a time to the workers that ask."""
+
+    def __init__(self, items: list[Json]) -> None:
+        self._items = iter(items)
+        self._lock = threading.Lock()
+
+    def next(self) -> Json | None:
+        with self._lock:
+            return next(self._items, None)
 
 
 @dataclass
@@ -100,7 +125,8 @@ class ExportProgress:
 class TeamsExporter:
     def __init__(self, client: GraphClient, store: Store, settings: Settings, *,
                  run_id: int | None = None, progress: ExportProgress | None = None,
-                 workers: int = 64, now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
+                 workers: int = TEAMS_IN_FLIGHT,
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
         self.client = client
         self.store = store
         self.settings = settings
@@ -301,15 +327,26 @@ class TeamsExporter:
             return ids
         return ids - self._directory.read_teams()   # new, changed, renamed, or left stale
 
-    def _run_jobs(self, jobs: list[Callable[[], None]]) -> None:
+    @staticmethod
+    def _run_jobs(jobs: list[Callable[[], None]]) -> None:
+        """Every job at once, each on its own thread (the callers bound their number)."""
         if not jobs:
             return
-        # `workers` teams at a time, each with its message stream and its small reads.
-        per_team = 2 if self.options.method != "per-channel" else 1
-        with ThreadPoolExecutor(max_workers=max(1, min(self.workers * per_team, len(jobs))),
-                                thread_name_prefix="graph-team") as pool:
+        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="graph-team") as pool:
             for future in [pool.submit(job) for job in jobs]:
                 future.result()
+
+    @staticmethod
+    def _workers(teams: list[Json], read: Callable[[Json], None], count: int
+                 ) -> list[Callable[[], None]]:
+        """`count` jobs sharing these teams out, each taking the next one when done."""
+        shared = _Shared(teams)
+
+        def worker() -> None:
+            while (team := shared.next()) is not None:
+                read(team)
+
+        return [worker] * min(count, len(teams))
 
     def _chat_reader(self, writer: StoreWriter, window_end: str) -> ChatReader | None:
         if not self.options.chats:
@@ -352,19 +389,25 @@ class TeamsExporter:
         with StoreWriter(self.store) as writer:
             readers = {t["id"]: self._reader(t["id"], writer, window_end) for t in teams}
             chats = self._chat_reader(writer, window_end)
-            # Message streams first: they are long, and the small reads fit around them.
-            jobs: list[Callable[[], None]] = [] if self.options.method == "per-channel" else [
-                partial(self.export_team_messages, team, readers[team["id"]]) for team in teams]
+            reread = [t for t in teams if t["id"] in self._reread]
+            if self.options.method == "per-channel":   # the details carry the messages
+                jobs = self._workers(reread, lambda t: self.export_team(t, readers[t["id"]]),
+                                     self.workers)
+            else:
+                # The message streams, `workers` teams at a time, and beside them a few
+                # workers for the small reads (DETAILS_IN_FLIGHT).
+                jobs = self._workers(teams, lambda t: self.export_team_messages(
+                    t, readers[t["id"]]), self.workers)
+                jobs += self._workers(reread, lambda t: self.export_team(t, readers[t["id"]]),
+                                      DETAILS_IN_FLIGHT)
             if chats:
                 batches = PeopleBatches(self._people())
                 jobs += [partial(chats.read_all, batches) for _ in range(BATCHES_IN_FLIGHT)]
-            jobs += [partial(self.export_team, team, readers[team["id"]]) for team in teams
-                     if team["id"] in self._reread]
             self._run_jobs(jobs)
         # Teams whose messages changed: their details now (the writer has stored every page).
-        self._run_jobs([partial(self._export_active_team, team, readers[team["id"]])
-                        for team in teams
-                        if team["id"] in self._active and team["id"] not in self._reread])
+        self._run_jobs(self._workers(
+            [t for t in teams if t["id"] in self._active and t["id"] not in self._reread],
+            lambda t: self._export_active_team(t, readers[t["id"]]), DETAILS_IN_FLIGHT))
         self._finish_chats(chats, started_at)
         self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
         if self._directory is not None:

@@ -1,5 +1,6 @@
 """The export's memory is bounded by design, not by the number of teams: at most the page
-budget's pages read from Graph and not yet stored, however many teams stream at once."""
+budget's pages read from Graph and not yet stored, and a bounded number of teams' details
+read at once, however many teams stream at the same time."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 
 from migrate.config import load_settings
 from migrate.export.auth import StaticTokenAuth
+from migrate.export.chats import BATCHES_IN_FLIGHT
 from migrate.export.client import GraphClient
 from migrate.export.errors import GraphUnavailable
-from migrate.export.exporter import TeamsExporter
+from migrate.export.exporter import DETAILS_IN_FLIGHT, TeamsExporter
 from migrate.export.messages import MessageReader
 from migrate.sandbox.graph_emulator import GraphEmulator
 from migrate.sandbox.synthetic import synthetic_tenant
@@ -54,6 +56,22 @@ def export_with(emu: GraphEmulator, workdir, workers: int):
                              workers=workers).run()
 
 
+def counting(monkeypatch, cls, name: str) -> InHand:
+    """How many calls of `cls.name` run at once."""
+    running = InHand()
+    method = getattr(cls, name)
+
+    def counted(self, *args, **kwargs):
+        running.add(1)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            running.add(-1)
+
+    monkeypatch.setattr(cls, name, counted)
+    return running
+
+
 def test_pages_in_hand_never_exceed_the_budget_however_many_teams_stream(tmp_path, monkeypatch):
     tenant = synthetic_tenant(teams=40, channels=40, messages=40 * 160, users=40, chats=12,
                               chat_messages=400, seed=5)
@@ -80,6 +98,7 @@ def test_pages_in_hand_never_exceed_the_budget_however_many_teams_stream(tmp_pat
         in_hand.add(-1)
         return stored
 
+    details = counting(monkeypatch, TeamsExporter, "export_team")
     budgets: list[PageBudget] = []
     writer_init = StoreWriter.__init__
 
@@ -102,6 +121,22 @@ def test_pages_in_hand_never_exceed_the_budget_however_many_teams_stream(tmp_pat
     assert in_hand.most >= BUDGET // 2              # and the test pressed against it
     [budget] = budgets
     assert budget.limit == BUDGET and budget.peak <= BUDGET and budget.taken == 0
+    assert 1 < details.most <= DETAILS_IN_FLIGHT     # 40 teams' details, a few at a time
+
+
+def test_team_streams_are_read_workers_at_a_time_however_many_teams(tmp_path, monkeypatch):
+    tenant = synthetic_tenant(teams=30, channels=30, messages=30 * 60, users=12, seed=8)
+    streams = counting(monkeypatch, TeamsExporter, "export_team_messages")
+    threads: list[int] = []
+    run_jobs = TeamsExporter._run_jobs
+    monkeypatch.setattr(TeamsExporter, "_run_jobs", staticmethod(
+        lambda jobs: (threads.append(len(jobs)), run_jobs(jobs))))
+    with GraphEmulator(tenant, rate_scale=1000) as emu:
+        summary = export_with(emu, tmp_path, workers=6)
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert summary.teams == 30 and summary.teams_reread == 30
+    assert 1 < streams.most <= 6
+    assert threads[0] <= 6 + DETAILS_IN_FLIGHT + BATCHES_IN_FLIGHT   # not one per team
 
 
 def test_places_are_granted_in_arrival_order_so_a_batch_is_not_starved():
