@@ -32,6 +32,7 @@ from typing import Any
 
 from migrate.config import Settings
 from migrate.errors import MigrateError
+from migrate.export.arenas import cap_malloc_arenas
 from migrate.export.chats import BATCHES_IN_FLIGHT, ChatReader, PeopleBatches
 from migrate.export.client import GraphClient
 from migrate.export.directory import USER_FIELDS, DirectoryReader, DirectoryResult
@@ -379,6 +380,7 @@ class TeamsExporter:
 
     def run(self) -> ExportSummary:
         started = time.monotonic()
+        cap_malloc_arenas()     # before the reader threads start (arenas.py)
         window_end = iso(self.now())
         self.summary.incremental = self.store.has_completed_checkpoint("messages:")
         teams, directory = self._open_directory()
