@@ -315,6 +315,18 @@ def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
         return not ask or typer.confirm("Write this to that Slack workspace now?", default=False,
                                         err=True)
 
+    if export_first and not dry_run and not ask and settings.plan.chats_to_channels == "none":
+        # Nobody to ask: each channel is posted as soon as it is exported and planned.
+        out.info(target)
+        with ExportDisplay(out.err, live=False) as export_display, \
+                ImportDisplay(out.err) as display:
+            outcome, exported = stages.run_while_exporting(
+                settings, export_progress=export_display, max_duration=limit, workers=workers,
+                import_progress=display, started=started, command=command)
+        summaries.export_summary(out, exported)
+        summaries.plan_summary(out, outcome.plan)
+        _finish_run(out, outcome, command, dry_run, target)
+        return
     if export_first:
         with ExportDisplay(out.err) as export_display:
             exported = stages.export(settings, export_display)
@@ -327,6 +339,10 @@ def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
     if outcome.declined:
         out.info("Nothing done: nothing was written to Slack.")
         return
+    _finish_run(out, outcome, command, dry_run, target)
+
+
+def _finish_run(out, outcome, command: str, dry_run: bool, target: str) -> None:
     summaries.run_summary(out, outcome)
     if command == "sync":
         summaries.github_step_summary(outcome)

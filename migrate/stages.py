@@ -145,7 +145,7 @@ def run(settings: Settings, *, dry_run: bool = False,
         ctx.summary = {"plan": plan.summary(), "dry_run": dry_run, "plan_as_of": plan.as_of}
         if dry_run:
             return outcome
-        _refuse_a_lost_state(ctx.store, plan, client, scheduler, directory,
+        _refuse_a_lost_state(ctx.store, plan.channels, client, scheduler, directory,
                              settings.workdir_path, sharded=settings.shard_spec is not None)
         if confirm is not None and not confirm(plan, plan.already_in_slack):
             outcome.declined = True
@@ -179,6 +179,130 @@ def run(settings: Settings, *, dry_run: bool = False,
     return outcome
 
 
+def run_while_exporting(settings: Settings, *, export_progress: ExportProgress | None = None,
+                        max_duration: float | None = None, workers: int = 8,
+                        graph_workers: int = 64, import_progress: Any = None,
+                        started: float | None = None, command: str = "run",
+                        ) -> tuple[RunOutcome, ExportSummary]:
+    """`migrate run --yes` / `sync` in one go: the export, the plan and the import overlap.
+
+    The export runs in a thread. Once the tenant's structure is stored (people, teams,
+    channels, members) the plan's decisions are made (names, invites) and the state check
+    runs; then each team, as soon as its messages and files are stored, has its channels
+    planned and handed to the running import, which posts them while the other teams are
+    still being read. The ledger's exactly-once and each channel's order are as in `run`: a
+    channel is posted only once all of it is exported and planned. The chats, which never
+    become channels here (plan.chats_to_channels = none), are planned at the end."""
+    import queue
+    import threading
+
+    from migrate.load.client import SlackClient
+    from migrate.load.directory import read_directory
+    from migrate.load.importer import Importer
+    from migrate.load.limits import ceiling_seconds, slack_limits
+    from migrate.load.scheduler import Scheduler
+    from migrate.plan.build import PlanBuilder
+    from migrate.store.db import utcnow
+    from migrate.ui.plan_report import write_reports
+    from migrate.ui.run_report import write_run_reports
+
+    if settings.plan.chats_to_channels != "none":
+        raise ValueError("chats carried as channels are named with the channels: plan first")
+    started = time.monotonic() if started is None else started
+    limits = slack_limits(settings.slack, cap_share=settings.cap_share)
+    client = SlackClient(settings.slack)
+    scheduler = Scheduler(limits)
+    graph = graph_client(settings)
+    with writer_run(settings, command) as ctx:
+        store = ctx.store
+        directory = read_directory(client, scheduler, store)
+        builder = PlanBuilder(store, settings, directory)
+        outcome = RunOutcome(builder.plan, False)
+        structure = threading.Event()
+        teams_ready: queue.Queue[str | None] = queue.Queue()
+        failure: list[BaseException] = []
+        exported: list[ExportSummary] = []
+        export_ended: list[str] = []
+
+        def export() -> None:     # part of this run: its warnings and figures are the run's
+            try:
+                exporter = TeamsExporter(graph, store, settings, run_id=ctx.run_id,
+                                         progress=export_progress, workers=graph_workers,
+                                         on_structure=structure.set, on_team=teams_ready.put)
+                exported.append(exporter.run())
+                export_ended.append(utcnow())
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                failure.append(exc)
+            finally:
+                structure.set()
+                teams_ready.put(None)
+
+        exporting = threading.Thread(target=export, name="export", daemon=True)
+        exporting.start()
+        structure.wait()
+        if failure:
+            exporting.join()
+            raise failure[0]
+        builder.decide(chats=False)
+        _refuse_a_lost_state(store, builder.decisions, client, scheduler, directory,
+                             settings.workdir_path, sharded=settings.shard_spec is not None)
+        if import_progress is not None:
+            import_progress.stats = scheduler.stats
+        if max_duration is not None:
+            scheduler.deadline = started + max_duration
+        names = {c.name for c in directory.channels}
+        names |= {d.slack_name for d in builder.decisions if d.slack_name}
+        importer = Importer(builder.plan, store, client, scheduler,
+                            files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
+                            progress=import_progress, known_channel_names=names,
+                            deleted_messages=settings.plan.deleted_messages)
+        importer.open_feed()
+        results: list = []
+        posting = threading.Thread(target=lambda: results.append(importer.run(workers=workers)),
+                                   name="import", daemon=True)
+        posting.start()
+        by_team: dict[str, list] = {}
+        for decision in builder.decisions:
+            by_team.setdefault(builder.team_of(decision), []).append(decision)
+        try:
+            while (team_id := teams_ready.get()) is not None:
+                for decision in by_team.pop(team_id, []):
+                    importer.add_channel(builder.plan_channel(decision))
+            exporting.join()
+            if failure:
+                raise failure[0]
+            for decisions in by_team.values():   # teams the export never finished: their
+                for decision in decisions:       # channels as the store has them
+                    importer.add_channel(builder.plan_channel(decision))
+            plan = builder.finish()
+        except KeyboardInterrupt:
+            scheduler.stop("interrupted")   # calls in flight finish and are recorded
+            raise
+        except BaseException:
+            scheduler.stop("fatal")
+            raise
+        finally:
+            importer.close_feed()
+            posting.join()
+        result = results[0] if results else importer.result
+        outcome.plan, outcome.result, outcome.stats = plan, result, scheduler.stats
+        outcome.reports = write_reports(plan, settings.workdir_path / "reports")
+        per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
+        outcome.ceiling_s = ceiling_seconds(per_channel, limits)
+        if scheduler.stop_reason == "deadline":
+            outcome.exit_code = EXIT_TIME_BUDGET
+        elif result.failed or result.halted or result.not_attempted:
+            outcome.exit_code = EXIT_ITEMS_FAILED
+        ctx.exit_code = outcome.exit_code
+        ctx.summary = {"export": {**exported[0].as_dict(), "ended_at": export_ended[0]},
+                       "plan": plan.summary(), "dry_run": False, "plan_as_of": plan.as_of,
+                       "import": result.as_dict(), "slack": scheduler.stats.as_dict(),
+                       "overlapped": True}
+        outcome.run_reports = write_run_reports(store, ctx.run_id, outcome,
+                                                settings.workdir_path / "reports")
+    return outcome, exported[0]
+
+
 def source_inventory(settings: Settings, store) -> Any:
     """Every team and channel in scope: from Graph when Graph credentials are set (what Teams
     holds now, so a team the export missed is caught), else from the store."""
@@ -198,21 +322,22 @@ def source_inventory(settings: Settings, store) -> Any:
                                  "Graph credentials to verify against the store") from None
 
 
-def _refuse_a_lost_state(store, plan, client, scheduler, directory, workdir: Path,
+def _refuse_a_lost_state(store, channels, client, scheduler, directory, workdir: Path,
                          sharded: bool = False) -> None:
     """Slack holding our channels or posts that this ledger does not know means the working
-    directory's state is missing: stop before the first write (exit 2), never duplicate."""
+    directory's state is missing: stop before the first write (exit 2), never duplicate.
+    `channels`: the plan's channels, or its channel decisions (they name the same fields)."""
     from migrate.load.state_check import find_unknown_traces, refuse_if_lost
     from migrate.store import ledger
 
     bot = scheduler.call("auth.test", None, client.auth_test).get("user_id")
     doubtful = ledger.channels_in_doubt(store)
-    pending = {cp.slack_name for cp in plan.channels
+    pending = {cp.slack_name for cp in channels
                if cp.teams_channel_id in doubtful and cp.slack_name}
-    reuse = [cp.slack_channel_id for cp in plan.channels
+    reuse = [cp.slack_channel_id for cp in channels
              if cp.action == "reuse" and cp.slack_channel_id]
-    owned = ({cp.teams_channel_id for cp in plan.channels}
-             | {c.teams_chat_id for c in plan.chats}) if sharded else None
+    # Chats are never channels of their own unless carried (then they are among `channels`).
+    owned = {cp.teams_channel_id for cp in channels} if sharded else None
     refuse_if_lost(find_unknown_traces(store, client, scheduler, directory, bot, reuse, pending,
                                        owned), workdir)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -127,7 +128,9 @@ class TeamsExporter:
     def __init__(self, client: GraphClient, store: Store, settings: Settings, *,
                  run_id: int | None = None, progress: ExportProgress | None = None,
                  workers: int = TEAMS_IN_FLIGHT,
-                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)):
+                 now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 on_structure: Callable[[], None] = lambda: None,
+                 on_team: Callable[[str], None] = lambda team_id: None):
         self.client = client
         self.store = store
         self.settings = settings
@@ -145,6 +148,17 @@ class TeamsExporter:
         self._active: set[str] = set()        # teams with messages new or updated in this export
         self.batched_calls = 0
         self.summary = ExportSummary(method=self.options.method, incremental=False)
+        # For a run that posts while it exports (stages.run_while_exporting): `on_structure`
+        # once the people and every team's details are stored, `on_team(id)` once a team's
+        # messages are committed and their files downloaded. Early only on a full read in
+        # getAllMessages mode (where every team's details are read up front); otherwise both
+        # come at the end.
+        self.on_structure, self.on_team = on_structure, on_team
+        self._early = False
+        self._parts: dict[str, set[str]] = {}
+        self._details_left = 0
+        self._writer: StoreWriter | None = None
+        self._team_files: Counter[str] = Counter()   # downloads done team by team
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -245,6 +259,9 @@ class TeamsExporter:
             self._unreadable(group, "its messages", exc)
         if group["id"] not in self._reread:  # its details are not read up front: it is done
             self.progress.team_done(group.get("displayName") or group["id"])
+        if self._early and self._writer is not None:
+            self._writer.wait_written()       # its pages committed: the plan reads them
+            self._part_done(group["id"], "messages")
 
     def export_team(self, group: Json, reader: MessageReader, announce: bool = True) -> None:
         """A team's details, members and channels (and, per-channel mode, its messages).
@@ -291,6 +308,40 @@ class TeamsExporter:
             self._directory.mark_read(team_id)
         if announce:
             self.progress.team_done(group.get("displayName") or team_id)
+
+    def _export_details(self, group: Json, reader: MessageReader) -> None:
+        """A team's details (export_team), then, when a run posts while it exports, the
+        signals: the tenant's structure once every team's are in, the team once its
+        messages are in too."""
+        try:
+            self.export_team(group, reader)
+        finally:
+            if self._early:
+                with self._lock:
+                    self._details_left -= 1
+                    last = self._details_left == 0
+                if last:
+                    self.on_structure()
+                self._part_done(group["id"], "details")
+
+    def _part_done(self, team_id: str, part: str) -> None:
+        with self._lock:
+            parts = self._parts.setdefault(team_id, set())
+            parts.add(part)
+            complete = parts == {"messages", "details"}
+        if complete:
+            got = self._download(team_id)
+            with self._lock:
+                self._team_files.update(got)
+            self.on_team(team_id)
+
+    def _download(self, team_id: str | None = None) -> dict[str, int]:
+        """The pending files (of one team's channels, or all)."""
+        channels = None if team_id is None else teams_store.channel_ids_of_team(self.store, team_id)
+        return download_pending(
+            self.client, self.store, self.settings.workdir_path / "files",
+            max_bytes=int(self.options.max_file_mb * 1024 * 1024), workers=min(self.workers, 16),
+            run_id=self.run_id, on_file=self.progress.file_done, channels=channels)
 
     def _export_active_team(self, group: Json, reader: MessageReader) -> None:
         if group["id"] not in self._vanished_teams:
@@ -388,7 +439,12 @@ class TeamsExporter:
         self.summary.directory = _directory_mode(directory)
         self.progress.teams_found(len(teams))
         started_at = utcnow()
+        ids = {t["id"] for t in teams}
+        self._early = (self.options.method != "per-channel" and bool(ids)
+                       and self._reread == ids)
+        self._details_left = len(ids)
         with StoreWriter(self.store) as writer:
+            self._writer = writer
             readers = {t["id"]: self._reader(t["id"], writer, window_end) for t in teams}
             chats = self._chat_reader(writer, window_end)
             reread = [t for t in teams if t["id"] in self._reread]
@@ -400,7 +456,7 @@ class TeamsExporter:
                 # workers for the small reads (DETAILS_IN_FLIGHT).
                 jobs = self._workers(teams, lambda t: self.export_team_messages(
                     t, readers[t["id"]]), self.workers)
-                jobs += self._workers(reread, lambda t: self.export_team(t, readers[t["id"]]),
+                jobs += self._workers(reread, lambda t: self._export_details(t, readers[t["id"]]),
                                       DETAILS_IN_FLIGHT)
             if chats:
                 batches = PeopleBatches(self._people())
@@ -414,12 +470,14 @@ class TeamsExporter:
         self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
         if self._directory is not None:
             self._directory.finish()
+        self._writer = None
         pending = teams_files.count_pending_files(self.store)
         self.progress.files_found(pending)
-        self.summary.files = download_pending(
-            self.client, self.store, self.settings.workdir_path / "files",
-            max_bytes=int(self.options.max_file_mb * 1024 * 1024), workers=min(self.workers, 16),
-            run_id=self.run_id, on_file=self.progress.file_done)
+        downloaded = self._download()
+        self.summary.files = {k: downloaded.get(k, 0) + self._team_files.get(k, 0)
+                              for k in {*downloaded, *self._team_files}}
+        if not self._early:
+            self.on_structure()       # the teams are planned after the export
         stats = self.client.stats
         self.summary.requests = stats.requests
         self.summary.graph_calls = (stats.requests - stats.by_kind.get("batch", 0)

@@ -38,8 +38,10 @@ def asset_rows(messages: list[dict]) -> Iterator[AssetRow]:
 
 def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_bytes: int,
                      workers: int, run_id: int | None,
-                     on_file: Callable[[str, int], None] = lambda status, size: None) -> dict[str, int]:
-    pending = teams_files.pending_files(store)
+                     on_file: Callable[[str, int], None] = lambda status, size: None,
+                     channels: list[str] | None = None) -> dict[str, int]:
+    """Download every pending file (of these channels only, when given)."""
+    pending = teams_files.pending_files(store, channels)
     outcome: dict[str, int] = {}
     lock = threading.Lock()
 

@@ -363,6 +363,10 @@ class PlanBuilder:
             d.teams_channel_id: d.slack_name for d in self.decisions
             if d.teams_channel_id in self.chat_members})
 
+    def team_of(self, decision) -> str:
+        """The Teams team (or a chat's stand-in) of a decision's channel."""
+        return self.by_channel[decision.teams_channel_id].team_id
+
     def plan_channel(self, decision) -> ChannelPlan:
         """One channel's plan (its posts, uploads and skips go to the spool)."""
         store, warnings, sink = self.store, self.warnings, self.sink

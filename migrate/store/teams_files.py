@@ -30,10 +30,15 @@ def add_pending_files(store: Store, files: Iterable[tuple[str, str, str, str, st
     return added
 
 
-def pending_files(store: Store) -> list[sqlite3.Row]:
-    """The `teams_files` rows still to download, in key order."""
-    return store.query("SELECT * FROM teams_files WHERE status = 'pending' "
-                       "ORDER BY channel_id, message_id, source, source_id")
+def pending_files(store: Store, channels: list[str] | None = None) -> list[sqlite3.Row]:
+    """The `teams_files` rows still to download (of these channels only, when given), in key
+    order."""
+    if channels is None:
+        return store.query("SELECT * FROM teams_files WHERE status = 'pending' "
+                           "ORDER BY channel_id, message_id, source, source_id")
+    return [row for channel in sorted(channels) for row in store.query(
+        "SELECT * FROM teams_files WHERE channel_id = ? AND status = 'pending' "
+        "ORDER BY message_id, source, source_id", (channel,))]
 
 
 def count_pending_files(store: Store) -> int:

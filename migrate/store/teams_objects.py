@@ -213,6 +213,11 @@ def team_names_by_id(store: Store) -> dict[str, str | None]:
     return dict(store.execute("SELECT id, display_name FROM teams_teams").fetchall())
 
 
+def channel_ids_of_team(store: Store, team_id: str) -> list[str]:
+    return [row[0] for row in store.execute("SELECT id FROM teams_channels WHERE team_id = ? "
+                                            "ORDER BY id", (team_id,))]
+
+
 def raw_channels(store: Store) -> list[tuple[str, Json]]:
     """(team id, Graph channel) of every channel stored, by team id then channel id."""
     return [(row["team_id"], json.loads(row["raw"])) for row in store.query(

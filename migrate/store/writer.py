@@ -107,6 +107,16 @@ class Hand:
         self.close()
 
 
+class _AfterCommit:
+    """A place in the writer's queue: set once everything before it is committed."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+    def __call__(self) -> None:
+        pass                          # nothing to write
+
+
 class StoreWriter:
     # One group waiting while one is written keeps the writer busy; more only holds pages
     # in memory (256 pages measured +15 MB at 1M messages, where the writer is the limit).
@@ -139,6 +149,9 @@ class StoreWriter:
                             work()
                 except BaseException as exc:  # handed back to the submitting side
                     self._error = exc
+            for work, _pages in group:
+                if isinstance(work, _AfterCommit):
+                    work.done.set()       # committed, or dropped after a failure: go on
             # Committed (or dropped after a failure): the pages' places go back either way,
             # so no reader waits for a place forever.
             pages = sum(pages for _work, pages in group)
@@ -161,6 +174,13 @@ class StoreWriter:
             self.budget.give_back(pages)
             raise
         self._queue.put((work, pages))
+
+    def wait_written(self) -> None:
+        """Wait until everything submitted so far is committed; re-raise a failure."""
+        marker = _AfterCommit()
+        self.submit(marker)
+        marker.done.wait()
+        self._raise()
 
     def close(self) -> None:
         """Wait until everything submitted is written; re-raise the first failure."""

@@ -13,9 +13,12 @@ from migrate.export.exporter import ExportProgress
 
 
 class ExportDisplay(ExportProgress):
-    def __init__(self, console: Console, interval: float = 10.0) -> None:
+    """`live=False`: plain lines even on a terminal (while the import's bars are live: rich
+    shows one live display at a time, and lines print above it)."""
+
+    def __init__(self, console: Console, interval: float = 10.0, *, live: bool = True) -> None:
         self.console = console
-        self.interactive = console.is_terminal
+        self.interactive = console.is_terminal and live
         self.interval = interval
         self._lock = threading.Lock()
         self.teams_total = self.teams_done = self.channels = 0
