@@ -4,6 +4,7 @@ not readable by the app becomes a warning and a status on its row — never a fa
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +42,9 @@ def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_
                      on_file: Callable[[str, int], None] = lambda status, size: None,
                      channels: list[str] | None = None) -> dict[str, int]:
     """Download every pending file (of these channels only, when given)."""
-    pending = teams_files.pending_files(store, channels)
+    # Taken one at a time by `workers` threads, each row dropped once done: a future per row
+    # held every row to the end (+15 MB for the 7,545 files of 3M messages).
+    pending = collections.deque(teams_files.pending_files(store, channels))
     outcome: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -73,7 +76,16 @@ def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_
             outcome[status] = outcome.get(status, 0) + 1
         on_file(status, size or 0)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="graph-file") as pool:
-        for future in [pool.submit(fetch, row) for row in pending]:
+    def worker() -> None:
+        while True:
+            try:
+                row = pending.popleft()
+            except IndexError:
+                return
+            fetch(row)
+
+    count = max(1, min(workers, len(pending)))
+    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="graph-file") as pool:
+        for future in [pool.submit(worker) for _ in range(count)]:
             future.result()
     return outcome
