@@ -59,6 +59,8 @@ class GraphStats:
     throttle_wait: float = 0.0   # seconds spent waiting on Retry-After / backoff after 429
     bytes_downloaded: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
+    # Seconds from sending a request to its answer's headers, a moving average per kind.
+    round_trips: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **deltas: float) -> None:
@@ -70,6 +72,15 @@ class GraphStats:
         with self.lock:
             self.requests += 1
             self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+    def took(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            before = self.round_trips.get(kind)
+            self.round_trips[kind] = seconds if before is None else 0.8 * before + 0.2 * seconds
+
+    def round_trip(self, kind: str, default: float = 0.5) -> float:
+        """The recent round trip of `kind` requests (`default` before the first answer)."""
+        return self.round_trips.get(kind, default)
 
 
 class _Throttled(Exception):
@@ -178,6 +189,7 @@ class GraphClient:
                                                  priority)
             self.stats.count(route.kind)
             send_headers = {"Authorization": f"Bearer {self.auth.token()}", **(headers or {})}
+            sent = time.monotonic()
             try:
                 response = self.session.request(method, url, headers=send_headers, json=json_body,
                                                 timeout=self.timeout,
@@ -185,6 +197,8 @@ class GraphClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise _Transient(type(exc).__name__) from None
             status = response.status_code
+            if status < 300:
+                self.stats.took(route.kind, time.monotonic() - sent)
             if admit is not None and 200 <= status < 300:
                 if not admitted["done"]:
                     admitted["done"] = True

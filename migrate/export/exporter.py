@@ -41,6 +41,7 @@ from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavail
 from migrate.export.files import download_pending
 from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.export.scope import team_in_scope
+from migrate.export.team_history import StreamQueue, TeamHistory, streams_per_team
 from migrate.store import Store, teams_files
 from migrate.store import teams_chats as chats_store
 from migrate.store import teams_objects as teams_store
@@ -249,14 +250,21 @@ class TeamsExporter:
         self._warn("team_unreadable", f"team {group.get('displayName')!r}: {what} could not be "
                    f"read: {exc}", subject=group["id"])
 
-    def export_team_messages(self, group: Json, reader: MessageReader) -> None:
-        """getAllMessages mode: the team's message stream (the long part of the export)."""
-        try:
-            reader.read_team(group["id"])
-        except GraphNotFound:
+    def export_team_messages(self, group: Json, reader: MessageReader, streams: StreamQueue
+                             ) -> None:
+        """getAllMessages mode: the team's history (the long part of the export), its parts
+        read by the stream workers beside other teams'."""
+        team_id = group["id"]
+        history = TeamHistory(
+            reader, team_id, spawn=lambda job: streams.add(team_id, job, first=True),
+            finished=lambda error: self._team_messages_read(group, error))
+        history.start()
+
+    def _team_messages_read(self, group: Json, error: Exception | None) -> None:
+        if isinstance(error, GraphNotFound):
             self._vanished(group, "its messages were read")
-        except (GraphRequestError, GraphUnavailable) as exc:
-            self._unreadable(group, "its messages", exc)
+        elif error is not None:
+            self._unreadable(group, "its messages", error)
         if group["id"] not in self._reread:  # its details are not read up front: it is done
             self.progress.team_done(group.get("displayName") or group["id"])
         if self._early and self._writer is not None:
@@ -452,10 +460,13 @@ class TeamsExporter:
                 jobs = self._workers(reread, lambda t: self.export_team(t, readers[t["id"]]),
                                      self.workers)
             else:
-                # The message streams, `workers` teams at a time, and beside them a few
-                # workers for the small reads (DETAILS_IN_FLIGHT).
-                jobs = self._workers(teams, lambda t: self.export_team_messages(
-                    t, readers[t["id"]]), self.workers)
+                # The message streams on `workers` threads (a team's parts beside other
+                # teams'), and beside them a few workers for the small reads (DETAILS_IN_FLIGHT).
+                streams = StreamQueue(lambda team_id: streams_per_team(self.client))
+                for team in teams:
+                    streams.add(team["id"], partial(self.export_team_messages, team,
+                                                    readers[team["id"]], streams))
+                jobs = [streams.work] * (self.workers if teams else 0)
                 jobs += self._workers(reread, lambda t: self._export_details(t, readers[t["id"]]),
                                       DETAILS_IN_FLIGHT)
             if chats:

@@ -2,9 +2,10 @@
 
 Two methods (https://learn.microsoft.com/graph/api/channel-getallmessages and
 /graph/api/channel-list-messages):
-* `getAllMessages` (default): one paged stream per team of roots and replies, 200 rps per
+* `getAllMessages` (default): paged streams per team of roots and replies, 200 rps per
   tenant; read in `lastModifiedDateTime` windows, so a later export reads only what changed
   (from the last window's end minus an overlap, since export data can surface a day late).
+  A big team's window is cut into parts read side by side (team_history.py).
 * `per-channel`: roots with `$expand=replies` per channel (1 rps per channel), following
   `replies@odata.nextLink`, and the `/replies` listing when a root shows 1000 inline replies
   without one (contrib #8819). No server-side filter exists, so incremental runs re-read.
@@ -95,14 +96,15 @@ class MessageReader:
         """A hand on the writer's page budget, for one stream (`Hand`); none without a writer."""
         return self.writer.hand() if self.writer is not None else Hand(None)
 
-    def store_page(self, team_id: str, scope: str, messages: list[Json], next_link: str | None,
-                    watermark: str | None, window_end: str | None, hand: Hand | None = None
-                    ) -> None:
+    def store_page(self, team_id: str, scope: str | None, messages: list[Json],
+                   next_link: str | None, watermark: str | None, window_end: str | None,
+                   hand: Hand | None = None, also: Callable[[], None] | None = None) -> None:
         """Store a page with the checkpoint naming the next one, in one transaction — on the
         writer thread when there is one, so the reader can already ask for the next page.
         The rows are made here and `messages` is emptied: what waits for the writer (in its
         queue, or a reader blocked on a full one) is JSON text, not a parsed page (3× larger).
-        The page's place in the budget, taken from `hand`, goes with it to the writer."""
+        The page's place in the budget, taken from `hand`, goes with it to the writer.
+        `also` (more checkpoints) runs in the same transaction; without `scope`, no own one."""
         rows = teams_store.message_rows(team_id, messages)
         assets = list(asset_rows(messages))
         messages.clear()
@@ -111,11 +113,19 @@ class MessageReader:
             with self.store.transaction():
                 new, updated = teams_store.store_message_rows(self.store, rows)
                 teams_files.add_pending_files(self.store, assets)
-                self.store.save_checkpoint(scope, next_link=next_link, watermark=watermark,
-                                           window_end=window_end, run_id=self.run_id,
-                                           status="in_progress" if next_link else "complete")
+                if scope is not None:
+                    self.store.save_checkpoint(scope, next_link=next_link, watermark=watermark,
+                                               window_end=window_end, run_id=self.run_id,
+                                               status="in_progress" if next_link else "complete")
+                if also is not None:
+                    also()
             self.on_messages(new, updated)
 
+        self.submit(write, hand)
+
+    def submit(self, write: Callable[[], None], hand: Hand | None = None) -> None:
+        """A write on the writer thread, after everything submitted before it (here, without
+        a writer)."""
         if self.writer is None:
             write()
         else:
@@ -133,29 +143,6 @@ class MessageReader:
             if date and date + "T00:00:00Z" > start:
                 start = date + "T00:00:00Z"
         return start
-
-    def read_team(self, team_id: str) -> None:
-        scope = f"messages:team:{team_id}"
-        checkpoint = self.store.checkpoint(scope)
-        watermark = checkpoint["watermark"] if checkpoint else None
-        if checkpoint and checkpoint["status"] == "in_progress" and checkpoint["next_link"]:
-            url = checkpoint["next_link"]          # resume exactly where we stopped
-            window_end = checkpoint["window_end"]
-        else:
-            window_end = self.window_end
-            start = self.window_start(watermark)
-            url = (f"/teams/{team_id}/channels/getAllMessages?$top=50&$filter="
-                   f"lastModifiedDateTime gt {start} and lastModifiedDateTime lt {window_end}")
-        estimate = RemainingPages(window_end)
-        with self.hand() as hand:
-            for items, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
-                                                           priority=estimate.pages_left,
-                                                           admit=hand.take):
-                estimate.saw(items)
-                done = next_link is None
-                self.store_page(team_id, scope, items, next_link,
-                                window_end if done else watermark, None if done else window_end,
-                                hand)
 
     # -- per channel ---------------------------------------------------------------------
 

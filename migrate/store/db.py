@@ -266,6 +266,16 @@ class Store:
             "SELECT 1 FROM export_checkpoints WHERE scope LIKE ? AND status = 'complete' LIMIT 1",
             (prefix + "%",)))
 
+    def checkpoints_under(self, prefix: str) -> list[sqlite3.Row]:
+        """Every checkpoint whose scope starts with `prefix`, by scope."""
+        return self.query("SELECT * FROM export_checkpoints WHERE scope LIKE ? ESCAPE '\\' "
+                          "ORDER BY scope", (_like_prefix(prefix),))
+
+    def drop_checkpoints_under(self, prefix: str) -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM export_checkpoints WHERE scope LIKE ? ESCAPE '\\'",
+                         (_like_prefix(prefix),))
+
     def save_checkpoint(self, scope: str, *, next_link: str | None, watermark: str | None,
                         status: str, window_end: str | None = None, run_id: int | None = None) -> None:
         with self.transaction() as conn:
@@ -276,6 +286,11 @@ class Store:
                 "window_end = excluded.window_end, status = excluded.status, "
                 "run_id = excluded.run_id, updated_at = excluded.updated_at",
                 (scope, next_link, watermark, window_end, status, run_id, utcnow()))
+
+
+def _like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching what starts with `prefix` (ids may hold `_` and `%`)."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _split_sql(script: str) -> list[str]:
