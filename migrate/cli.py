@@ -327,6 +327,7 @@ def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
         summaries.plan_summary(out, outcome.plan)
         _finish_run(out, outcome, command, dry_run, target)
         return
+    exported = None
     if export_first:
         with ExportDisplay(out.err) as export_display:
             exported = stages.export(settings, export_display)
@@ -335,7 +336,8 @@ def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
         outcome = stages.run(settings, dry_run=dry_run,
                              confirm=confirm if command == "run" else None,
                              max_duration=limit, workers=workers, import_progress=display,
-                             started=started, command=command)
+                             started=started, command=command,
+                             export_seconds=exported.seconds if exported else None)
     if outcome.declined:
         out.info("Nothing done: nothing was written to Slack.")
         return

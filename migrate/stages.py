@@ -13,6 +13,7 @@ from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_TIME_BUDGET
 from migrate.export.auth import build_auth
 from migrate.export.client import GraphClient
 from migrate.export.exporter import ExportProgress, ExportSummary, TeamsExporter
+from migrate.load.phases import RunPhases
 from migrate.store.runtime import writer_run
 
 if TYPE_CHECKING:   # the heavy stage modules are imported when a command needs them
@@ -111,12 +112,28 @@ class RunOutcome:
     # The ceiling of the posts made in this run: max(max_c n_c / r_channel, Σ n_c / r_workspace)
     # seconds for n_c posts in channel c (load/limits.py, ceiling_seconds).
     ceiling_s: float | None = None
+    # Each phase of the run, the reviewed plan's estimate beside what it took (load/phases.py).
+    phases: dict[str, dict[str, float | None]] = field(default_factory=dict)
+
+
+def _estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
+    """The estimate this run is held to: the reviewed plan's (when `migrate plan` was the last
+    command before this run), else the run's own plan's."""
+    import json
+
+    earlier = [row for row in store.last_runs(2) if row["status"] != "running"]
+    if earlier and earlier[0]["command"] == "plan" and earlier[0]["status"] == "ok" \
+            and earlier[0]["summary"]:
+        phases = json.loads(earlier[0]["summary"]).get("estimate_phases")
+        if phases:
+            return phases
+    return dict(plan.estimate.phases) if plan.estimate else None
 
 
 def run(settings: Settings, *, dry_run: bool = False,
         confirm: Callable[[Plan, int], bool] | None = None, max_duration: float | None = None,
         workers: int = 8, import_progress: Any = None, started: float | None = None,
-        command: str = "run") -> RunOutcome:
+        command: str = "run", export_seconds: float | None = None) -> RunOutcome:
     """`migrate run` / `sync` after their export: plan, then execute the plan in Slack exactly
     once. (The callers export first, with their own progress display.)
 
@@ -133,14 +150,19 @@ def run(settings: Settings, *, dry_run: bool = False,
     from migrate.ui.plan_report import write_reports
     from migrate.ui.run_report import write_run_reports
 
-    started = time.monotonic() if started is None else started
+    phases = RunPhases(time.monotonic() if started is None else started,
+                       process=started is not None)
+    started = phases.began if started is None else started
     limits = slack_limits(settings.slack, cap_share=settings.cap_share)
     client = SlackClient(settings.slack)
     scheduler = Scheduler(limits)
     with writer_run(settings, command if not dry_run else "plan") as ctx:
-        directory = read_directory(client, scheduler, ctx.store)
-        plan = build_plan(ctx.store, settings, directory)
+        with phases.timing("directory"):
+            directory = read_directory(client, scheduler, ctx.store)
+        with phases.timing("plan"):
+            plan = build_plan(ctx.store, settings, directory)
         outcome = RunOutcome(plan, dry_run)
+        compare_to = _estimate_to_compare(ctx.store, plan)
         outcome.reports = write_reports(plan, settings.workdir_path / "reports")
         ctx.summary = {"plan": plan.summary(), "dry_run": dry_run, "plan_as_of": plan.as_of}
         if dry_run:
@@ -173,7 +195,10 @@ def run(settings: Settings, *, dry_run: bool = False,
         elif result.failed or result.halted or result.not_attempted:
             outcome.exit_code = EXIT_ITEMS_FAILED
         ctx.exit_code = outcome.exit_code
-        ctx.summary = {**ctx.summary, "import": result.as_dict(), "slack": scheduler.stats.as_dict()}
+        phases.finish(export_s=export_seconds, import_s=result.seconds, stats=scheduler.stats)
+        outcome.phases = phases.compared(compare_to)
+        ctx.summary = {**ctx.summary, "import": result.as_dict(), "slack": scheduler.stats.as_dict(),
+                       "phases": outcome.phases}
         outcome.run_reports = write_run_reports(ctx.store, ctx.run_id, outcome,
                                                 settings.workdir_path / "reports")
     return outcome
@@ -208,14 +233,17 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
 
     if settings.plan.chats_to_channels != "none":
         raise ValueError("chats carried as channels are named with the channels: plan first")
-    started = time.monotonic() if started is None else started
+    phases = RunPhases(time.monotonic() if started is None else started,
+                       process=started is not None)
+    started = phases.began if started is None else started
     limits = slack_limits(settings.slack, cap_share=settings.cap_share)
     client = SlackClient(settings.slack)
     scheduler = Scheduler(limits)
     graph = graph_client(settings)
     with writer_run(settings, command) as ctx:
         store = ctx.store
-        directory = read_directory(client, scheduler, store)
+        with phases.timing("directory"):
+            directory = read_directory(client, scheduler, store)
         builder = PlanBuilder(store, settings, directory)
         outcome = RunOutcome(builder.plan, False)
         structure = threading.Event()
@@ -243,7 +271,8 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         if failure:
             exporting.join()
             raise failure[0]
-        builder.decide(chats=False)
+        with phases.timing("plan"):
+            builder.decide(chats=False)
         _refuse_a_lost_state(store, builder.decisions, client, scheduler, directory,
                              settings.workdir_path, sharded=settings.shard_spec is not None)
         if import_progress is not None:
@@ -267,14 +296,17 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         try:
             while (team_id := teams_ready.get()) is not None:
                 for decision in by_team.pop(team_id, []):
-                    importer.add_channel(builder.plan_channel(decision))
+                    with phases.timing("plan"):
+                        planned = builder.plan_channel(decision)
+                    importer.add_channel(planned)
             exporting.join()
             if failure:
                 raise failure[0]
-            for decisions in by_team.values():   # teams the export never finished: their
-                for decision in decisions:       # channels as the store has them
-                    importer.add_channel(builder.plan_channel(decision))
-            plan = builder.finish()
+            with phases.timing("plan"):
+                for decisions in by_team.values():   # teams the export never finished: their
+                    for decision in decisions:       # channels as the store has them
+                        importer.add_channel(builder.plan_channel(decision))
+                plan = builder.finish()
         except KeyboardInterrupt:
             scheduler.stop("interrupted")   # calls in flight finish and are recorded
             raise
@@ -294,10 +326,13 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         elif result.failed or result.halted or result.not_attempted:
             outcome.exit_code = EXIT_ITEMS_FAILED
         ctx.exit_code = outcome.exit_code
+        phases.finish(export_s=exported[0].seconds, import_s=result.seconds,
+                      stats=scheduler.stats)
+        outcome.phases = phases.compared(_estimate_to_compare(store, plan))
         ctx.summary = {"export": {**exported[0].as_dict(), "ended_at": export_ended[0]},
                        "plan": plan.summary(), "dry_run": False, "plan_as_of": plan.as_of,
                        "import": result.as_dict(), "slack": scheduler.stats.as_dict(),
-                       "overlapped": True}
+                       "overlapped": True, "phases": outcome.phases}
         outcome.run_reports = write_run_reports(store, ctx.run_id, outcome,
                                                 settings.workdir_path / "reports")
     return outcome, exported[0]

@@ -99,6 +99,14 @@ class SchedulerStats:
     ratelimited: Counter = field(default_factory=Counter)    # 429s per method
     paced_s: float = 0.0        # time callers waited for their slot
     throttled_s: float = 0.0    # time buckets were held for Retry-After
+    first: dict = field(default_factory=dict)    # method → clock time of its first call
+    last: dict = field(default_factory=dict)     # method → clock time of its latest call
+
+    def span(self, methods: Iterable[str]) -> float:
+        """Seconds from the first to the last call of any of `methods` (0 if none)."""
+        firsts = [self.first[m] for m in methods if m in self.first]
+        lasts = [self.last[m] for m in methods if m in self.last]
+        return max(lasts) - min(firsts) if firsts else 0.0
 
     def as_dict(self) -> dict:
         return {"calls": dict(self.calls), "ratelimited": dict(self.ratelimited),
@@ -235,6 +243,8 @@ class Scheduler:
                             recovery = WORKSPACE_RECOVERY if key == ("post-workspace",) else RECOVERY
                             bucket.slow = max(1.0, bucket.slow * recovery)
                         self.stats.calls[method] += 1
+                        self.stats.first.setdefault(method, now)
+                        self.stats.last[method] = now
                         waited = now - started
                         self.stats.paced_s += waited
                         return waited

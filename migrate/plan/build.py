@@ -21,7 +21,7 @@ from migrate.load.directory import SlackDirectory
 from migrate.load.limits import slack_limits
 from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
 from migrate.plan.chats import CHAT_TEAM_PREFIX, KIND_LABEL, ChatLine, plan_chats
-from migrate.plan.estimate import Estimate, estimate_run
+from migrate.plan.estimate import Estimate, estimate_run, run_costs
 from migrate.plan.people import People, UserLine, plan_people
 from migrate.plan.spool import Items, ListItems, Spool, SpooledItems, as_items
 from migrate.plan.tally import Tally
@@ -170,6 +170,8 @@ class Plan:
             "warnings": dict(self.warnings),
             "source": dict(self.source),
             "estimate_seconds": round(self.estimate.seconds, 1) if self.estimate else None,
+            "estimate_phases": ({k: round(v, 1) for k, v in self.estimate.phases.items()}
+                                if self.estimate else None),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -425,8 +427,13 @@ class PlanBuilder:
             warnings.counts[f"export:{kind}"] += count
         plan.warnings = dict(sorted(warnings.counts.items()))
         plan.warning_samples = {k: v for k, v in sorted(warnings.samples.items())}
+        costs = run_costs(plan.source, len(self.directory.users), len(self.directory.channels),
+                          chat_readers=teams_objects.count(store, "teams_users")
+                          if self.settings.export.chats else 0,
+                          graph_scale=self.settings.graph.rate_scale,
+                          slack_limits=slack_limits(self.settings.slack))
         plan.estimate = estimate_run(plan, slack_limits(self.settings.slack,
-                                                        cap_share=self.settings.cap_share))
+                                                        cap_share=self.settings.cap_share), costs)
         return plan
 
 

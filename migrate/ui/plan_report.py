@@ -116,6 +116,11 @@ def plan_markdown(plan: Plan) -> str:
                ["chats skipped", f"{s['chats']['skipped']} ({s['chats']['messages_skipped']} "
                                  "messages)"],
                ["estimated duration", human(est.seconds) if est else "—"]]), ""]
+    if est and est.phases:
+        out += ["## Estimated run, phase by phase", "", _md_table(
+            ["phase", "estimate"], [[name, human(seconds)] for name, seconds in est.phases.items()]
+            + [["total", human(est.seconds)]]), "", f"Bound by {est.binding}; channel setup "
+            "runs beside the posting.", ""]
     if est and est.advice:
         out += ["## Advice", ""] + [f"- {a}" for a in est.advice] + [""]
     out += ["## Channels", "", _md_table(
@@ -241,8 +246,10 @@ def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
         body.append("<h2>Advice</h2><ul>" + "".join(f"<li>{html.escape(a)}</li>" for a in est.advice) + "</ul>")
     body.append("<h2>Messages per team</h2>" + _bar_chart(per_team.most_common(), "messages per team"))
     if est:
-        body.append(f"<h2>Estimated timeline</h2><p>{human(est.seconds)} in all: setup "
-                    f"{human(est.setup_seconds)}, posting {human(est.posting_seconds)}; bound by "
+        phases = ", ".join(f"{name} {human(seconds)}" for name, seconds in est.phases.items())
+        body.append(f"<h2>Estimated timeline</h2><p>{human(est.seconds)} in all ({phases}); "
+                    f"channel setup {human(est.setup_seconds)} at its tiers, beside the posting "
+                    f"(posting alone {human(est.posting_seconds)}); bound by "
                     f"{html.escape(est.binding)}.</p>" + _bar_chart(est.per_day, "posts per day"))
     body.append("<h2>Channels</h2>" + _table(
         ["team", "Teams channel", "action", "Slack channel", "private", "invites", "posts", "files", "note"],

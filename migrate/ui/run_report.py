@@ -36,12 +36,17 @@ def run_document(store: Store, run_id: int, outcome: Any) -> dict[str, Any]:
                        "efficiency": round((outcome.ceiling_s or 0.0) / seconds, 3)
                        if seconds and posts else None},
         "slack": stats.as_dict() if stats else None,
+        "phases": getattr(outcome, "phases", None) or {},
         "skipped_by_plan": dict(plan_skips.most_common()),
         "ledger": {"totals": ledger.counts(store), "failed": ledger.reasons(store, "failed"),
                    "skipped": ledger.reasons(store, "skipped"),
                    "in_doubt": ledger.reasons(store, "in_doubt")},
     }
     return doc
+
+
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
 def _calls(doc: dict) -> tuple[int, int]:
@@ -62,6 +67,12 @@ def run_markdown(doc: dict) -> str:
              f"- Slack calls: {calls}, rate limited: {limited}; waited for slots "
              f"{(doc['slack'] or {}).get('paced_s', 0)} s, held by Retry-After "
              f"{(doc['slack'] or {}).get('throttled_s', 0)} s", ""]
+    if doc["phases"]:
+        lines += ["## Estimate and actual, phase by phase (seconds)", "",
+                  "Phases overlap when the run posts while it exports; the total is the wall "
+                  "time.", "", _md_table(["phase", "estimated", "took"], [
+                      [name, _figure(p["estimate"]), _figure(p["actual"])]
+                      for name, p in doc["phases"].items()]), ""]
     outcomes = this.get("outcomes") or {}
     lines += ["## This run", "", _md_table(["item", "outcome", "count"], [
         [kind, state, str(n)] for kind, states in outcomes.items() for state, n in states.items()]), ""]
@@ -93,6 +104,12 @@ def run_html(doc: dict) -> str:
             f"{html.escape(doc['finished_at'])}.</p>",
             '<div class="cards">' + "".join(f'<div class="card"><b>{html.escape(str(v))}</b>{k}</div>'
                                             for k, v in cards) + "</div>"]
+    if doc["phases"]:
+        body.append("<h2>Estimate and actual, phase by phase (seconds)</h2><p>Phases overlap "
+                    "when the run posts while it exports; the total is the wall time.</p>"
+                    + _table(["phase", "estimated", "took"], [
+                        [name, _figure(p["estimate"]), _figure(p["actual"])]
+                        for name, p in doc["phases"].items()]))
     outcomes = this.get("outcomes") or {}
     body.append("<h2>This run</h2>" + _table(["item", "outcome", "count"], [
         [kind, state, n] for kind, states in outcomes.items() for state, n in states.items()]))

@@ -76,7 +76,8 @@ def plan_summary(out: Output, result) -> None:
     if result.warnings:
         out.info("Warnings: " + ", ".join(f"{n} {k}" for k, n in result.warnings.items()))
     if est:
-        out.info(f"Estimated run: {human(est.seconds)} (bound by {est.binding})")
+        out.info(f"Estimated run: {human(est.seconds)} (bound by {est.binding}): "
+                 + ", ".join(f"{name} {human(seconds)}" for name, seconds in est.phases.items()))
         for advice in est.advice:
             out.info(f"  advice: {advice}")
 
@@ -115,6 +116,7 @@ def run_summary(out: Output, outcome) -> None:
         if outcome.result is not None:
             doc["run"] = outcome.result.as_dict()
             doc["slack"] = outcome.stats.as_dict()
+            doc["phases"] = outcome.phases
         out.emit_json(doc)
         return
     if outcome.dry_run:
@@ -133,6 +135,8 @@ def run_summary(out: Output, outcome) -> None:
              f"Retry-After); {r.posts_done / max(r.seconds, 0.001):.1f} posts/s"
              + (f", efficiency {outcome.ceiling_s / r.seconds:.2f} of the rate-limit ceiling"
                 if r.posts_done and r.seconds else ""))
+    if outcome.phases:
+        out.info("Phases, estimated → took: " + phases_line(outcome.phases))
     for reason, n in r.failed.most_common(5):
         out.warn(f"{n} failed: {reason}")
     for channel, why in list(r.halted.items())[:5]:
@@ -142,6 +146,15 @@ def run_summary(out: Output, outcome) -> None:
     elif outcome.exit_code == 1:
         out.info("Some items failed; run again to retry them (see the run report).")
     out.info("Run report: " + ", ".join(str(p) for p in outcome.run_reports.values()))
+
+
+def phases_line(phases: dict) -> str:
+    """"export 1.4 → 1.2 s, …, total 29.0 → 28.6 s" (— where a side has no figure)."""
+    def figure(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    return ", ".join(f"{name} {figure(p['estimate'])} → {figure(p['actual'])} s"
+                     for name, p in phases.items())
 
 
 def verify_summary(out: Output, report, paths) -> None:

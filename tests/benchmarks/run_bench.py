@@ -14,7 +14,8 @@ For each it prints:
               n_c the posts Slack holds in channel c afterwards (counted by the emulator)
   wall        the whole command's wall time, process start to exit;  efficiency = ceiling / wall
   429s        as a share of the tool's Slack calls
-  estimate    the plan's duration estimate for the run, and its error against the wall time
+  estimate    `migrate plan` on another fresh pair, then `migrate run --yes` timed: the plan's
+              duration estimate against that run's wall time (the reviewed flow)
   naive       a typical admin script: each channel read from Graph page by page (replies per
               root), then posted with slack_sdk (its rate-limit retry handler), channel after
               channel; run for at most --naive-budget seconds, its total extrapolated from the
@@ -214,8 +215,36 @@ def bench_migrate(args: argparse.Namespace, shape: str, scratch: Path) -> dict:
             "posts": sum(slack["posts"].values()), "ceiling_s": round(limit, 2),
             "wall_s": round(wall, 2), "efficiency": round(limit / wall, 3),
             "calls": calls, "ratelimited": limited, "share_429": round(limited / max(1, calls), 4),
-            "estimate_s": round(estimate, 1),
-            "estimate_error": round((estimate - wall) / wall, 3)}
+            "run_estimate_s": round(estimate, 1)}
+
+
+def bench_plan_then_run(args: argparse.Namespace, shape: str, scratch: Path) -> dict:
+    """The reviewed flow on a fresh pair: `migrate plan` (which exports), then `migrate run
+    --yes` timed; the plan's estimate against that run's wall time, phase by phase."""
+    served = Served(args, shape, scratch)
+    workdir = scratch / f"reviewed-{shape}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATE_")}
+    env.update(served.info["env"], PYTHONPATH=str(ROOT), MIGRATE_WORKDIR=str(workdir))
+    try:
+        planned = subprocess.run([sys.executable, "-m", "migrate", "--json", "plan"], env=env,
+                                 capture_output=True, text=True, timeout=1800)
+        if planned.returncode != 0:
+            raise SystemExit(f"migrate plan ({shape}) exited {planned.returncode}: "
+                             f"{planned.stderr[-2000:]}")
+        started = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "migrate", "--json", "run", "--yes"],
+                              env=env, capture_output=True, text=True, timeout=1800)
+        wall = time.monotonic() - started
+    finally:
+        served.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"migrate run ({shape}) exited {proc.returncode}: {proc.stderr[-2000:]}")
+    estimate = json.loads(planned.stdout)["estimate"]
+    doc = json.loads(proc.stdout)
+    return {"estimate_s": estimate["seconds"], "reviewed_wall_s": round(wall, 2),
+            "estimate_error": round((estimate["seconds"] - wall) / wall, 3),
+            "estimate_phases": estimate.get("phases", {}),
+            "actual_phases": (doc.get("phases") or {})}
 
 
 def bench_naive(args: argparse.Namespace, shape: str, scratch: Path, posts: int) -> dict:
@@ -261,6 +290,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for shape in args.shapes:
             rows.append(bench_migrate(args, shape, Path(tmp)))
+            rows[-1].update(bench_plan_then_run(args, shape, Path(tmp)))
             if not args.no_naive:
                 naive.append(bench_naive(args, shape, Path(tmp), rows[-1]["posts"]))
     print(f"{'shape':13}{'posts':>7}{'ceiling':>9}{'wall':>8}{'effic.':>8}{'429s':>8}"
