@@ -89,6 +89,9 @@ class SlackSettings:
     post_cap_per_minute: float = setting(300.0, "Workspace-wide cap on posted messages per minute "
                                          "(Slack publishes only 'several hundred').",
                                          "MIGRATE_SLACK_POST_CAP")
+    team_id: str = setting("", "The workspace (T…) an org-level token acts in: sent with every "
+                           "call (Enterprise Grid; set per workspace by [[workspaces]]).",
+                           "MIGRATE_SLACK_TEAM_ID")
     timeout: float = setting(30.0, "Seconds to wait for one Slack response.", "MIGRATE_SLACK_TIMEOUT")
     cap_share: float = setting(0.0, "Share (0–1] of the workspace posting cap this runner takes; "
                                "0 means all of it, or 1/n with --shard i/n.",
@@ -168,10 +171,15 @@ class Settings:
     shard: str = setting("", "This runner's share of the tenant, i/n (1 ≤ i ≤ n): teams and chats "
                          "split deterministically among n runners, each with its own working "
                          "directory; empty for the whole tenant.", "MIGRATE_SHARD")
+    workspace: str = setting("", "With [[workspaces]] (Enterprise Grid): the one workspace this "
+                             "runner migrates, by name; empty for all of them, side by side.",
+                             "MIGRATE_WORKSPACE")
     graph: GraphSettings = field(default_factory=GraphSettings)
     slack: SlackSettings = field(default_factory=SlackSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
     plan: PlanSettings = field(default_factory=PlanSettings)
+    # The [[workspaces]] tables of the config file (migrate/grid/workspaces.py).
+    workspaces: tuple = field(default=(), metadata={"internal": True})
     # Where the values came from, for error messages and `migrate config` (not settings).
     source: str = field(default="defaults", compare=False, metadata={"internal": True})
     sources: dict = field(default_factory=dict, compare=False, metadata={"internal": True})
@@ -193,6 +201,36 @@ class Settings:
         from migrate.export.scope import Shard
 
         return Shard.parse(self.shard)
+
+    @property
+    def workspace_share(self) -> Any:
+        """This runner's WorkspaceShare (migrate/grid/workspaces.py), or None."""
+        if not self.workspaces or not self.workspace:
+            return None
+        from migrate.grid.workspaces import WorkspaceShare
+
+        return WorkspaceShare(self.workspace, self.workspaces)
+
+    @property
+    def fans_out(self) -> bool:
+        """Several workspaces configured and none chosen: each gets its own runner."""
+        return bool(self.workspaces) and not self.workspace
+
+    def owns_team(self, team_id: str, team_name: str) -> bool:
+        """Whether this runner covers the team: its shard's, and its workspace's."""
+        shard, share = self.shard_spec, self.workspace_share
+        return ((shard is None or shard.owns_team(team_id))
+                and (share is None or share.owns_team(team_id, team_name)))
+
+    def owns_person(self, user_id: str) -> bool:
+        shard, share = self.shard_spec, self.workspace_share
+        return ((shard is None or shard.owns_person(user_id))
+                and (share is None or share.owns_person(user_id)))
+
+    def owns_chat(self, member_accounts: list[str]) -> bool:
+        shard, share = self.shard_spec, self.workspace_share
+        return ((shard is None or shard.owns_chat(member_accounts))
+                and (share is None or share.owns_chat(member_accounts)))
 
     @property
     def cap_share(self) -> float:
@@ -366,10 +404,12 @@ def load_settings(
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
     source = "defaults"
+    workspaces: tuple = ()
     if path is not None:
         from migrate.config_file import beside, values_from_file
 
         from_file, wheres = values_from_file(path)
+        workspaces = from_file.pop("workspaces", ())
         # The migration lives beside its config: the default workdir too.
         merged["workdir"] = str(beside(path, BY_KEY["workdir"].default))
         merged.update(from_file)
@@ -387,7 +427,28 @@ def load_settings(
             raise ConfigError(f"option for {key} must be {_expected(info)}, got {raw!r}")
         merged[key] = value
         sources[key] = "command line"
-    return _build(merged, source, sources)
+    settings = _build(merged, source, sources)
+    return _in_workspace(settings, workspaces, environ) if workspaces or settings.workspace \
+        else settings
+
+
+def _in_workspace(settings: Settings, workspaces: tuple, environ: Mapping[str, str]) -> Settings:
+    """With [[workspaces]]: the settings as they are, to fan out to every workspace, or, with
+    one chosen, that workspace's: its own working directory under ours, its token, its id."""
+    from migrate.grid.workspaces import find
+
+    settings = dataclasses.replace(settings, workspaces=workspaces)
+    if not settings.workspace:
+        return settings
+    if not workspaces:
+        raise ConfigError(f"--workspace {settings.workspace!r} was given but the config has no "
+                          "[[workspaces]]", hint="list the target workspaces in migrate.toml")
+    spec = find(workspaces, settings.workspace)
+    token = environ.get(spec.token_env) or settings.slack.token
+    slack = dataclasses.replace(settings.slack, token=token,
+                                team_id=settings.slack.team_id or spec.team_id)
+    workdir = str(settings.workdir_path / "workspaces" / spec.name)
+    return dataclasses.replace(settings, slack=slack, workdir=workdir)
 
 
 def _build(values: Mapping[str, Any], source: str, sources: dict[str, str] | None = None) -> Settings:

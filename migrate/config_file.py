@@ -74,6 +74,11 @@ def values_from_file(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
         wheres[key] = where
 
     for name, raw in data.items():
+        if name == "workspaces":
+            from migrate.grid.workspaces import parse_workspaces
+
+            values["workspaces"] = parse_workspaces(raw, path, text)
+            continue
         if name not in SECTIONS and isinstance(raw, dict):
             line = _section_line(text, name)
             raise ConfigError(f"{path}:{line}: unknown section [{name}]" if line else

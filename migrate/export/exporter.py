@@ -215,11 +215,10 @@ class TeamsExporter:
             raise first
         teams = list(self.client.follow(first) if first is not None
                      else self.client.iter_items("/teams"))
-        shard = self.settings.shard_spec
         chosen = [t for t in teams if team_in_scope(t["id"], t.get("displayName") or "",
                                                     self.options.include_teams,
                                                     self.options.exclude_teams)
-                  and (shard is None or shard.owns_team(t["id"]))]
+                  and self.settings.owns_team(t["id"], t.get("displayName") or "")]
         self._add(teams_out_of_scope=len(teams) - len(chosen))
         stored = teams_store.team_names_by_id(self.store)
         renamed = {t["id"] for t in chosen
@@ -418,12 +417,11 @@ class TeamsExporter:
     def _people(self) -> Iterator[str]:
         """Whose chat streams this export reads, from the store a thousand at a time, each
         counted as it is handed out."""
-        shard = self.settings.shard_spec
         after = ""
         while ids := teams_store.member_user_ids(self.store, after, limit=1000):
             after = ids[-1]
             for person in ids:
-                if shard is None or shard.owns_person(person):
+                if self.settings.owns_person(person):
                     self._add(chat_readers=1)
                     yield person
 

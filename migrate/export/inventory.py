@@ -44,9 +44,8 @@ class SourceInventory:
 
 def _in_scope(settings: Settings, team_id: str, name: str) -> bool:
     options = settings.export
-    shard = settings.shard_spec
     return (team_in_scope(team_id, name, options.include_teams, options.exclude_teams)
-            and (shard is None or shard.owns_team(team_id)))
+            and settings.owns_team(team_id, name))
 
 
 def from_graph(client: GraphClient, settings: Settings) -> SourceInventory:

@@ -108,8 +108,11 @@ class SlackClient:
                               "the target workspace; `migrate doctor` checks it")
         self.url = settings.url
         self.timeout = max(1, math.ceil(settings.timeout))
+        # An org-level token acts in the workspace whose id goes with every call (slack_sdk's
+        # `team_id`: "added to every call (org-wide apps)").
         self.web = web or WebClient(token=settings.token or None, base_url=settings.url,
-                                    timeout=self.timeout, retry_handlers=[])
+                                    timeout=self.timeout, retry_handlers=[],
+                                    team_id=settings.team_id or None)
         self.web.retry_handlers = []
         self.sleep = sleep
         self.http = requests.Session()

@@ -117,11 +117,10 @@ def plan_chats(store: Store, settings: Settings, people: People,
     teams: dict[str, TeamsTeam] = {}
     channels: list[TeamsChannel] = []
     members: dict[str, list] = {}
-    shard = settings.shard_spec
     for chat in records.load_chats(store):
-        if shard is not None and not shard.owns_chat(
-                m.user_id for m in chat.members if people.is_member(m.user_id)):
-            continue      # another shard's: that shard reads its smallest member's stream
+        if not settings.owns_chat([m.user_id for m in chat.members
+                                   if people.is_member(m.user_id)]):
+            continue      # another shard's (it reads its smallest member's stream) or workspace's
         mapped = sum(1 for m in chat.members if people.slack_id(m.user_id))
         action, reason = chat_fate(chat, mapped, chats_to_channels=settings.plan.chats_to_channels,
                                    meeting_chats=settings.export.meeting_chats)

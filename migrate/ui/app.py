@@ -62,6 +62,11 @@ _WORKDIR: dict[str, str] = {}
 _TRACEBACK = {"on": bool(os.environ.get("MIGRATE_TRACEBACK"))}
 
 
+WORKSPACE_HELP = ("With [[workspaces]] in the config (Enterprise Grid): migrate only this "
+                  "workspace (its teams, its token, <workdir>/workspaces/NAME); without it, every "
+                  "workspace runs side by side.")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"migrate {__version__}")
@@ -75,6 +80,8 @@ def _global(
         "--config", metavar="FILE", help="Settings file (default: ./migrate.toml, or $MIGRATE_CONFIG).")] = None,
     workdir: Annotated[Path | None, typer.Option(
         "--workdir", metavar="DIR", help="State database, files and reports (default: $MIGRATE_WORKDIR or ./migration).")] = None,
+    workspace: Annotated[str | None, typer.Option(
+        "--workspace", metavar="NAME", help=WORKSPACE_HELP)] = None,
     json_output: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document on stdout; human output goes to stderr.")] = False,
     verbose: Annotated[int, typer.Option(
@@ -88,6 +95,8 @@ def _global(
     setup_logging(verbose)
     ctx.obj = AppState(config=config, workdir=workdir,
                        out=Output(json_mode=json_output, verbose=verbose, traceback=traceback))
+    if workspace:
+        ctx.obj.flags["workspace"] = workspace
 
 
 def state_of(ctx: typer.Context) -> AppState:
@@ -103,9 +112,10 @@ _LATE: dict[str, tuple[Any, Any]] = {
     "late_config": (Path | None, typer.Option("--config", metavar="FILE", help="Settings file (default: ./migrate.toml, or $MIGRATE_CONFIG).")),
     "late_verbose": (int, typer.Option("-v", "--verbose", count=True, help="More detail: -v progress, -vv library logs, -vvv debug.")),
     "late_traceback": (bool, typer.Option("--traceback", help="Show the Python traceback of an error (the exit code stays the same).")),
+    "late_workspace": (str | None, typer.Option("--workspace", metavar="NAME", help=WORKSPACE_HELP)),
 }
 _LATE_DEFAULTS = {"late_json": False, "late_workdir": None, "late_config": None,
-                  "late_verbose": 0, "late_traceback": False}
+                  "late_verbose": 0, "late_traceback": False, "late_workspace": None}
 
 
 def _apply_late(ctx: typer.Context, late: dict[str, Any]) -> None:
@@ -122,6 +132,8 @@ def _apply_late(ctx: typer.Context, late: dict[str, Any]) -> None:
     if late["late_traceback"]:
         state.out.traceback = True
         _TRACEBACK["on"] = True
+    if late["late_workspace"]:
+        state.flags["workspace"] = late["late_workspace"]
     state._settings = None
 
 
@@ -133,11 +145,14 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
                                    default=_LATE_DEFAULTS[name], annotation=Annotated[kind, option])
                  for name, (kind, option) in _LATE.items()]
 
+        command_name = kwargs.get("name") or fn.__name__.replace("_", "-")
+
         @functools.wraps(fn)
         def wrapper(*a: Any, **kw: Any) -> Any:
             late = {name: kw.pop(name, _LATE_DEFAULTS[name]) for name in _LATE}
             ctx = kw.get("ctx") or next(x for x in a if isinstance(x, typer.Context))
             _apply_late(ctx, late)
+            _fan_out_if_several_workspaces(ctx, command_name)
             return fn(*a, **kw)
 
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
@@ -148,6 +163,26 @@ def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callabl
                                    **{p.name: p.annotation for p in extra}}
         return app.command(*args, **kwargs)(wrapper)
     return register
+
+
+def _fan_out_if_several_workspaces(ctx: typer.Context, command_name: str) -> None:
+    """With [[workspaces]] and none chosen, this command runs once per workspace, side by
+    side (migrate/grid/fanout.py), and ends with their exit code."""
+    from migrate.grid.fanout import FANS_OUT, fan_out
+
+    if command_name not in FANS_OUT:
+        return
+    state = state_of(ctx)
+    settings = state.settings()
+    state._settings = None      # the command's own options are not applied yet: read again
+    if not settings.fans_out:
+        return
+    argv = list(_ARGV["argv"] if _ARGV["argv"] is not None else sys.argv[1:])
+    raise typer.Exit(fan_out(settings, command_name, argv, err=sys.stderr,
+                             json_mode=state.out.json_mode))
+
+
+_ARGV: dict[str, list[str] | None] = {"argv": None}
 
 
 def _plain_flags(group: Any) -> Any:
@@ -201,6 +236,7 @@ def run_app(argv: list[str] | None = None) -> None:
     # Private by default: the working directory holds private channels' text; whatever the
     # shell's umask, what migrate creates is readable by this user only (0600 / 0700).
     os.umask(0o077)
+    _ARGV["argv"] = list(argv) if argv is not None else None
     command = _plain_flags(typer.main.get_command(app))
     try:
         # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
