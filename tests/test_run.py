@@ -19,7 +19,8 @@ from .conftest import run_migrate, slack_posts
 
 NOTIFYING = re.compile(r"<@[UW]|<!channel>|<!here>|<!everyone>|<!subteam")
 ALLOWED_ANGLES = re.compile(r"<(?:https?://|mailto:)[^<>]*>")
-SCALE = "50"
+SCALE = "400"  # not about rate limits: the demo migrated as fast as this machine can
+FAST = 400.0   # the rest of a stopped run, once the stop is tested: both sides agree on it
 
 
 @pytest.fixture(scope="module")
@@ -281,8 +282,8 @@ def test_max_duration_stops_with_75_and_the_next_run_completes_exactly_once(tmp_
         doc = json.loads(first.stdout)
         assert 0 < doc["run"]["posts_done"] < doc["plan"]["messages"]["posts"]
         assert "Stopped at --max-duration" not in first.stdout
-        sandbox.slack.rate_scale = 50.0  # the rest quickly: both sides agree on faster limits
-        env["MIGRATE_SLACK_RATE_SCALE"] = "50"
+        sandbox.slack.rate_scale = sandbox.graph.rate_scale = FAST  # the rest quickly: both
+        env["MIGRATE_SLACK_RATE_SCALE"] = env["MIGRATE_GRAPH_RATE_SCALE"] = str(int(FAST))  # agree
         second = run_migrate("run", "--yes", "--no-export", env=env, timeout=300)
         assert second.returncode == 0, second.stderr[-2000:]
         verify = run_migrate("--json", "verify", env=env, timeout=300)
@@ -317,8 +318,8 @@ def test_ctrl_c_stops_after_the_calls_in_flight_and_the_next_run_resumes(tmp_pat
         with Store.open(tmp_path) as store:                # every call in flight was recorded
             assert store.scalar("SELECT COUNT(*) FROM ledger WHERE state = 'intent'") == 0
             assert store.scalar("SELECT COUNT(*) FROM ledger WHERE state = 'done'") > 0
-        sandbox.slack.rate_scale = 50.0
-        env["MIGRATE_SLACK_RATE_SCALE"] = "50"
+        sandbox.slack.rate_scale = sandbox.graph.rate_scale = FAST
+        env["MIGRATE_SLACK_RATE_SCALE"] = env["MIGRATE_GRAPH_RATE_SCALE"] = str(int(FAST))
         assert run_migrate("run", "--yes", "--no-export", env=env, timeout=300).returncode == 0
         verify = run_migrate("--json", "verify", env=env, timeout=300)
         assert verify.returncode == 0, verify.stdout[-2000:]
