@@ -204,6 +204,14 @@ def run(settings: Settings, *, dry_run: bool = False,
     return outcome
 
 
+def _out_of_time(exc: BaseException) -> bool:
+    """The export stopped at --max-duration: the run ends as a stopped run (exit 75, reports
+    written), not as a failure."""
+    from migrate.errors import TimeBudgetExhausted
+
+    return isinstance(exc, TimeBudgetExhausted)
+
+
 def run_while_exporting(settings: Settings, *, export_progress: ExportProgress | None = None,
                         max_duration: float | None = None, workers: int = 8,
                         graph_workers: int = 64, import_progress: Any = None,
@@ -240,6 +248,8 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
     client = SlackClient(settings.slack)
     scheduler = Scheduler(limits)
     graph = graph_client(settings)
+    if max_duration is not None:    # the export stops at the deadline too, resumable
+        graph.deadline = started + max_duration
     with writer_run(settings, command) as ctx:
         store = ctx.store
         with phases.timing("directory"):
@@ -268,7 +278,7 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         exporting = threading.Thread(target=export, name="export", daemon=True)
         exporting.start()
         structure.wait()
-        if failure:
+        if failure and not _out_of_time(failure[0]):
             exporting.join()
             raise failure[0]
         with phases.timing("plan"):
@@ -300,7 +310,7 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
                         planned = builder.plan_channel(decision)
                     importer.add_channel(planned)
             exporting.join()
-            if failure:
+            if failure and not _out_of_time(failure[0]):
                 raise failure[0]
             with phases.timing("plan"):
                 for decisions in by_team.values():   # teams the export never finished: their
@@ -321,11 +331,14 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         outcome.reports = write_reports(plan, settings.workdir_path / "reports")
         per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
         outcome.ceiling_s = ceiling_seconds(per_channel, limits)
-        if scheduler.stop_reason == "deadline":
+        if scheduler.stop_reason == "deadline" or failure:   # failure: the export ran out
             outcome.exit_code = EXIT_TIME_BUDGET
         elif result.failed or result.halted or result.not_attempted:
             outcome.exit_code = EXIT_ITEMS_FAILED
         ctx.exit_code = outcome.exit_code
+        if not exported:             # stopped at --max-duration: what it read is stored
+            exported.append(ExportSummary(method=settings.export.method, incremental=True))
+            export_ended.append(utcnow())
         phases.finish(export_s=exported[0].seconds, import_s=result.seconds,
                       stats=scheduler.stats)
         outcome.phases = phases.compared(_estimate_to_compare(store, plan))

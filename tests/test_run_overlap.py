@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 
 from migrate.sandbox.runner import start_sandbox
 
@@ -39,3 +40,23 @@ def test_posting_starts_while_the_export_still_reads_and_nothing_is_posted_twice
     assert all(len(found) == 1 for found in posts.values())
     assert slack_posts(after).keys() == posts.keys()
     assert all(len(found) == 1 for found in slack_posts(after).values())
+
+
+def test_max_duration_stops_the_export_too_and_the_next_run_finishes_exactly_once(tmp_path):
+    with start_sandbox(rate_scale=50) as sandbox:
+        sandbox.graph.latency = 0.6    # the export alone takes far longer than the budget
+        env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path)}
+        began = time.monotonic()
+        stopped = run_migrate("--json", "run", "--yes", "--max-duration", "2", env=env,
+                              timeout=300)
+        took = time.monotonic() - began
+        assert stopped.returncode == 75, stopped.stderr[-2000:]
+        sandbox.graph.latency = 0.0
+        again = run_migrate("--json", "run", "--yes", env=env, timeout=300)
+        assert again.returncode == 0, again.stderr[-2000:]
+        state = sandbox.slack.state()
+    assert took < 8, f"the export ran on past --max-duration ({took:.1f} s)"
+    doc = json.loads(again.stdout)
+    assert doc["run"]["posts_done"] + json.loads(stopped.stdout)["run"]["posts_done"] \
+        == doc["plan"]["messages"]["posts"]
+    assert all(len(found) == 1 for found in slack_posts(state).values())

@@ -29,7 +29,7 @@ import requests
 import tenacity
 
 from migrate.config import GraphSettings
-from migrate.errors import AuthError, MigrateError
+from migrate.errors import AuthError, MigrateError, TimeBudgetExhausted
 from migrate.export.auth import GraphAuth
 from migrate.export.errors import (
     FileTooLarge,
@@ -147,6 +147,9 @@ class GraphClient:
         self.policy = RetryPolicy(attempts=max_attempts, backoff_cap=backoff_cap)
         self.sleep = sleep
         self.stats = GraphStats()
+        # time.monotonic() past which no request starts (a run's --max-duration): the export
+        # stops with its checkpoints as they are, and the next run resumes from them.
+        self.deadline: float | None = None
         self._session_factory = session_factory
         self._local = threading.local()
 
@@ -182,6 +185,9 @@ class GraphClient:
         admitted = {"done": admit is None}
 
         def attempt() -> requests.Response:
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                raise TimeBudgetExhausted("--max-duration reached while exporting",
+                                          hint="the next run resumes the export where it stopped")
             if priority is None:
                 self.pacer.acquire(self._scopes(route))
             else:  # the tenant-wide scope goes to the stream with the most work left

@@ -144,6 +144,7 @@ class TeamHistory:
         self._lock = threading.Lock()
         self._left = 0
         self._error: Exception | None = None
+        self._fatal = False         # a job ended by something else (the run's time budget, a bug)
         self._window_end = ""
         self._watermark: str | None = None
 
@@ -230,6 +231,10 @@ class TeamHistory:
         except TEAM_ERRORS as exc:
             with self._lock:
                 self._error = self._error or exc
+        except BaseException:
+            with self._lock:
+                self._fatal = True
+            raise
         finally:
             with self._lock:
                 self._left -= 1
@@ -238,6 +243,8 @@ class TeamHistory:
                 self._close()
 
     def _close(self) -> None:
+        if self._fatal:             # the export itself stops: the pass stays open, unsaid
+            return
         if self._error is None:
             scope, end = team_scope(self.team_id), self._window_end
             prefix = parts_prefix(self.team_id)
