@@ -141,3 +141,22 @@ def test_the_runners_end_with_the_most_serious_exit_code():
     assert _worst([1, 75]) == 1
     assert _worst([0, 3, 1]) == 3
     assert _worst([75, 0]) == 75
+
+
+def test_the_split_is_read_from_each_runners_document(tmp_path):
+    from migrate.grid.fanout import split_row, split_table, write_split_report
+
+    planned = {"summary": {"channels": {"create": 4, "reuse": 1, "renamed": 1},
+                           "messages": {"posts": 120}, "estimate_seconds": 30.0},
+               "exit_code": 0, "seconds": 3.2, "teams": 2}
+    ran = {"plan": {"channels": {"create": 2}, "messages": {"posts": 60},
+                    "estimate_seconds": 12.0}, "run": {"posts_done": 60}, "exit_code": 1,
+           "seconds": 14.0, "teams": 1}
+    rows = [split_row("emea", planned), split_row("rest", ran)]
+    assert rows[0] == {"workspace": "emea", "teams": 2, "channels": 5, "posts": 120,
+                       "estimate_s": 30.0, "posted": None, "seconds": 3.2, "exit_code": 0}
+    assert rows[1]["posted"] == 60 and rows[1]["channels"] == 2
+    table = split_table(rows)
+    assert "30 s side by side (the longest workspace), 42 s one after another" in table
+    paths = write_split_report(tmp_path, "run", rows)
+    assert "| emea | 2 | 5 | 120 | 30.0 | — | 3.2 | 0 |" in paths["md"].read_text()

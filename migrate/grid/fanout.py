@@ -19,6 +19,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from migrate.config import Settings
@@ -92,7 +93,10 @@ def fan_out(settings: Settings, command: str, argv: list[str], *, err: TextIO,
                              err=True):
             print("Nothing done: nothing was written to Slack.", file=err)
             return 0
-    runners = [_start(spec, argv, envs[spec.name]) for spec in settings.workspaces]
+    # Runners always answer in JSON (their human lines go to stderr, which comes through):
+    # the split is summed up from what they say.
+    child_argv = argv if "--json" in argv else [*argv, "--json"]
+    runners = [_start(spec, child_argv, envs[spec.name]) for spec in settings.workspaces]
     pumps = [threading.Thread(target=_pump, args=(r, err), daemon=True) for r in runners]
     for pump in pumps:
         pump.start()
@@ -103,21 +107,64 @@ def fan_out(settings: Settings, command: str, argv: list[str], *, err: TextIO,
     for pump in pumps:
         pump.join()
     code = _worst([r.exit_code or 0 for r in runners])
+    docs = {r.spec.name: _document(r, split) for r in runners}
+    rows = [split_row(name, doc) for name, doc in docs.items()]
+    paths = write_split_report(settings.workdir_path / "reports", command, rows)
     if json_mode:
-        doc = {"workspaces": {r.spec.name: _document(r, split) for r in runners},
-               "exit_code": code}
-        sys.stdout.write(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        sys.stdout.write(json.dumps({"workspaces": docs, "split": rows, "exit_code": code,
+                                     "report": str(paths["md"])}, indent=1, sort_keys=True)
+                         + "\n")
     else:
-        for runner in runners:
-            text = "".join(runner.stdout).strip()
-            if text:
-                sys.stdout.write("".join(f"[{runner.spec.name}] {line}\n"
-                                         for line in text.splitlines()))
-        for runner in runners:
-            teams = f", {len(split[runner.spec.name])} teams" if split is not None else ""
-            print(f"workspace {runner.spec.name}: exit {runner.exit_code} after "
-                  f"{runner.seconds:.1f} s{teams}", file=err)
+        print(split_table(rows), file=err)
+        print(f"Workspaces report: {paths['md']}", file=err)
     return code
+
+
+COLUMNS = ("workspace", "teams", "channels", "posts", "estimate_s", "posted", "seconds",
+           "exit_code")
+
+
+def split_row(name: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """What one workspace's runner said, in the columns of the split table."""
+    plan = doc.get("plan") or doc          # run/sync nest the plan; plan is the plan
+    summary = plan.get("summary") or plan
+    channels = summary.get("channels") or {}
+    messages = summary.get("messages") or {}
+    return {"workspace": name, "teams": doc.get("teams"),
+            "channels": (sum(v for k, v in channels.items() if k != "renamed")
+                         if isinstance(channels, dict) else None),
+            "posts": messages.get("posts") if isinstance(messages, dict) else None,
+            "estimate_s": summary.get("estimate_seconds"),
+            "posted": (doc.get("run") or {}).get("posts_done"),
+            "seconds": doc.get("seconds"), "exit_code": doc.get("exit_code")}
+
+
+def split_table(rows: list[dict[str, Any]]) -> str:
+    shown = [c for c in COLUMNS if any(r.get(c) is not None for r in rows)]
+    lines = ["  ".join(f"{c:>10}" for c in shown)]
+    lines += ["  ".join(f"{'—' if r.get(c) is None else r[c]!s:>10}" for c in shown) for r in rows]
+    estimates = [r["estimate_s"] for r in rows if r.get("estimate_s") is not None]
+    if estimates:
+        lines.append(f"Estimated: {max(estimates):.0f} s side by side (the longest workspace), "
+                     f"{sum(estimates):.0f} s one after another")
+    return "\n".join(lines)
+
+
+def write_split_report(directory: Path, command: str, rows: list[dict[str, Any]]
+                       ) -> dict[str, Path]:
+    """reports/workspaces.{json,md}: the split of the last fanned-out command."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"json": directory / "workspaces.json", "md": directory / "workspaces.md"}
+    paths["json"].write_text(json.dumps({"command": command, "workspaces": rows}, indent=2,
+                                        sort_keys=True) + "\n", encoding="utf-8")
+    shown = [c for c in COLUMNS if any(r.get(c) is not None for r in rows)]
+    table = ["| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
+    table += ["| " + " | ".join("—" if r.get(c) is None else str(r[c]) for c in shown) + " |"
+              for r in rows]
+    paths["md"].write_text(f"# Workspaces: `migrate {command}`\n\nEach workspace has its own "
+                           "working directory and reports under workspaces/<name>/.\n\n"
+                           + "\n".join(table) + "\n", encoding="utf-8")
+    return paths
 
 
 def _carries_chats(settings: Settings, spec: WorkspaceSpec) -> bool:
