@@ -20,7 +20,7 @@ NEW_CHAT_MESSAGE = "Sent after the first run: the sync carries it."
 @pytest.fixture(scope="module")
 def carried(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("chats")
-    with start_sandbox(rate_scale=50) as sandbox:
+    with start_sandbox(rate_scale=400) as sandbox:  # not about rate limits
         env = {**sandbox.env(), "MIGRATE_WORKDIR": str(workdir), "MIGRATE_CHATS_TO_CHANNELS": "all"}
         run = run_migrate("--json", "run", "--yes", env=env, timeout=300)
         assert run.returncode == 0, run.stderr[-2000:]
@@ -115,7 +115,7 @@ def test_sync_carries_a_new_chat_message_once_and_then_has_nothing_to_do(carried
 
 
 def test_by_default_the_plan_lists_the_chats_with_their_fate(tmp_path):
-    with start_sandbox(rate_scale=50) as sandbox:
+    with start_sandbox(rate_scale=400) as sandbox:  # not about rate limits
         env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path)}
         planned = run_migrate("plan", env=env, timeout=300)
         expected = json.loads((default_demo_folder() / "expected.json").read_text())["chats"]
