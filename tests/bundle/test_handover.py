@@ -20,7 +20,7 @@ NEW_REPLY = "A late answer in an imported thread."
 @pytest.fixture(scope="module")
 def handed_over(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("handover")
-    with start_sandbox(rate_scale=50) as sandbox:
+    with start_sandbox(rate_scale=400) as sandbox:  # not about rate limits
         env = {**sandbox.env(), "MIGRATE_WORKDIR": str(workdir)}
         bundle = run_migrate("--json", "bundle", env=env, timeout=300)
         assert bundle.returncode == 0, bundle.stderr[-2000:]
