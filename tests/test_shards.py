@@ -45,7 +45,7 @@ def test_shards_share_the_posting_cap_unless_told_otherwise():
 
 def test_n_shards_together_migrate_the_whole_tenant_exactly_once(tmp_path):
     n = 3
-    with start_sandbox(rate_scale=50) as sandbox:
+    with start_sandbox(rate_scale=400) as sandbox:  # not about rate limits
         base = {**sandbox.env(), "MIGRATE_CHATS_TO_CHANNELS": "group"}
         whole = run_migrate("--json", "plan", env={**base, "MIGRATE_WORKDIR": str(tmp_path / "whole")},
                             timeout=300)
