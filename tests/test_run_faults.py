@@ -37,7 +37,7 @@ RATE_SCALE = 50            # the emulators' limits: a clean run of the demo tena
 # so the tool offers several times what Slack takes; those attempts are killed mid-burst.
 FAST_SCALE = 80
 BURST_POST_CAP = 60.0
-VERIFY_SCALE = 200         # verify only reads: both sides agree on faster limits to save time
+VERIFY_SCALE = 400         # verify only reads: both sides agree on faster limits to save time
 KILLED_ATTEMPTS = 4        # the first attempts are SIGKILLed at a random moment (seeded) this
 KILL_AFTER_S = (0.1, 2.5)  # long after their first Slack write (first 429 in a burst attempt)
 MAX_ATTEMPTS = 12
