@@ -34,8 +34,13 @@ https://docs.slack.dev/reference/methods/<method name>, unless given in full):
 - Slack's import tool (slack_import.py): an export ZIP posted to /_control/import (or given to
   import_bundle) adds users, channels, DMs and group DMs and messages with their original ts.
 
-What it simplifies: one workspace and one app; DMs/MPIMs exist only through imports; no
-Enterprise Grid, user tokens or Events API; messages are never rendered (no mrkdwn parsing, no
+- Enterprise Grid (slack_org.py): several workspaces of one org at once (a SlackOrg), a bot
+  token per workspace and org-level tokens that name the workspace with team_id; every rate
+  limit bucket is per workspace ("per API method per workspace per app"), so k workspaces have
+  k posting budgets; state() and counters() per workspace (team id) or in total.
+
+What it simplifies: one app; DMs/MPIMs exist only through imports; no user tokens, shared
+(multi-workspace) channels or Events API; messages are never rendered (no mrkdwn parsing, no
 auto-generated rich_text blocks, no unfurls — the unfurl/parse flags are only recorded for
 state()); file processing is synchronous; the 2025 history limits for distributed
 non-Marketplace apps (conversations.history) are not applied (internal customer-built apps keep
@@ -58,9 +63,10 @@ from migrate.sandbox import slack_import, slack_messages, slack_methods
 from migrate.sandbox.faults import FaultInjector, FaultPlan
 from migrate.sandbox.ratelimit import RateLimiter, format_retry_after
 from migrate.sandbox.server import EmulatorServer
+from migrate.sandbox.slack_org import Counters, Grid, SlackOrg
 from migrate.sandbox.slack_routes import SlackHandler
 from migrate.sandbox.slack_state import Ctx, Json, MethodSpec, SlackError, Store
-from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN, SlackWorkspace
+from migrate.sandbox.tenant import SlackWorkspace
 
 METHODS: dict[str, MethodSpec] = {**slack_methods.METHODS, **slack_messages.METHODS}
 GENERIC_ERRORS = slack_methods.GENERIC_ERRORS | {"service_unavailable", "request_timeout"}
@@ -99,12 +105,18 @@ def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None)
 
 
 class SlackEmulator:
+    """Serves one workspace (`SlackEmulator(workspace)`, its tokens `tokens`) or the workspaces
+    of an Enterprise Grid org (`SlackEmulator(SlackOrg(...))`, or `workspaces=[...]` with
+    the default enterprise and tokens of slack_org.py). `store` is the (first) workspace's
+    state; `stores` maps every team id to its own."""
+
     def __init__(
         self,
-        workspace: SlackWorkspace,
+        workspace: SlackWorkspace | SlackOrg | None = None,
         *,
+        workspaces: list[SlackWorkspace] | None = None,
         rate_scale: float = 1.0,
-        tokens: Iterable[str] = (SANDBOX_SLACK_TOKEN,),
+        tokens: Iterable[str] | None = None,
         scopes: Iterable[str] | None = None,
         seed: int = 0,
         faults: FaultPlan | None = None,
@@ -115,12 +127,20 @@ class SlackEmulator:
     ) -> None:
         if rate_scale <= 0:
             raise ValueError(f"rate_scale must be positive, got {rate_scale}")
+        if (workspace is None) == (workspaces is None):
+            raise ValueError("give either a workspace (or SlackOrg) or workspaces=[...]")
+        if workspaces is not None:
+            workspace = SlackOrg({"id": "E0SANDBOX", "name": "Sandbox Org",
+                                  "domain": "sandbox-org"}, list(workspaces))
+        assert workspace is not None
         self.rate_scale = rate_scale
-        self.tokens = frozenset(tokens)
+        self.grid = Grid(workspace, None if tokens is None else tuple(tokens), seed)
+        self.stores: dict[str, Store] = self.grid.stores
+        self.store = self.grid.primary
+        self.tokens = self.grid.tokens
         self.scopes = DEFAULT_SCOPES if scopes is None else frozenset(scopes)
         self.throttle = throttle
         self.post_cap_per_minute = post_cap_per_minute
-        self.store = Store(workspace, seed)
         # Slack starts one import per hour (slack.md §13): import_interval_s=3600 emulates it.
         self.importer = slack_import.Importer(self.store, import_interval_s)
         self.limiter = RateLimiter()
@@ -166,58 +186,36 @@ class SlackEmulator:
         self._faults.configure(seed, plan)
         self._fault_bodies = random.Random(seed)
 
-    def counters(self) -> dict:
+    def counters(self, team_id: str | None = None) -> dict:
         """calls: requests per method name (refused ones too; "upload" = POSTs to upload URLs);
         ratelimited: 429s per method; faults: injected faults per kind; writes: calls of
-        state-changing methods that reached the method (answered ok or not, 429s excluded)."""
+        state-changing methods that reached the method (answered ok or not, 429s excluded).
+        With team_id: the calls that acted in that workspace (refused before one was known —
+        bad token, missing team_id — count only in the total)."""
         with self._counter_lock:
-            return {"calls": dict(self._calls), "ratelimited": dict(self._ratelimited),
-                    "faults": dict(self._fault_counts), "writes": self._writes}
+            if team_id is None:
+                return self._totals.snapshot()
+            self.grid.store(team_id)  # KeyError for a team the emulator does not serve
+            return self._per_team.get(team_id, Counters()).snapshot()
 
     def reset_counters(self) -> None:
         with self._counter_lock:
-            self._calls: dict[str, int] = {}
-            self._ratelimited: dict[str, int] = {}
-            self._fault_counts: dict[str, int] = {}
-            self._writes = 0
+            self._totals = Counters()
+            self._per_team: dict[str, Counters] = {}
 
-    def _count(self, table: dict[str, int], key: str) -> None:
+    def _count(self, kind: str, key: str, team: str | None = None, total: bool = True) -> None:
         with self._counter_lock:
-            table[key] = table.get(key, 0) + 1
+            if total:
+                self._totals.add(kind, key)
+            if team is not None:
+                self._per_team.setdefault(team, Counters()).add(kind, key)
 
-    def state(self) -> dict:
-        """A JSON-able snapshot. Messages per channel id include thread replies and system
-        messages, in ts order, with metadata and the options the poster sent."""
-        s = self.store
-        with s.lock:
-            channels, messages, reactions, pins, bookmarks = [], {}, [], [], []
-            for c in s.channels.values():
-                d = c.data
-                channels.append({
-                    "id": d["id"], "name": d["name"], "is_private": c.private,
-                    "is_im": c.kind == "im", "is_mpim": c.kind == "mpim",
-                    "is_archived": c.archived, "is_general": bool(d.get("is_general")),
-                    "topic": dict(d["topic"]), "purpose": dict(d["purpose"]),
-                    "members": list(c.members), "created": d["created"], "creator": d["creator"],
-                })
-                rendered = []
-                for m in c.by_key.values():
-                    out = m.render(True)
-                    out.update(m.extra)
-                    rendered.append(out)
-                    for r in out.get("reactions", ()):
-                        reactions.append({"channel": c.id, "ts": out["ts"], **r})
-                messages[c.id] = rendered
-                pins += [{"channel": c.id, "ts": c.by_key[k].data["ts"]} for k in c.pins]
-                bookmarks += [dict(b) for b in c.bookmarks]
-            files = [
-                {**json.loads(json.dumps(f.data)), "uploaded": f.content is not None}
-                for f in s.files.values()
-            ]
-            return {"team": dict(s.team), "bot": dict(s.bot),
-                    "users": [dict(u) for u in s.users.values()], "channels": channels,
-                    "messages": messages, "files": files, "reactions": reactions, "pins": pins,
-                    "bookmarks": bookmarks}
+    def state(self, team_id: str | None = None) -> dict:
+        """A JSON-able snapshot of a workspace (team_id; the only one when omitted) or, with
+        several workspaces and no team_id, of the org (slack_org.Grid.state). Messages per
+        channel id include thread replies and system messages, in ts order, with metadata and
+        the options the poster sent."""
+        return self.grid.state(team_id)
 
     def import_bundle(self, data: bytes) -> dict:
         """Imports a Slack export ZIP (slack_import.py); the answer of POST /_control/import."""
@@ -229,8 +227,11 @@ class SlackEmulator:
 
     def file_bytes(self, file_id: str) -> bytes | None:
         """The uploaded bytes of a file (None if unknown or not uploaded yet)."""
-        with self.store.lock:
-            rec = self.store.files.get(file_id)
+        store = self.grid.store_of_file(file_id)
+        if store is None:
+            return None
+        with store.lock:
+            rec = store.files.get(file_id)
             return rec.content if rec else None
 
     # ------------------------------------------------------------ requests
@@ -241,24 +242,32 @@ class SlackEmulator:
         # read Retry-After as integer or decimal seconds, or as an HTTP date).
         return str(max(1, math.ceil(wait))) if self.rate_scale <= 1 else format_retry_after(wait)
 
-    def _limits(self, spec: MethodSpec, args: Json) -> list[tuple[Any, float, float]]:
+    def _limits(self, spec: MethodSpec, args: Json,
+                store: Store | None) -> list[tuple[Any, float, float]]:
         scale = self.rate_scale
+        # Every bucket belongs to the workspace the call acts in: Slack's limits are "per API
+        # method per workspace per app" (https://docs.slack.dev/apis/web-api/rate-limits;
+        # ../shared/reference/slack.md §13). An org token's own auth.test spends the org's.
+        team = store.team["id"] if store is not None else (self.grid.enterprise or {}).get("id")
 
-        def bucket(key: Any, per_second: float) -> tuple[Any, float, float]:
+        def bucket(key: tuple, per_second: float) -> tuple[Any, float, float]:
             rate = per_second * scale
-            return key, rate, max(1.0, rate)  # burst: one second's worth (Slack's is unpublished)
+            # burst: one second's worth (Slack's is unpublished)
+            return (team, *key), rate, max(1.0, rate)
 
         scopes = []
         per_minute = SPECIAL_PER_MINUTE.get(spec.name) or TIER_PER_MINUTE.get(spec.tier)
         if per_minute:
             scopes.append(bucket(("method", spec.name), per_minute / 60))
-        if spec.name == "chat.postMessage":
+        if store is None:
+            channels = []
+        elif spec.name == "chat.postMessage":
             raw = str(args.get("channel") or "")
-            found = self.store.find(raw)
+            found = store.find(raw)
             channels = [found.id if found else raw]
         elif spec.name == "files.completeUploadExternal":
             # sharing an upload posts a message, so it spends the posting budget
-            channels = slack_messages.share_targets(self.store, args)
+            channels = slack_messages.share_targets(store, args)
         else:
             channels = []
         for cid in channels:
@@ -288,7 +297,7 @@ class SlackEmulator:
         return reply
 
     def _call(self, name: str, args: Json, token: str | None) -> Reply:
-        self._count(self._calls, name)
+        self._count("calls", name)
         spec = METHODS.get(name)
         if spec is None:
             return json_reply(404, {"ok": False, "error": "unknown_method"})
@@ -300,31 +309,39 @@ class SlackEmulator:
             return json_reply(200, {"ok": False, "error": "missing_scope",
                                     "needed": ",".join(spec.scopes),
                                     "provided": ",".join(sorted(self.scopes))})
+        store = self.grid.route(name, args, token)  # the workspace the call acts in
+        if isinstance(store, dict):
+            return json_reply(200, store)  # an org token that named no (or no known) workspace
+        team = store.team["id"] if store is not None else None
+        self._count("calls", name, team, total=False)
         if self.throttle:
-            wait = self.limiter.check(self._limits(spec, args))
+            wait = self.limiter.check(self._limits(spec, args, store))
             if wait > 0:
-                self._count(self._ratelimited, name)
+                self._count("ratelimited", name, team)
                 return json_reply(429, {"ok": False, "error": "ratelimited"},
                                   {"Retry-After": self._retry_after(wait)})
         fault = self._faults.draw(name)
         if fault == "drop_after_processing" and not spec.writes:
             fault = None  # only writes leave the "did it land?" question
         if fault is not None:
-            self._count(self._fault_counts, fault)
+            self._count("faults", fault, team)
             if fault != "drop_after_processing":
                 return self._fault_reply(fault)
-        reply = self._run(spec, args)
+        if store is None:  # auth.test of an org-level token
+            reply = json_reply(200, {"ok": True, **self.grid.org_auth_test()})
+        else:
+            reply = self._run(spec, args, store)
         if fault == "drop_after_processing":
             reply.action = "drop"
         return reply
 
-    def _run(self, spec: MethodSpec, args: Json) -> Reply:
-        store = self.store
+    def _run(self, spec: MethodSpec, args: Json, store: Store) -> Reply:
         ctx = Ctx(store, self.scopes, self.origin)
         with store.lock:
             if spec.writes:
                 with self._counter_lock:
-                    self._writes += 1
+                    self._totals.writes += 1
+                    self._per_team.setdefault(store.team["id"], Counters()).writes += 1
             missing = [a for a in spec.required if args.get(a) in (None, "")]
             if missing:
                 # Slack's answer to a missing required argument, with its explanation.
@@ -346,26 +363,31 @@ class SlackEmulator:
 
     def upload(self, token: str, body: bytes) -> Reply:
         """The POST of a file's bytes to its upload URL (no auth: the URL is the credential)."""
-        self._count(self._calls, "upload")
+        store = self.grid.store_of_upload(token) or self.store
+        team = store.team["id"]
+        self._count("calls", "upload", team)
         fault = self._faults.draw("upload")
         if fault is not None:
-            self._count(self._fault_counts, fault)
+            self._count("faults", fault, team)
             if fault != "drop_after_processing":
                 return self._fault_reply(fault)
-        with self.store.lock:
-            status, text = slack_messages.receive_upload(self.store, token, body)
+        with store.lock:
+            status, text = slack_messages.receive_upload(store, token, body)
         reply = Reply(status, text.encode(), "text/plain; charset=utf-8")
         if fault == "drop_after_processing":
             reply.action = "drop"
         return reply
 
     def download(self, file_id: str, token: str | None) -> Reply:
-        """GET of a file's url_private (needs the token, as Slack's does)."""
+        """GET of a file's url_private (needs a token of its workspace, as Slack's does)."""
         if token not in self.tokens:
             return Reply(403, b"Forbidden", "text/plain")
+        store = self.grid.store_of_file(file_id)
         content = self.file_bytes(file_id)
-        if content is None:
+        if store is None or content is None:
             return Reply(404, b"Not Found", "text/plain")
-        with self.store.lock:
-            mimetype = self.store.files[file_id].data["mimetype"]
+        if not self.grid.may_use(token, store):
+            return Reply(403, b"Forbidden", "text/plain")
+        with store.lock:
+            mimetype = store.files[file_id].data["mimetype"]
         return Reply(200, content, mimetype)

@@ -78,17 +78,29 @@ def page_limit(args: Json, default: int, maximum: int, error: str | None) -> int
 @method("auth.test", tier="Special")
 def auth_test(ctx: Ctx, args: Json) -> Json:
     s = ctx.store
-    return {"url": f"https://{s.team.get('domain', 'sandbox')}.slack.com/", "team": s.team["name"],
-            "user": s.users[s.bot_user].get("name", "migrate"), "team_id": s.team["id"],
-            "user_id": s.bot_user, "bot_id": s.bot["bot_id"], "is_enterprise_install": False}
+    out = {"url": f"https://{s.team.get('domain', 'sandbox')}.slack.com/", "team": s.team["name"],
+           "user": s.users[s.bot_user].get("name", "migrate"), "team_id": s.team["id"],
+           "user_id": s.bot_user, "bot_id": s.bot["bot_id"], "is_enterprise_install": False}
+    if s.enterprise is not None:
+        # A workspace of an Enterprise Grid org names its org (auth.test's enterprise_id output,
+        # https://docs.slack.dev/reference/methods/auth.test); the org-level token's own
+        # answer is slack_org.org_auth_test.
+        out["enterprise_id"] = s.enterprise["id"]
+    return out
 
 
 @method("team.info", tier="Tier 3", scopes=("team:read",))
 def team_info(ctx: Ctx, args: Json) -> Json:
     team = ctx.store.team
-    return {"team": {"id": team["id"], "name": team["name"], "domain": team.get("domain", ""),
-                     "email_domain": team.get("email_domain", ""),
-                     "icon": team.get("icon", {"image_default": True})}}
+    out = {"id": team["id"], "name": team["name"], "domain": team.get("domain", ""),
+           "email_domain": team.get("email_domain", ""),
+           "icon": team.get("icon", {"image_default": True})}
+    enterprise = ctx.store.enterprise
+    if enterprise is not None:
+        # A Grid workspace's team object carries its org (enterprise_id / enterprise_name, as
+        # in team.info's example answer on docs.slack.dev; assumed from memory of that page).
+        out.update(enterprise_id=enterprise["id"], enterprise_name=enterprise["name"])
+    return {"team": out}
 
 
 def _user_view(ctx: Ctx, user: Json) -> Json:
@@ -255,7 +267,9 @@ def _invite_error(ctx: Ctx, channel: Channel, uid: str) -> str | None:
     if uid == store.bot_user:
         return "cant_invite_self"
     if user is None:
-        return "user_not_found"
+        # An org user who is not a member of this workspace: org_user_not_in_team (in the
+        # method's error table, https://docs.slack.dev/reference/methods/conversations.invite).
+        return "org_user_not_in_team" if store.in_org(uid) else "user_not_found"
     if user.get("deleted"):
         return "cant_invite"  # deactivated accounts cannot be invited (our reading)
     if uid in channel.members:
@@ -279,7 +293,8 @@ def _channel_only(channel: Channel) -> Channel:
 @method("conversations.invite", tier="Tier 3", scopes=_INVITE_SCOPES, writes=True,
         errors=("channel_not_found", "is_archived", "not_in_channel", "too_many_users",
                 "cant_invite_self", "user_not_found", "cant_invite", "already_in_channel",
-                "user_is_restricted", "no_user", "method_not_supported_for_channel_type"),
+                "user_is_restricted", "no_user", "method_not_supported_for_channel_type",
+                "org_user_not_in_team"),
         required=('channel',))
 def conversations_invite(ctx: Ctx, args: Json) -> Json:
     channel = _channel_only(_writable(ctx, arg_str(args, "channel")))

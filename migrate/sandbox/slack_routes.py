@@ -6,8 +6,9 @@ Routes (the emulator object is `self.server.app`):
     POST     /upload/v1/<token>       the upload URL of files.getUploadURLExternal: raw bytes
                                       (slack_sdk) or a multipart form with one file part
     GET      /files/<id>/<name>       url_private of an uploaded file (Bearer token)
-    GET      /_control/state          state() as JSON (no auth: test control only)
-    GET      /_control/counters       counters()
+    GET      /_control/state          state() as JSON (no auth: test control only); with
+                                      ?team_id=T… one workspace of an org (slack_org.py)
+    GET      /_control/counters       counters(), also ?team_id=T…
     POST     /_control/counters/reset
     POST     /_control/faults         {"seed": 1, "rates": {"http_500": 0.1}, "only": ["chat.postMessage"]}
     POST     /_control/import         a Slack export ZIP as the body (slack_import.py): 200 with
@@ -119,7 +120,7 @@ class SlackHandler(JsonHandler):
             file_id = path[len("/files/"):].split("/", 1)[0]
             self._send(app.download(file_id, bearer(self.headers)))
         elif path.startswith("/_control/"):
-            self._control(path[len("/_control/"):], body)
+            self._control(path[len("/_control/"):], body, dict(parse_qsl(url.query)))
         else:
             self.send_bytes(404, b"Not Found", "text/plain")
 
@@ -131,12 +132,14 @@ class SlackHandler(JsonHandler):
             return
         self.send_bytes(reply.status, reply.body, reply.content_type, reply.headers)
 
-    def _control(self, what: str, body: bytes) -> None:
+    def _control(self, what: str, body: bytes, query: dict[str, str]) -> None:
         app = self.server.app
-        if what == "state" and self.command == "GET":
-            self.send_json(200, app.state())
-        elif what == "counters" and self.command == "GET":
-            self.send_json(200, app.counters())
+        team_id = query.get("team_id") or None
+        if what in ("state", "counters") and self.command == "GET":
+            try:
+                self.send_json(200, app.state(team_id) if what == "state" else app.counters(team_id))
+            except (KeyError, ValueError) as exc:  # an unknown team, or several and none named
+                self.send_json(404, {"ok": False, "error": str(exc)})
         elif what == "counters/reset" and self.command == "POST":
             app.reset_counters()
             self.send_json(200, {"ok": True})

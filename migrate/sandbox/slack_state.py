@@ -274,11 +274,26 @@ def _text_field(value: Any, creator: str) -> Json:
     return {"value": value or "", "creator": creator if value else "", "last_set": 0}
 
 
+class IdPool:
+    """Where new ids and upload tokens come from. Seeded: the same calls give the same ids. The
+    workspaces of an org share one pool, so channel and file ids are unique across the org."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = random.Random(seed)
+        self.taken: set[str] = set()
+        self.lock = threading.Lock()  # the org's stores each hold their own lock, not this one
+
+
 class Store:
-    def __init__(self, workspace: SlackWorkspace, seed: int = 0) -> None:
+    def __init__(self, workspace: SlackWorkspace, seed: int = 0, ids: IdPool | None = None,
+                 enterprise: Json | None = None) -> None:
         self.lock = threading.Lock()
-        self._ids = random.Random(seed)  # seeded: the same calls give the same ids
-        self._taken: set[str] = set()
+        self._pool = ids if ids is not None else IdPool(seed)
+        self._taken = self._pool.taken
+        # The Enterprise Grid org the workspace belongs to (None: a standalone workspace), and
+        # whether a user id is a member of another workspace of that org (set by slack_org).
+        self.enterprise: Json | None = enterprise
+        self.in_org: Callable[[str], bool] = lambda uid: False
         self.team: Json = dict(workspace.team)
         self.bot: Json = dict(workspace.bot)
         self.bot_user: str = self.bot["user_id"]
@@ -325,14 +340,18 @@ class Store:
         self.by_name[name] = channel.id
 
     def new_id(self, prefix: str, length: int = 10) -> str:
-        while True:
-            candidate = prefix + "".join(self._ids.choice(_ID_CHARS) for _ in range(length))
-            if candidate not in self._taken:
-                self._taken.add(candidate)
-                return candidate
+        pool = self._pool
+        with pool.lock:
+            while True:
+                candidate = prefix + "".join(pool.rng.choice(_ID_CHARS) for _ in range(length))
+                if candidate not in pool.taken:
+                    pool.taken.add(candidate)
+                    return candidate
 
     def new_token(self) -> str:
-        return "".join(self._ids.choice(string.ascii_letters + string.digits) for _ in range(24))
+        pool = self._pool
+        with pool.lock:
+            return "".join(pool.rng.choice(string.ascii_letters + string.digits) for _ in range(24))
 
     def next_key(self, channel: Channel) -> int:
         """A ts for a new message: now, or just after the channel's last one (strictly increasing)."""
