@@ -7,10 +7,12 @@ uneven (a few busy channels, many quiet ones), as in real tenants.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import uuid
 
+from migrate.sandbox.slack_org import SlackOrg
 from migrate.sandbox.tenant import (
     GraphTenant,
     HostedContent,
@@ -188,3 +190,56 @@ def synthetic_workspace(tenant: GraphTenant, *, matched_share: float = 0.9, seed
     return SlackWorkspace(team={"id": "T0SYNTH", "name": "Synthetic", "domain": "synthetic"},
                           bot={"user_id": "U0BOT", "bot_id": "B0BOT", "app_id": "A0BOT"},
                           users=users, channels=[])
+
+
+def synthetic_org(tenant: GraphTenant, *, workspaces: int = 2, matched_share: float = 0.9,
+                  multi_share: float = 0.25, seed: int = 1) -> SlackOrg:
+    """An Enterprise Grid org of `workspaces` empty workspaces (T0SYNTH0, T0SYNTH1, …; tokens
+    slack_org.workspace_token(team id), plus the org token SANDBOX_SLACK_ORG_TOKEN) holding
+    most of the tenant's users by email. Users are org users (W… ids), each a member of a home
+    workspace and, `multi_share` of them, of every workspace. One app is installed on the org:
+    its bot user W0BOT is in every workspace (an org-wide install's bot_user_id is a W… id,
+    https://api.slack.com/enterprise/apps/reference)."""
+    if workspaces < 1:
+        raise ValueError(f"an org needs at least one workspace, got {workspaces}")
+    rng = random.Random(f"{seed}-org")
+    enterprise = {"id": "E0SYNTH", "name": "Synthetic Org", "domain": "synthetic-org"}
+    teams = [{"id": f"T0SYNTH{k}", "name": f"Synthetic {k}", "domain": f"synthetic-{k}"}
+             for k in range(workspaces)]
+    team_ids = [t["id"] for t in teams]
+    bot = {"user_id": "W0BOT", "bot_id": "B0BOT", "app_id": "A0BOT", "name": "migrator"}
+    members: list[list[dict]] = [[] for _ in teams]
+
+    def org_user(uid: str, in_teams: list[str], fields: dict) -> dict:
+        # A Grid user object names its org and workspaces (enterprise_user,
+        # https://docs.slack.dev/reference/objects/user-object); team_id is its home workspace.
+        return {"id": uid, "team_id": in_teams[0], **fields,
+                "enterprise_user": {"id": uid, "enterprise_id": enterprise["id"],
+                                    "enterprise_name": enterprise["name"], "is_admin": False,
+                                    "is_owner": False, "teams": list(in_teams)}}
+
+    bot_user = org_user("W0BOT", team_ids, {
+        "name": "migrator", "real_name": "migrator", "deleted": False, "is_bot": True,
+        "is_app_user": False, "profile": {"real_name": "migrator", "bot_id": "B0BOT"}})
+    for team_members in members:
+        team_members.append(bot_user)
+    for i, person in enumerate(tenant.users):
+        if rng.random() >= matched_share:
+            continue
+        home = i % workspaces
+        everywhere = rng.random() < multi_share
+        in_teams = [team_ids[home]] + ([t for t in team_ids if t != team_ids[home]]
+                                       if everywhere else [])
+        user = org_user(f"W{i:08d}", in_teams, {
+            "name": f"user{i}", "real_name": person["displayName"], "deleted": False,
+            "is_bot": False, "is_restricted": False, "is_ultra_restricted": False,
+            "is_app_user": False,
+            "profile": {"email": person["mail"], "real_name": person["displayName"],
+                        "display_name": person["displayName"],
+                        "image_72": f"https://avatars.example.test/{i}.png"}})
+        for k, team_id in enumerate(team_ids):
+            if team_id in in_teams:
+                members[k].append(user)
+    return SlackOrg(enterprise, [
+        SlackWorkspace(team=team, bot=dict(bot), users=copy.deepcopy(team_members), channels=[])
+        for team, team_members in zip(teams, members, strict=True)])
