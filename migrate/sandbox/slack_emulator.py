@@ -108,7 +108,8 @@ class SlackEmulator:
     """Serves one workspace (`SlackEmulator(workspace)`, its tokens `tokens`) or the workspaces
     of an Enterprise Grid org (`SlackEmulator(SlackOrg(...))`, or `workspaces=[...]` with
     the default enterprise and tokens of slack_org.py). `store` is the (first) workspace's
-    state; `stores` maps every team id to its own."""
+    state; `stores` maps every team id to its own. Imports (`importer`) go to `store`: Grid
+    itself takes none (slack.md §13), a staging workspace does."""
 
     def __init__(
         self,

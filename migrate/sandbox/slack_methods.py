@@ -78,29 +78,23 @@ def page_limit(args: Json, default: int, maximum: int, error: str | None) -> int
 @method("auth.test", tier="Special")
 def auth_test(ctx: Ctx, args: Json) -> Json:
     s = ctx.store
-    out = {"url": f"https://{s.team.get('domain', 'sandbox')}.slack.com/", "team": s.team["name"],
-           "user": s.users[s.bot_user].get("name", "migrate"), "team_id": s.team["id"],
-           "user_id": s.bot_user, "bot_id": s.bot["bot_id"], "is_enterprise_install": False}
-    if s.enterprise is not None:
-        # A workspace of an Enterprise Grid org names its org (auth.test's enterprise_id output,
-        # https://docs.slack.dev/reference/methods/auth.test); the org-level token's own
-        # answer is slack_org.org_auth_test.
-        out["enterprise_id"] = s.enterprise["id"]
-    return out
+    # A workspace of a Grid org adds its enterprise_id (an output of the method's page); an
+    # org-level token's own answer is slack_org.Grid.org_auth_test.
+    grid = {"enterprise_id": s.enterprise["id"]} if s.enterprise else {}
+    return {"url": f"https://{s.team.get('domain', 'sandbox')}.slack.com/", "team": s.team["name"],
+            "user": s.users[s.bot_user].get("name", "migrate"), "team_id": s.team["id"],
+            "user_id": s.bot_user, "bot_id": s.bot["bot_id"], "is_enterprise_install": False,
+            **grid}
 
 
 @method("team.info", tier="Tier 3", scopes=("team:read",))
 def team_info(ctx: Ctx, args: Json) -> Json:
-    team = ctx.store.team
-    out = {"id": team["id"], "name": team["name"], "domain": team.get("domain", ""),
-           "email_domain": team.get("email_domain", ""),
-           "icon": team.get("icon", {"image_default": True})}
-    enterprise = ctx.store.enterprise
-    if enterprise is not None:
-        # A Grid workspace's team object carries its org (enterprise_id / enterprise_name, as
-        # in team.info's example answer on docs.slack.dev; assumed from memory of that page).
-        out.update(enterprise_id=enterprise["id"], enterprise_name=enterprise["name"])
-    return {"team": out}
+    team, e = ctx.store.team, ctx.store.enterprise
+    # A Grid workspace names its org (enterprise_id/_name: assumed from memory of the page).
+    grid = {"enterprise_id": e["id"], "enterprise_name": e["name"]} if e else {}
+    return {"team": {"id": team["id"], "name": team["name"], "domain": team.get("domain", ""),
+                     "email_domain": team.get("email_domain", ""),
+                     "icon": team.get("icon", {"image_default": True}), **grid}}
 
 
 def _user_view(ctx: Ctx, user: Json) -> Json:
