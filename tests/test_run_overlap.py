@@ -16,7 +16,9 @@ from .conftest import run_migrate, slack_posts
 def test_posting_starts_while_the_export_still_reads_and_nothing_is_posted_twice(tmp_path):
     with start_sandbox(rate_scale=50) as sandbox:
         sandbox.graph.latency = 0.03   # each Graph answer takes a while, as the real one does
-        env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path)}
+        sandbox.slack.rate_scale = 400.0   # posting as fast as this machine can: the reading is
+        env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path),  # what must overlap it
+               "MIGRATE_SLACK_RATE_SCALE": "400"}
         result = run_migrate("--json", "run", "--yes", env=env, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         state = sandbox.slack.state()
@@ -52,6 +54,8 @@ def test_max_duration_stops_the_export_too_and_the_next_run_finishes_exactly_onc
         took = time.monotonic() - began
         assert stopped.returncode == 75, stopped.stderr[-2000:]
         sandbox.graph.latency = 0.0
+        sandbox.slack.rate_scale = sandbox.graph.rate_scale = 400.0  # the rest quickly: both
+        env["MIGRATE_SLACK_RATE_SCALE"] = env["MIGRATE_GRAPH_RATE_SCALE"] = "400"  # sides agree
         again = run_migrate("--json", "run", "--yes", env=env, timeout=300)
         assert again.returncode == 0, again.stderr[-2000:]
         state = sandbox.slack.state()
