@@ -66,7 +66,12 @@ def role_serve(args: argparse.Namespace) -> None:
     tenant = synthetic_tenant(teams=shape["teams"], channels=shape["channels"],
                               messages=shape["messages"], users=USERS, skew=shape["skew"],
                               seed=args.seed)
-    workspace = synthetic_workspace(tenant, seed=args.seed)
+    if args.workspaces:      # an Enterprise Grid org of that many workspaces
+        from migrate.sandbox.synthetic import synthetic_org
+
+        workspace = synthetic_org(tenant, workspaces=args.workspaces, seed=args.seed)
+    else:
+        workspace = synthetic_workspace(tenant, seed=args.seed)
     with GraphEmulator(tenant, rate_scale=args.rate_scale, latency=args.latency) as graph, \
             SlackEmulator(workspace, rate_scale=args.rate_scale) as slack:
         scale = str(args.rate_scale)
@@ -79,8 +84,12 @@ def role_serve(args: argparse.Namespace) -> None:
             "messages": sum(len(c.messages) for t in tenant.teams for c in t.channels)})
         stop.wait()
         state = slack.state()
+        spaces = state.get("workspaces") or {"only": state}   # one workspace: its own state
+        per_workspace = {tid: {cid: len(m) for cid, m in ws["messages"].items() if m}
+                         for tid, ws in spaces.items()}
         _write_json(args.result, {
             "posts": {cid: len(msgs) for cid, msgs in state["messages"].items() if msgs},
+            "per_workspace": per_workspace,
             "counters": slack.counters()})
 
 
@@ -164,12 +173,15 @@ def _write_json(path: Path, data: dict) -> None:
 class Served:
     """A fresh pair of emulators for one shape, in a child process."""
 
-    def __init__(self, args: argparse.Namespace, shape: str, scratch: Path) -> None:
+    def __init__(self, args: argparse.Namespace, shape: str, scratch: Path,
+                 workspaces: int = 0) -> None:
+        args = argparse.Namespace(**{**vars(args), "workspaces": workspaces})
         folder = Path(tempfile.mkdtemp(dir=scratch))
         self.info_file, self.result = folder / "info.json", folder / "result.json"
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--role", "serve", "--shape", shape, "--seed",
              str(args.seed), "--rate-scale", str(args.rate_scale), "--latency", str(args.latency),
+             "--workspaces", str(getattr(args, "workspaces", 0)),
              "--info-file",
              str(self.info_file), "--result", str(self.result)],
             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -247,6 +259,46 @@ def bench_plan_then_run(args: argparse.Namespace, shape: str, scratch: Path) -> 
             "actual_phases": (doc.get("phases") or {})}
 
 
+GRID_CONFIG = {1: [("all", ["*"])],
+               2: [("first", ["Team 00*", "Team 01*"]), ("second", ["*"])]}
+
+
+def bench_grid(args: argparse.Namespace, scratch: Path) -> dict:
+    """The forty-teams tenant into one workspace of an Enterprise Grid org, then into two (the
+    teams split in half by [[workspaces]]): `migrate run --yes` wall time for each, and the
+    speed-up. Each workspace has its own posting budget, so two should take about half."""
+    from migrate.sandbox.slack_org import workspace_token
+
+    out: dict = {}
+    for count, spaces in GRID_CONFIG.items():
+        served = Served(args, "forty-teams", scratch, workspaces=count)
+        folder = scratch / f"grid-{count}"
+        folder.mkdir()
+        tables = "".join(f'[[workspaces]]\nname = "{name}"\nteams = {json.dumps(teams)}\n'
+                         f'token_env = "SLACK_TOKEN_{k}"\n\n'
+                         for k, (name, teams) in enumerate(spaces))
+        (folder / "migrate.toml").write_text(tables)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATE_")}
+        env.update(served.info["env"], PYTHONPATH=str(ROOT), MIGRATE_WORKDIR=str(folder / "work"),
+                   MIGRATE_CONFIG=str(folder / "migrate.toml"),
+                   **{f"SLACK_TOKEN_{k}": workspace_token(f"T0SYNTH{k}") for k in range(count)})
+        try:
+            started = time.monotonic()
+            proc = subprocess.run([sys.executable, "-m", "migrate", "--json", "run", "--yes"],
+                                  env=env, capture_output=True, text=True, timeout=1800)
+            wall = time.monotonic() - started
+        finally:
+            slack = served.stop()
+        if proc.returncode != 0:
+            raise SystemExit(f"migrate run into {count} workspace(s) exited {proc.returncode}: "
+                             f"{proc.stderr[-2000:]}")
+        limit = max(ceiling(posts, args.rate_scale) for posts in slack["per_workspace"].values())
+        out[count] = {"workspaces": count, "wall_s": round(wall, 2), "ceiling_s": round(limit, 2),
+                      "posts": sum(sum(p.values()) for p in slack["per_workspace"].values())}
+    out["speedup"] = round(out[1]["wall_s"] / out[2]["wall_s"], 2)
+    return out
+
+
 def bench_naive(args: argparse.Namespace, shape: str, scratch: Path, posts: int) -> dict:
     served = Served(args, shape, scratch)
     out = scratch / f"naive-{shape}.json"
@@ -281,6 +333,9 @@ def main() -> None:
     parser.add_argument("--shape", choices=list(SHAPES), help=argparse.SUPPRESS)
     parser.add_argument("--info-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workspaces", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--no-grid", action="store_true",
+                        help="skip the one-workspace / two-workspaces comparison")
     args = parser.parse_args()
     if args.role == "serve":
         role_serve(args)
@@ -293,6 +348,7 @@ def main() -> None:
             rows[-1].update(bench_plan_then_run(args, shape, Path(tmp)))
             if not args.no_naive:
                 naive.append(bench_naive(args, shape, Path(tmp), rows[-1]["posts"]))
+        grid = None if args.no_grid else bench_grid(args, Path(tmp))
     print(f"{'shape':13}{'posts':>7}{'ceiling':>9}{'wall':>8}{'effic.':>8}{'429s':>8}"
           f"{'estimate':>10}{'error':>8}{'naive':>9}{'n.effic':>8}")
     for n, row in enumerate(rows):
@@ -302,13 +358,22 @@ def main() -> None:
               f"{row['estimate_error']:>+8.0%}"
               + (f"{baseline['estimated_total_s']:>8.0f}s{baseline['efficiency']:>8.2f}"
                  if baseline else ""))
+    if grid:
+        for count in (1, 2):
+            g = grid[count]
+            print(f"grid: {g['posts']} posts into {count} workspace(s): {g['wall_s']:.1f} s "
+                  f"(ceiling {g['ceiling_s']:.1f} s)")
+        print(f"grid: two workspaces {grid['speedup']:.2f}x as fast as one")
     targets = {"efficiency>=0.9": all(r["efficiency"] >= 0.9 for r in rows),
                "429s<=0.5%": all(r["share_429"] <= 0.005 for r in rows),
                "estimate within 10%": all(abs(r["estimate_error"]) <= 0.10 for r in rows)}
+    if grid:
+        targets["two workspaces ~2x"] = grid["speedup"] >= 1.7
     print("targets:", ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"rate_scale": args.rate_scale, "migrate": rows,
-                                    "naive": naive, "targets": targets}, indent=2) + "\n")
+                                    "naive": naive, "grid": grid, "targets": targets},
+                                   indent=2) + "\n")
     print(f"wrote {args.out}")
 
 
