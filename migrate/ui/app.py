@@ -32,7 +32,7 @@ app = typer.Typer(
     help="Move an enterprise from Microsoft Teams to Slack: export (Graph) → plan → run "
     "(Slack) → verify, and scheduled syncs until cut-over.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,   # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
