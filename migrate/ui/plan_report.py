@@ -1,8 +1,9 @@
 """Plan → terminal summary (rich), Markdown, self-contained HTML and JSON reports.
 
-The HTML report is one file with no network access needed: inline CSS, inline SVG charts
-(messages per team, the estimated timeline), tables of unmapped users and renamed channels,
-and sample messages of each channel rendered the way Slack shows them.
+The HTML report is one file with no network access needed (ui/html_page.py): inline SVG
+charts (the estimated posts per day, messages per team, the largest channels), sortable and
+filterable tables of channels, chats, unmapped users and renamed channels, and sample messages
+of each channel rendered the way Slack shows them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from migrate.plan.build import Plan
 from migrate.plan.estimate import human
+from migrate.ui.html_page import bar_chart, cards, column_chart, esc, page, section, table, user
 
 EMOJI = {"+1": "👍", "thumbsup": "👍", "heart": "❤️", "joy": "😂", "laughing": "😆",
          "open_mouth": "😮", "cry": "😢", "angry": "😠", "tada": "🎉", "100": "💯", "eyes": "👀",
@@ -185,110 +187,97 @@ def mrkdwn_html(text: str) -> str:
     return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], text)
 
 
-def _bar_chart(rows: list[tuple[str, int]], title: str) -> str:
-    if not rows:
-        return ""
-    width, bar_h, label_w = 720, 22, 220
-    peak = max(v for _, v in rows) or 1
-    parts = [f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" '
-             f'height="{len(rows) * bar_h + 10}" xmlns="http://www.w3.org/2000/svg">']
-    for i, (label, value) in enumerate(rows):
-        y = i * bar_h + 5
-        w = max(1, int((width - label_w - 80) * value / peak))
-        parts.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end">{html.escape(label[:32])}</text>'
-                     f'<rect x="{label_w}" y="{y + 3}" width="{w}" height="{bar_h - 6}" fill="#4a154b"/>'
-                     f'<text x="{label_w + w + 6}" y="{y + 15}">{value:,}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-CSS = """body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem auto;
-max-width:1100px;color:#1d1c1d}h1,h2{font-weight:700}table{border-collapse:collapse;width:100%;
-margin:.5rem 0 1.5rem}th,td{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;
-vertical-align:top;font-size:.9rem}.cards{display:flex;gap:1rem;flex-wrap:wrap}.card{border:1px
-solid #ddd;border-radius:8px;padding:.6rem 1rem;min-width:9rem}.card b{display:block;font-size:
-1.4rem}.msg{display:flex;gap:.6rem;padding:.4rem 0}.avatar{width:36px;height:36px;border-radius:
-4px;background:#e8e8e8;flex:none}.msg .who{font-weight:700}.msg .who small{font-weight:400;color:
-#616061;margin-left:.4rem}.reply{margin-left:2.6rem;border-left:3px solid #e8e8e8;padding-left:
-.6rem}pre{background:#f8f8f8;border:1px solid #e8e8e8;padding:.5rem;white-space:pre-wrap}code{
-background:#f4f4f4;color:#e01e5a;padding:0 .2rem}blockquote{border-left:4px solid #ddd;margin:0;
-padding-left:.6rem;color:#454245}.channel{border:1px solid #ddd;border-radius:8px;padding:.5rem
-1rem;margin:1rem 0}svg text{font-size:12px}"""
-
-
 def _more(note: str) -> str:
-    return f"<p>{html.escape(note)}</p>" if note else ""
+    return f'<p class="muted">{esc(note)}</p>' if note else ""
+
+
+def _open(rows: int) -> bool:
+    """Sections start unfolded unless long (a click, or a link with a filter, unfolds them)."""
+    return rows <= 100
 
 
 def plan_html(plan: Plan, samples_per_channel: int = 6) -> str:
     s = plan.summary()
     est = plan.estimate
-    cards = [("users mapped", s["users"].get("mapped", 0)), ("unmapped", s["users"].get("unmapped", 0)),
-             ("channels", len(plan.channels)), ("renamed", s["channels"].get("renamed", 0)),
-             ("messages", s["messages"]["to_post"]), ("files", s["files"]["to_upload"]),
-             ("chats", len(plan.chats)),
-             ("estimate", human(est.seconds) if est else "—")]
-    per_team = Counter()
+    per_team: Counter = Counter()
     for c in plan.channels:
         per_team[c.team_name] += c.posts
-    body = [f"<h1>Migration plan</h1><p>Teams data as of {html.escape(plan.as_of or 'never exported')}."
+    body = [f"<h1>Migration plan</h1><p>Teams data as of {esc(plan.as_of or 'never exported')}."
             " Nothing has been written to Slack.</p>",
-            '<div class="cards">' + "".join(f'<div class="card"><b>{html.escape(str(v))}</b>{k}</div>'
-                                            for k, v in cards) + "</div>"]
+            cards([("users mapped", s["users"].get("mapped", 0)),
+                   ("unmapped", s["users"].get("unmapped", 0)), ("channels", len(plan.channels)),
+                   ("renamed", s["channels"].get("renamed", 0)),
+                   ("messages", s["messages"]["to_post"]), ("files", s["files"]["to_upload"]),
+                   ("chats", len(plan.chats)), ("estimate", human(est.seconds) if est else "—")])]
     if est and est.advice:
-        body.append("<h2>Advice</h2><ul>" + "".join(f"<li>{html.escape(a)}</li>" for a in est.advice) + "</ul>")
-    body.append("<h2>Messages per team</h2>" + _bar_chart(per_team.most_common(), "messages per team"))
+        body.append(section("Advice", "<ul>" + "".join(f"<li>{esc(a)}</li>" for a in est.advice)
+                            + "</ul>", sid="advice"))
     if est:
         phases = ", ".join(f"{name} {human(seconds)}" for name, seconds in est.phases.items())
-        body.append(f"<h2>Estimated timeline</h2><p>{human(est.seconds)} in all ({phases}); "
-                    f"channel setup {human(est.setup_seconds)} at its tiers, beside the posting "
-                    f"(posting alone {human(est.posting_seconds)}); bound by "
-                    f"{html.escape(est.binding)}.</p>" + _bar_chart(est.per_day, "posts per day"))
-    body.append("<h2>Channels</h2>" + _table(
-        ["team", "Teams channel", "action", "Slack channel", "private", "invites", "posts", "files", "note"],
+        body.append(section("Estimated timeline", (
+            f"<p>{human(est.seconds)} in all ({esc(phases)}); channel setup "
+            f"{human(est.setup_seconds)} at its tiers, beside the posting (posting alone "
+            f"{human(est.posting_seconds)}); bound by {esc(est.binding)}. Posts per day of the "
+            "run:</p>" + column_chart(est.per_day, "posts per day of the run (estimate)")),
+            sid="timeline"))
+    body.append(section("Messages per team", bar_chart(per_team.most_common(), "messages per team")
+                        or "<p>None.</p>", count=len(per_team), sid="per-team"))
+    body.append(section("Largest channels", bar_chart(
+        [(f"{c.team_name} › {c.channel_name}", c.posts) for c in plan.channels if c.posts],
+        "posts per channel") or "<p>None.</p>", sid="largest"))
+    body.append(section("Channels", table(
+        ["team", "Teams channel", "action", "Slack channel", "private", "invites", "posts", "files",
+         "note"],
         [[c.team_name, c.channel_name, c.action, f"#{c.slack_name}" if c.slack_name else "—",
-          "yes" if c.is_private else "", len(c.invite), c.posts, c.uploads,
+          c.is_private, len(c.invite), c.posts, c.uploads,
           "; ".join(filter(None, [f"renamed from {c.renamed_from}" if c.renamed_from else "",
                                   c.reason or "", "archived after import" if c.archive_after else ""]))]
-         for c in plan.channels]))
+         for c in plan.channels], tid="channels"),
+        count=len(plan.channels), open=_open(len(plan.channels)), sid="channels-section"))
     renamed = [c for c in plan.channels if c.renamed_from]
-    body.append("<h2>Renamed channels</h2>" + (_table(
+    body.append(section("Renamed channels", table(
         ["team", "Teams channel", "plain name", "Slack name", "why"],
         [[c.team_name, c.channel_name, c.renamed_from, c.slack_name or "—", c.reason or "collision"]
-         for c in renamed]) if renamed else "<p>None.</p>"))
+         for c in renamed], tid="renamed") if renamed else "<p>None.</p>",
+        count=len(renamed), open=_open(len(renamed)), sid="renamed-section"))
     found = Counter(c.chat_type for c in plan.chats)
     chats, more_chats = _chats(plan)
-    body.append("<h2>Chats</h2><p>" + html.escape(CHATS_NOTE) + "</p><p>"
-                + html.escape(", ".join(f"{n} {CHAT_TYPE.get(k, k)}" for k, n in sorted(found.items()))
+    body.append(section("Chats", "<p>" + esc(CHATS_NOTE) + "</p><p>"
+                        + esc(", ".join(f"{n} {CHAT_TYPE.get(k, k)}" for k, n in sorted(found.items()))
                               or "None exported.") + "</p>"
-                + (_table(CHAT_HEADERS, chats) + _more(more_chats) if plan.chats else ""))
+                        + (table(CHAT_HEADERS, chats, tid="chats") + _more(more_chats)
+                           if plan.chats else ""),
+                        count=len(plan.chats), open=_open(len(chats)), sid="chats-section"))
     unmapped, more_unmapped = _unmapped(plan)
-    body.append("<h2>Unmapped users</h2><p>Their messages are still migrated under their display "
-                "name.</p>" + (_table(["Teams user", "guest", "reason"], unmapped)
-                               + _more(more_unmapped) if unmapped else "<p>None.</p>"))
-    body.append("<h2>Warnings</h2>" + (_table(["kind", "count", "examples"], [
-        [k, n, "; ".join(plan.warning_samples.get(k, [])[:3])] for k, n in plan.warnings.items()])
-        if plan.warnings else "<p>None.</p>"))
-    body.append("<h2>Preview</h2><p>The first messages of each channel, as Slack will show them"
-                f"{f' (the first {ROWS_SHOWN:,} channels)' if len(plan.channels) > ROWS_SHOWN else ''}"
-                ".</p>")
+    body.append(section("Unmapped users", "<p>Their messages are still migrated under their "
+                        "display name.</p>" + (table(["Teams user", "guest", "reason"], unmapped,
+                                                     tid="unmapped") + _more(more_unmapped)
+                                               if unmapped else "<p>None.</p>"),
+                        count=s["users"].get("unmapped", 0), open=_open(len(unmapped)),
+                        sid="unmapped-section"))
+    skips = sorted(plan.tally.skips.items()) if plan.skips else []
+    body.append(section("Skipped", table(["kind", "reason", "count"],
+                                         [[kind, reason, n] for (kind, reason), n in skips],
+                                         tid="skipped") if skips else "<p>Nothing.</p>",
+                        count=sum(n for _, n in skips), open=_open(len(skips)),
+                        sid="skipped-section"))
+    body.append(section("Warnings", table(["kind", "count", "examples"], [
+        [k, n, "; ".join(plan.warning_samples.get(k, [])[:3])] for k, n in plan.warnings.items()],
+        tid="warnings") if plan.warnings else "<p>None.</p>", count=sum(plan.warnings.values()),
+        open=_open(len(plan.warnings)), sid="warnings-section"))
+    previews = []
     for c in plan.channels[:ROWS_SHOWN]:
         posts = plan.posts.head(c.teams_channel_id, samples_per_channel)
         if not posts:
             continue
         items = "".join(
             f'<div class="msg{" reply" if p.root_id else ""}"><div class="avatar"></div><div>'
-            f'<div class="who">{html.escape(p.username)}<small>APP</small></div>'
-            f"<div>{mrkdwn_html(p.text)}</div></div></div>" for p in posts)
-        body.append(f'<div class="channel"><h3>#{html.escape(c.slack_name or "")} '
-                    f'<small>({html.escape(c.team_name)} / {html.escape(c.channel_name)})</small></h3>'
-                    f"{items}</div>")
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Migration plan"
-            f"</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
+            f'<div class="who">{user(p.username)}<small>APP</small></div>'
+            f'<div dir="auto">{mrkdwn_html(p.text)}</div></div></div>' for p in posts)
+        previews.append(f'<div class="channel"><h3>#{user(c.slack_name or "")} <small>('
+                        f"{user(c.team_name)} / {user(c.channel_name)})</small></h3>{items}</div>")
+    cut = f" (the first {ROWS_SHOWN:,} channels)" if len(plan.channels) > ROWS_SHOWN else ""
+    body.append(section("Preview", f"<p>The first messages of each channel, as Slack will show "
+                        f"them{cut}.</p>" + "".join(previews), count=len(previews),
+                        open=_open(len(previews)), sid="preview"))
+    return page("Migration plan", body)
