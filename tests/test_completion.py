@@ -82,6 +82,14 @@ def test_show_completion_prints_the_script_of_the_named_shell(shell, marker):
     assert "_MIGRATE_COMPLETE=complete_" + shell in result.stdout
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_script_of_a_named_shell_without_detection(shell):
+    """The README's fallback where the shell cannot be detected: _MIGRATE_COMPLETE=source_SHELL."""
+    result = run_migrate(env={"_MIGRATE_COMPLETE": f"source_{shell}"})
+    assert result.returncode == 0, result.stderr
+    assert f"_MIGRATE_COMPLETE=complete_{shell}" in result.stdout
+
+
 def test_zsh_and_fish_complete_a_command_name():
     zsh = run_migrate(env={"_MIGRATE_COMPLETE": "complete_zsh",
                            "_TYPER_COMPLETE_ARGS": "migrate pl"})
