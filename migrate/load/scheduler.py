@@ -94,6 +94,38 @@ class _Request:
 
 
 @dataclass
+class Timeline:
+    """Counts over time since the first event (the run's Slack calls and 429s, for the run
+    report's charts): buckets of `width` seconds; when a run outlasts MAX_BUCKETS of them, the
+    width doubles and neighbours merge, so a series never holds more than MAX_BUCKETS counts
+    (a ten-hour run: buckets of about four minutes)."""
+
+    MAX_BUCKETS = 240
+    width: float = 1.0
+    start: float | None = None
+    series: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, name: str, t: float, n: int = 1) -> None:
+        if self.start is None:
+            self.start = t
+        i = int(max(0.0, t - self.start) // self.width)
+        while i >= self.MAX_BUCKETS:
+            self.width *= 2
+            self.series = {k: [sum(v[j:j + 2]) for j in range(0, len(v), 2)]
+                           for k, v in self.series.items()}
+            i = int(max(0.0, t - self.start) // self.width)
+        counts = self.series.setdefault(name, [])
+        if len(counts) <= i:
+            counts.extend([0] * (i + 1 - len(counts)))
+        counts[i] += n
+
+    def as_dict(self) -> dict:
+        size = max((len(v) for v in self.series.values()), default=0)
+        return {"bucket_s": self.width,
+                "series": {k: v + [0] * (size - len(v)) for k, v in sorted(self.series.items())}}
+
+
+@dataclass
 class SchedulerStats:
     calls: Counter = field(default_factory=Counter)          # granted calls per method
     ratelimited: Counter = field(default_factory=Counter)    # 429s per method
@@ -101,6 +133,8 @@ class SchedulerStats:
     throttled_s: float = 0.0    # time buckets were held for Retry-After
     first: dict = field(default_factory=dict)    # method → clock time of its first call
     last: dict = field(default_factory=dict)     # method → clock time of its latest call
+    # Granted calls ("calls"), of them posting ones ("posts"), and 429s ("ratelimited") over time.
+    timeline: Timeline = field(default_factory=Timeline)
 
     def span(self, methods: Iterable[str]) -> float:
         """Seconds from the first to the last call of any of `methods` (0 if none)."""
@@ -245,6 +279,9 @@ class Scheduler:
                         self.stats.calls[method] += 1
                         self.stats.first.setdefault(method, now)
                         self.stats.last[method] = now
+                        self.stats.timeline.add("calls", now)
+                        if method in POSTING:
+                            self.stats.timeline.add("posts", now)
                         waited = now - started
                         self.stats.paced_s += waited
                         return waited
@@ -287,6 +324,7 @@ class Scheduler:
                 other = self._bucket(key, now)
                 other.slow = min(MAX_SLOWDOWN, other.slow * WORKSPACE_SLOWDOWN)
             self.stats.ratelimited[method] += 1
+            self.stats.timeline.add("ratelimited", now)
             self.stats.throttled_s += wait
             self._cond.notify_all()
 
