@@ -162,8 +162,10 @@ def section(title: str, content: str, *, count: int | None = None, open: bool = 
 
 
 def _cell(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return f'<td dir="auto">{"yes" if value else ""}</td>'
+    if isinstance(value, bool):
+        return f"<td>{'yes' if value else ''}</td>"
+    if value is None:
+        return '<td class="num" data-v="-1e308">—</td>'
     if isinstance(value, int | float):
         shown = f"{value:,}" if isinstance(value, int) else f"{value:,.1f}"
         return f'<td class="num" data-v="{value}">{shown}</td>'

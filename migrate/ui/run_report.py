@@ -7,13 +7,24 @@ throughput and the throttling figures, and the ledger's totals (everything migra
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 from pathlib import Path
 from typing import Any
 
-from migrate.store import Store, ledger
-from migrate.ui.plan_report import CSS, _md_table, _table
+from migrate.store import Store, keys, ledger
+from migrate.ui.html_page import (
+    bar_chart,
+    cards,
+    clock,
+    column_chart,
+    esc,
+    legend,
+    page,
+    progress_chart,
+    section,
+    table,
+)
+from migrate.ui.plan_report import _md_table
 
 
 def run_document(store: Store, run_id: int, outcome: Any) -> dict[str, Any]:
@@ -36,6 +47,8 @@ def run_document(store: Store, run_id: int, outcome: Any) -> dict[str, Any]:
                        "efficiency": round((outcome.ceiling_s or 0.0) / seconds, 3)
                        if seconds and posts else None},
         "slack": stats.as_dict() if stats else None,
+        "timeline": stats.timeline.as_dict() if stats else None,
+        "channels": channel_progress(store, run_id, plan),
         "phases": getattr(outcome, "phases", None) or {},
         "skipped_by_plan": dict(plan_skips.most_common()),
         "ledger": {"totals": ledger.counts(store), "failed": ledger.reasons(store, "failed"),
@@ -43,6 +56,34 @@ def run_document(store: Store, run_id: int, outcome: Any) -> dict[str, Any]:
                    "in_doubt": ledger.reasons(store, "in_doubt")},
     }
     return doc
+
+
+def channel_progress(store: Store, run_id: int, plan: Any) -> list[dict[str, Any]]:
+    """Each planned channel's posts: in Slack before this run, in Slack now, failed or in
+    doubt, and how many it has in all (those before, and those this run's plan held). One
+    range scan of the ledger's key per channel."""
+    row = store.query("SELECT started_at FROM runs WHERE id = ?", (run_id,))
+    started = row[0]["started_at"] if row else ""
+    out = []
+    for c in plan.channels:
+        if c.action == "skip":
+            continue
+        prefix = keys.PostKey.prefix(c.teams_channel_id)
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        before = done = trouble = 0
+        for state, earlier, n in store.execute(
+                "SELECT state, updated_at < ?, COUNT(*) FROM ledger WHERE key >= ? AND key < ? "
+                "GROUP BY state, updated_at < ?", (started, prefix, upper, started)):
+            if state == "done":
+                done += n
+                before += n if earlier else 0
+            elif state in ("failed", "in_doubt"):
+                trouble += n
+        out.append({"channel": f"{c.team_name} › {c.channel_name}",
+                    "slack": f"#{c.slack_name}" if c.slack_name else "—",
+                    "before": before, "done": done, "failed": trouble,
+                    "total": max(before + c.posts, done + trouble)})
+    return out
 
 
 def _figure(value: float | None) -> str:
@@ -76,12 +117,12 @@ def run_markdown(doc: dict) -> str:
     outcomes = this.get("outcomes") or {}
     lines += ["## This run", "", _md_table(["item", "outcome", "count"], [
         [kind, state, str(n)] for kind, states in outcomes.items() for state, n in states.items()]), ""]
-    for title, table in (("Failed (retried by the next run)", this.get("failed") or {}),
-                         ("Skipped by Slack", this.get("skipped") or {}),
-                         ("Skipped by the plan", doc["skipped_by_plan"])):
+    for title, reasons in (("Failed (retried by the next run)", this.get("failed") or {}),
+                           ("Skipped by Slack", this.get("skipped") or {}),
+                           ("Skipped by the plan", doc["skipped_by_plan"])):
         lines += [f"## {title}", ""]
-        lines += [_md_table(["reason", "items"], [[r, str(n)] for r, n in table.items()])
-                  if table else "None.", ""]
+        lines += [_md_table(["reason", "items"], [[r, str(n)] for r, n in reasons.items()])
+                  if reasons else "None.", ""]
     if this.get("halted_channels"):
         lines += ["## Channels stopped early", "", _md_table(
             ["channel", "why"], [[f"#{k}", v] for k, v in this["halted_channels"].items()]), ""]
@@ -91,41 +132,96 @@ def run_markdown(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def _timeline_charts(doc: dict) -> str:
+    timeline = doc.get("timeline") or {}
+    series = timeline.get("series") or {}
+    width = timeline.get("bucket_s") or 1
+    if not series:
+        return "<p>No Slack call was made.</p>"
+    unit = "second" if width == 1 else f"{clock(width)} (m:ss)"
+
+    def points(name: str) -> list[tuple[str, int]]:
+        return [(clock(i * width), n) for i, n in enumerate(series.get(name) or [])]
+
+    limited = series.get("ratelimited") or []
+    return (f"<p>Posting calls per {esc(unit)} since the run's first Slack call "
+            f"({sum(series.get('posts') or []):,} in all):</p>"
+            + column_chart(points("posts"), "posting calls over time")
+            + f"<p>429 answers (rate limited) per {esc(unit)}: {sum(limited):,} in all"
+            + (" — none." if not sum(limited) else ".") + "</p>"
+            + (column_chart(points("ratelimited"), "429s over time", css="bad", height=120)
+               if sum(limited) else ""))
+
+
+def _progress(doc: dict) -> str:
+    channels = doc.get("channels") or []
+    if not channels:
+        return "<p>No channel in this plan.</p>"
+    busiest = sorted(channels, key=lambda c: (-c["total"], c["channel"]))
+    chart = progress_chart(
+        [(c["channel"], [("ok", c["done"]), ("bad", c["failed"])], c["total"]) for c in busiest],
+        "posts in Slack per channel")
+    rows = [[c["channel"], c["slack"], c["done"] - c["before"], c["done"], c["failed"],
+             max(0, c["total"] - c["done"] - c["failed"]), c["total"],
+             round(100 * c["done"] / c["total"], 1) if c["total"] else 100.0] for c in channels]
+    return (legend([("ok", "in Slack"), ("bad", "failed or in doubt"), ("rest", "not yet")])
+            + chart + table(["channel", "Slack channel", "posted by this run", "in Slack",
+                             "failed or in doubt", "not yet", "posts in all", "% in Slack"],
+                            rows, tid="channels"))
+
+
 def run_html(doc: dict) -> str:
     t = doc["throughput"]
     calls, limited = _calls(doc)
     this = doc["this_run"] or {}
-    cards = [("outcome", f"exit {doc['exit_code']}"), ("posts", t["posts"]),
-             ("posts/s", t["posts_per_s"]), ("efficiency", t["efficiency"] if t["efficiency"] is not None else "—"),
-             ("Slack calls", calls), ("429s", limited),
-             ("failed", sum((this.get("failed") or {}).values())),
-             ("skipped", sum((this.get("skipped") or {}).values()) + sum(doc["skipped_by_plan"].values()))]
-    body = [f"<h1>Migration run {doc['run_id']}</h1><p>{html.escape(doc['outcome'])} — finished "
-            f"{html.escape(doc['finished_at'])}.</p>",
-            '<div class="cards">' + "".join(f'<div class="card"><b>{html.escape(str(v))}</b>{k}</div>'
-                                            for k, v in cards) + "</div>"]
+    slack = doc.get("slack") or {}
+    body = [f"<h1>Migration run {esc(doc['run_id'])}</h1><p>{esc(doc['outcome'])} — finished "
+            f"{esc(doc['finished_at'])}.</p>",
+            cards([("outcome", f"exit {doc['exit_code']}"), ("posts", t["posts"]),
+                   ("posts/s", t["posts_per_s"]),
+                   ("efficiency", t["efficiency"] if t["efficiency"] is not None else "—"),
+                   ("Slack calls", calls), ("429s", limited),
+                   ("failed", sum((this.get("failed") or {}).values())),
+                   ("skipped", sum((this.get("skipped") or {}).values())
+                    + sum(doc["skipped_by_plan"].values()))])]
+    body.append(section("Over time", _timeline_charts(doc) + (
+        f"<p>Waited for slots {esc(slack.get('paced_s', 0))} s in all (the workers together); "
+        f"held by Retry-After {esc(slack.get('throttled_s', 0))} s.</p>" if slack else ""),
+        sid="over-time"))
+    channels = doc.get("channels") or []
+    body.append(section("Channels", _progress(doc), count=len(channels),
+                        open=len(channels) <= 100, sid="channels-section"))
+    if slack.get("calls"):
+        body.append(section("Slack calls by method", bar_chart(
+            list(slack["calls"].items()), "Slack calls by method") + table(
+            ["method", "calls", "429s"], [[m, n, (slack.get("ratelimited") or {}).get(m, 0)]
+                                          for m, n in sorted(slack["calls"].items())],
+            tid="methods"), count=len(slack["calls"]), open=False, sid="methods-section"))
     if doc["phases"]:
-        body.append("<h2>Estimate and actual, phase by phase (seconds)</h2><p>Phases overlap "
-                    "when the run posts while it exports; the total is the wall time.</p>"
-                    + _table(["phase", "estimated", "took"], [
-                        [name, _figure(p["estimate"]), _figure(p["actual"])]
-                        for name, p in doc["phases"].items()]))
+        body.append(section("Estimate and actual, phase by phase (seconds)", "<p>Phases overlap "
+                            "when the run posts while it exports; the total is the wall time.</p>"
+                            + table(["phase", "estimated", "took"], [
+                                [name, p["estimate"], p["actual"]]
+                                for name, p in doc["phases"].items()], tid="phases"), sid="phases"))
     outcomes = this.get("outcomes") or {}
-    body.append("<h2>This run</h2>" + _table(["item", "outcome", "count"], [
-        [kind, state, n] for kind, states in outcomes.items() for state, n in states.items()]))
-    for title, table in (("Failed (retried by the next run)", this.get("failed") or {}),
-                         ("Skipped by Slack", this.get("skipped") or {}),
-                         ("Skipped by the plan", doc["skipped_by_plan"])):
-        body.append(f"<h2>{title}</h2>" + (_table(["reason", "items"], list(map(list, table.items())))
-                                          if table else "<p>None.</p>"))
+    body.append(section("This run", table(["item", "outcome", "count"], [
+        [kind, state, n] for kind, states in outcomes.items() for state, n in states.items()],
+        tid="outcomes"), sid="this-run"))
+    for n, (title, reasons) in enumerate((("Failed (retried by the next run)", this.get("failed") or {}),
+                                          ("Skipped by Slack", this.get("skipped") or {}),
+                                          ("Skipped by the plan", doc["skipped_by_plan"]))):
+        body.append(section(title, table(["reason", "items"], list(map(list, reasons.items())),
+                                         tid=f"reasons-{n}") if reasons else "<p>None.</p>",
+                            count=sum(reasons.values()), open=len(reasons) <= 100))
     if this.get("halted_channels"):
-        body.append("<h2>Channels stopped early</h2>" + _table(
-            ["channel", "why"], [[f"#{k}", v] for k, v in this["halted_channels"].items()]))
-    body.append("<h2>Everything migrated so far (ledger)</h2>" + _table(
+        body.append(section("Channels stopped early", table(
+            ["channel", "why"], [[f"#{k}", v] for k, v in this["halted_channels"].items()],
+            tid="halted"), count=len(this["halted_channels"])))
+    body.append(section("Everything migrated so far (ledger)", table(
         ["item", "state", "count"], [[kind, state, n] for kind, states in
-                                     doc["ledger"]["totals"].items() for state, n in states.items()]))
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Migration run"
-            f"</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>\n")
+                                     doc["ledger"]["totals"].items() for state, n in states.items()],
+        tid="ledger"), sid="ledger"))
+    return page(f"Migration run {doc['run_id']}", body)
 
 
 def write_run_reports(store: Store, run_id: int, outcome: Any, directory: Path) -> dict[str, Path]:
