@@ -182,8 +182,9 @@ def _usage(path: list[str], cmd: Any, own: list[Any]) -> str:
         if _is_argument(param):
             name = _value(param) + ("..." if getattr(param, "nargs", 1) == -1 else "")
             pieces.append(name if param.required else f"[{name}]")
-    if getattr(cmd, "commands", None):
-        pieces.append("COMMAND [ARGS]...")
+    if getattr(cmd, "commands", None):     # a group: `plan diff`, say
+        optional = getattr(cmd, "invoke_without_command", False)
+        pieces.append("[COMMAND [ARGS]...]" if optional else "COMMAND [ARGS]...")
     return " ".join(pieces)
 
 
