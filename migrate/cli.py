@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from migrate.config import Settings, load_settings
-from migrate.errors import EXIT_ITEMS_FAILED
+from migrate.errors import EXIT_ITEMS_FAILED, MigrateError
 
 if TYPE_CHECKING:
     from migrate.plan.build import Plan
 from migrate.ui import summaries
 from migrate.ui.app import AppState, command, run_app, state_of
 from migrate.ui.app import app as app  # the typer app, its commands registered below
+from migrate.ui.console import print_error
 
 ShardOption = Annotated[str | None, typer.Option(
     "--shard", metavar="I/N", help="Take only this runner's share of the tenant (1 ≤ I ≤ N; teams "
@@ -146,12 +147,25 @@ def plan(
     no_export: Annotated[bool, typer.Option("--no-export", help="Plan from what is already exported.")] = False,
     since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
     workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="For CI gates, as Terraform: exit 0 when nothing is left to do, 2 when changes are pending (posts, files, channels, members…), 1 on any error.")] = False,
 ) -> None:
+    state = state_of(ctx)
+    state.flags.update({"export.since": since, "shard": shard})
+    if not detailed_exitcode:
+        _plan(state, no_export=no_export, workers=workers)
+        return
+    try:
+        result = _plan(state, no_export=no_export, workers=workers)
+    except MigrateError as exc:        # every error is 1 here: 2 means "changes pending"
+        print_error(exc.one_line())
+        raise typer.Exit(1) from None
+    raise typer.Exit(2 if result.pending else 0)
+
+
+def _plan(state: AppState, *, no_export: bool, workers: int) -> Plan:
     from migrate import stages
     from migrate.ui.progress import ExportDisplay
 
-    state = state_of(ctx)
-    state.flags.update({"export.since": since, "shard": shard})
     settings = state.settings()
     stages.check_slack(settings)
     if not no_export:
@@ -161,10 +175,11 @@ def plan(
     result, paths = stages.plan(settings, export_first=False)
     if state.out.json_mode:
         result.write_json(sys.stdout)
-        return
+        return result
     summaries.plan_summary(state.out, result)
     out = state.out
     out.info("Reports: " + ", ".join(str(p) for p in paths.values()))
+    return result
 
 
 class Split(StrEnum):

@@ -55,6 +55,7 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
     from migrate.load.limits import slack_limits
     from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
+    from migrate.plan.changes import pending_changes
     from migrate.ui.plan_report import write_reports
 
     if export_first:
@@ -63,6 +64,8 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
         directory = read_directory(slack_client(settings), Scheduler(slack_limits(
             settings.slack, cap_share=settings.cap_share)), ctx.store)
         result = build_plan(ctx.store, settings, directory)
+        result.pending = dict(pending_changes(result, ctx.store,
+                                              deleted_messages=settings.plan.deleted_messages))
         paths: dict[str, Path] = write_reports(result, settings.workdir_path / "reports")
         ctx.summary = result.summary()
     return result, paths

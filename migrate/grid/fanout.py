@@ -106,7 +106,11 @@ def fan_out(settings: Settings, command: str, argv: list[str], *, err: TextIO,
         runner.seconds = time.monotonic() - runner.started
     for pump in pumps:
         pump.join()
-    code = _worst([r.exit_code or 0 for r in runners])
+    codes = [r.exit_code or 0 for r in runners]
+    if "--detailed-exitcode" in argv:     # 1 any error, else 2 when any has changes pending
+        code = 1 if any(c not in (0, 2) for c in codes) else max(codes)
+    else:
+        code = _worst(codes)
     docs = {r.spec.name: _document(r, split) for r in runners}
     rows = [split_row(name, doc) for name, doc in docs.items()]
     paths = write_split_report(settings.workdir_path / "reports", command, rows)

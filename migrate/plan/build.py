@@ -126,7 +126,9 @@ class Plan:
     warning_samples: dict[str, list[str]] = field(default_factory=dict)
     estimate: Estimate | None = None
     chats: list[ChatLine] = field(default_factory=list)
-    already_in_slack: int = 0    # planned posts an earlier run already made (not in plan.json)
+    already_in_slack: int = 0    # planned posts an earlier run already made
+    # What a run would still change in Slack, by kind (plan/changes.py); None until counted.
+    pending: dict[str, int] | None = None
     source: dict[str, int] = field(default_factory=dict)  # teams, channels, messages found
     # Kept by build_plan as it spools the items; counted afresh from lists built by hand.
     counted: Tally | None = field(default=None, repr=False, compare=False)
@@ -169,6 +171,7 @@ class Plan:
                                               if c.action != "channel")},
             "warnings": dict(self.warnings),
             "source": dict(self.source),
+            "pending": self.pending,
             "estimate_seconds": round(self.estimate.seconds, 1) if self.estimate else None,
             "estimate_phases": ({k: round(v, 1) for k, v in self.estimate.phases.items()}
                                 if self.estimate else None),

@@ -62,7 +62,7 @@ _WORKDIR: dict[str, str] = {}
 _TRACEBACK = {"on": bool(os.environ.get("MIGRATE_TRACEBACK"))}
 
 
-WORKSPACE_HELP = ("With [[workspaces]] in the config (Enterprise Grid): migrate only this "
+WORKSPACE_HELP = ("With workspaces listed in the config (Enterprise Grid): migrate only this "
                   "workspace (its teams, its token, <workdir>/workspaces/NAME); without it, every "
                   "workspace runs side by side.")
 

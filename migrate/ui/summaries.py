@@ -75,6 +75,12 @@ def plan_summary(out: Output, result) -> None:
                                      "shortened in Teams)" if result.retractions else ""))
     if result.warnings:
         out.info("Warnings: " + ", ".join(f"{n} {k}" for k, n in result.warnings.items()))
+    if result.pending is not None:
+        from collections import Counter
+
+        from migrate.plan.changes import describe
+
+        out.info("Pending in Slack: " + describe(Counter(result.pending)))
     if est:
         out.info(f"Estimated run: {human(est.seconds)} (bound by {est.binding}): "
                  + ", ".join(f"{name} {human(seconds)}" for name, seconds in est.phases.items()))
