@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import math
 import re
 from collections.abc import Iterable, Sequence
 
@@ -215,11 +216,13 @@ def bar_chart(rows: Sequence[tuple[str, float]], title: str, *, top: int = 30) -
 
 
 def _ticks(peak: float) -> list[float]:
+    """Round steps (1, 2 or 5 times a power of ten, whole numbers) from 0 to about `peak`."""
     if peak <= 0:
         return [0]
-    step = 10 ** max(0, len(str(int(peak))) - 1)
-    while peak / step > 5:
-        step *= 2
+    raw = peak / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(1, round(step))
     return [i * step for i in range(int(peak // step) + 1)]
 
 

@@ -138,7 +138,8 @@ def _timeline_charts(doc: dict) -> str:
     width = timeline.get("bucket_s") or 1
     if not series:
         return "<p>No Slack call was made.</p>"
-    unit = "second" if width == 1 else f"{clock(width)} (m:ss)"
+    unit = "second" if width == 1 else (f"{width:g} seconds" if width < 120
+                                         else f"{width / 60:g} minutes")
 
     def points(name: str) -> list[tuple[str, int]]:
         return [(clock(i * width), n) for i, n in enumerate(series.get(name) or [])]
