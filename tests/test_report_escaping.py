@@ -66,3 +66,40 @@ def test_long_lists_are_cut_in_the_reports_people_read_and_whole_in_plan_json(mo
         assert "… and 2 more: plan.json lists every one." in text
     whole = json.loads(plan.to_json())
     assert len(whole["users"]) == 5 and len(whole["chats"]) == 4
+
+
+def test_hostile_teams_content_is_text_in_all_three_html_reports(tmp_path):
+    """Names and bodies that are HTML, a `javascript:` link, RTL overrides: in plan.html, the
+    run report and the verify report they show as typed (tests/ui/test_browser.py loads the
+    same pages in Chromium)."""
+    from .ui.browser import read_markup
+    from .ui.hostile import SCRIPT, hostile_plan_html, hostile_run_html, hostile_verify_html
+
+    pages = {"plan": hostile_plan_html(40), "run": hostile_run_html(tmp_path),
+             "verify": hostile_verify_html()}
+    for name, page in pages.items():
+        markup = read_markup(page)
+        assert markup.tags.get("script") == 1, name            # the report's own, only
+        assert "img" not in markup.tags and markup.handlers == [], name
+        assert all(h.startswith(("https:", "http:", "mailto:")) for h in markup.hrefs), name
+        assert markup.unisolated_bidi == [], name              # an RLO cannot flip the report
+        assert any(SCRIPT in text for text in markup.text), name
+        assert 'dir="auto"' in page, name
+
+
+def test_the_reports_own_script_and_style_are_the_only_ones_their_policy_allows():
+    """The pages forbid every fetch and every script or style but their own (by hash): a
+    hash that no longer matched would leave a report without its sorting and its colours."""
+    import base64
+    import hashlib
+    import re
+
+    from migrate.ui.html_page import page
+
+    text = page("t", ["<p>x</p>"])
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', text).group(1)
+    assert "default-src 'none'" in policy and "unsafe-inline" not in policy
+    for tag in ("script", "style"):
+        body = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy, tag
