@@ -95,32 +95,26 @@ class _Request:
 
 @dataclass
 class Timeline:
-    """Counts over time since the first event (the run's Slack calls and 429s, for the run
-    report's charts): buckets of `width` seconds; when a run outlasts MAX_BUCKETS of them, the
-    width doubles and neighbours merge, so a series never holds more than MAX_BUCKETS counts
-    (a ten-hour run: buckets of about four minutes)."""
+    """Counts per bucket of `width` seconds since the first event (the run report's charts).
+    Past MAX_BUCKETS the width doubles and neighbours merge: a ten-hour run keeps 240 counts."""
 
     MAX_BUCKETS = 240
     width: float = 1.0
     start: float | None = None
     series: dict[str, list[int]] = field(default_factory=dict)
 
-    def add(self, name: str, t: float, n: int = 1) -> None:
-        if self.start is None:
-            self.start = t
-        i = int(max(0.0, t - self.start) // self.width)
-        while i >= self.MAX_BUCKETS:
+    def add(self, name: str, t: float) -> None:
+        self.start = t if self.start is None else self.start
+        while (i := int(max(0.0, t - self.start) // self.width)) >= self.MAX_BUCKETS:
             self.width *= 2
             self.series = {k: [sum(v[j:j + 2]) for j in range(0, len(v), 2)]
                            for k, v in self.series.items()}
-            i = int(max(0.0, t - self.start) // self.width)
         counts = self.series.setdefault(name, [])
-        if len(counts) <= i:
-            counts.extend([0] * (i + 1 - len(counts)))
-        counts[i] += n
+        counts.extend([0] * (i + 1 - len(counts)))
+        counts[i] += 1
 
     def as_dict(self) -> dict:
-        size = max((len(v) for v in self.series.values()), default=0)
+        size = max(map(len, self.series.values()), default=0)
         return {"bucket_s": self.width,
                 "series": {k: v + [0] * (size - len(v)) for k, v in sorted(self.series.items())}}
 

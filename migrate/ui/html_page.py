@@ -246,9 +246,10 @@ def column_chart(points: Sequence[tuple[str, float]], title: str, *, css: str = 
     for i, (name, value) in enumerate(points):
         h = value * scale
         x = left + i * step
-        parts.append(f'<rect class="{css}" x="{x + step * 0.1:.1f}" y="{top + plot_h - h:.1f}" '
-                     f'width="{max(step * 0.8, 0.5):.1f}" height="{h:.1f}"><title>{label(name)}: '
-                     f"{value:,}</title></rect>")
+        bar = min(max(step * 0.8, 0.5), 64.0)          # a few days: bars, not blocks
+        parts.append(f'<rect class="{css}" x="{x + (step - bar) / 2:.1f}" '
+                     f'y="{top + plot_h - h:.1f}" width="{bar:.1f}" height="{h:.1f}"><title>'
+                     f"{label(name)}: {value:,}</title></rect>")
         if i % every == 0:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 6}" text-anchor="middle">'
                          f"{label(name, 12)}</text>")
