@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from migrate.config import Settings, load_settings
-from migrate.errors import EXIT_ITEMS_FAILED, MigrateError
+from migrate.errors import EXIT_ITEMS_FAILED, MigrateError, UsageError
 
 if TYPE_CHECKING:
     from migrate.plan.build import Plan
 from migrate.ui import summaries
-from migrate.ui.app import AppState, command, run_app, state_of
+from migrate.ui.app import AppState, command, group, run_app, state_of, with_global_options
 from migrate.ui.app import app as app  # the typer app, its commands registered below
 from migrate.ui.console import print_error
 
@@ -138,9 +138,10 @@ def export(
     summaries.export_summary(state.out, summary)
 
 
-@command(help="Plan the migration without touching Slack: export what changed, map people "
-             "and channels, render every message, estimate the duration, and write "
-             "reports/plan.json, plan.md and plan.html in the working directory.")
+@group("plan", help="Plan the migration without touching Slack: export what changed, map "
+       "people and channels, render every message, estimate the duration, and write "
+       "reports/plan.json (with its digest: the file `migrate run --plan` executes), plan.md "
+       "and plan.html in the working directory. `migrate plan diff OLD NEW` compares two plans.")
 def plan(
     ctx: typer.Context,
     shard: ShardOption = None,
@@ -149,6 +150,8 @@ def plan(
     workers: Annotated[int, typer.Option("--graph-workers", min=1, max=256, help="Teams read from Graph at the same time (Graph's limits, not this, set the pace).")] = 64,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="For CI gates, as Terraform: exit 0 when nothing is left to do, 2 when changes are pending (posts, files, channels, members…), 1 on any error.")] = False,
 ) -> None:
+    if ctx.invoked_subcommand:         # `migrate plan diff …`
+        return
     state = state_of(ctx)
     state.flags.update({"export.since": since, "shard": shard})
     if not detailed_exitcode:
@@ -160,6 +163,29 @@ def plan(
         print_error(exc.one_line())
         raise typer.Exit(1) from None
     raise typer.Exit(2 if result.pending else 0)
+
+
+def plan_diff(
+    ctx: typer.Context,
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The earlier plan.json (e.g. the reviewed one).")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The later plan.json.")],
+) -> None:
+    from migrate.plan.review import diff_lines, diff_plans, index_plan
+
+    diff = diff_plans(index_plan(old), index_plan(new))
+    out = state_of(ctx).out
+    if out.json_mode:
+        out.emit_json(diff)
+    else:
+        for line in diff_lines(diff):
+            print(line)
+    raise typer.Exit(0 if diff["identical"] else 2)
+
+
+plan.command("diff", help="What changed between two plan.json files (channels added, removed or "
+             "changed, people mapped differently, counts, skips), as lines or --json. Exit 0 "
+             "when both ask the same of Slack, 2 when they differ (as --detailed-exitcode).")(
+    with_global_options(plan_diff, "plan diff"))
 
 
 def _plan(state: AppState, *, no_export: bool, workers: int) -> Plan:
@@ -269,12 +295,18 @@ def run(
     since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Only history from this date.")] = None,
     workers: Annotated[int, typer.Option("--slack-workers", min=1, max=64, help="Slack calls in flight at once (Slack's rate limits, not this, set the pace).")] = 8,
     require_state: Annotated[bool, typer.Option("--require-state", help=REQUIRE_STATE_HELP)] = False,
+    plan_file: Annotated[Path | None, typer.Option(
+        "--plan", metavar="FILE", help="Execute exactly this reviewed plan.json (written by `migrate plan`): refused (exit 2, saying what differs) when the file was altered, or when the source has moved past it.")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="With --plan: when the source has moved past the reviewed plan, show what changed and run the plan as it is now.")] = False,
 ) -> None:
     state = state_of(ctx)
     state.flags.update({"export.since": since, "shard": shard})
+    if refresh and plan_file is None:
+        raise UsageError("--refresh goes with --plan FILE",
+                         hint="`migrate run --plan reports/plan.json --refresh`")
     _migrate(state, command="run", dry_run=dry_run, ask=not yes and sys.stdin.isatty(),
              max_duration=max_duration, export_first=not no_export, workers=workers,
-             require_state=require_state)
+             require_state=require_state, plan_file=plan_file, refresh=refresh)
 
 
 @command(help="For CI schedules until cut-over: export what changed in Teams since the last "
@@ -301,7 +333,7 @@ def sync(
 
 def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
              max_duration: str | None, export_first: bool, workers: int,
-             require_state: bool) -> None:
+             require_state: bool, plan_file: Path | None = None, refresh: bool = False) -> None:
     """`run` and `sync`: the same steps — export, plan, confirm (run on a terminal only),
     import — with their differences as parameters (sync never asks, always exports, warns
     about per-channel polling and appends the CI step summary)."""
@@ -330,7 +362,9 @@ def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
         return not ask or typer.confirm("Write this to that Slack workspace now?", default=False,
                                         err=True)
 
-    if export_first and not dry_run and not ask and settings.plan.chats_to_channels == "none":
+    reviewed = _reviewed_plan(settings, plan_file, out) if plan_file is not None else None
+    if (export_first and not dry_run and not ask and settings.plan.chats_to_channels == "none"
+            and reviewed is None):
         # Nobody to ask: each channel is posted as soon as it is exported and planned.
         out.info(target)
         with ExportDisplay(out.err, live=False) as export_display, \
@@ -352,11 +386,44 @@ def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
                              confirm=confirm if command == "run" else None,
                              max_duration=limit, workers=workers, import_progress=display,
                              started=started, command=command,
-                             export_seconds=exported.seconds if exported else None)
+                             export_seconds=exported.seconds if exported else None,
+                             reviewed=reviewed, refresh=refresh,
+                             show=lambda lines: [out.info(line) for line in lines])
     if outcome.declined:
         out.info("Nothing done: nothing was written to Slack.")
         return
     _finish_run(out, outcome, command, dry_run, target)
+
+
+def _reviewed_plan(settings: Settings, plan_file: Path, out) -> object:
+    """The approved plan's index (plan/review.py), once its digest says it is as written;
+    a copy is kept beside the reports. An altered file is refused, saying what differs from
+    the plan the same data gives now."""
+    import shutil
+
+    from migrate import stages
+    from migrate.errors import PlanRefused
+    from migrate.plan.review import check_file, diff_lines, diff_plans, index_plan
+
+    checked = check_file(plan_file)
+    if not checked.intact:
+        try:
+            lines = diff_lines(diff_plans(index_plan(plan_file), stages.plan_index_now(settings)))
+        except MigrateError as exc:
+            lines = [f"(what differs cannot be shown: {exc.one_line()})"]
+        for line in lines:
+            out.info(line)
+        raise PlanRefused(f"{plan_file} was changed after `migrate plan` wrote it (its content "
+                          "no longer matches its digest); against the plan the same data gives "
+                          "now, it differs as listed above",
+                          hint="run `migrate plan` again and have the new plan.json reviewed")
+    reviewed = index_plan(plan_file)
+    keep = settings.workdir_path / "reports" / f"approved-{checked.content[:12]}.json"
+    if plan_file.resolve() != keep.resolve():
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(plan_file, keep)
+    out.info(f"Reviewed plan {plan_file} (digest {checked.content[:12]}), kept as {keep}")
+    return reviewed
 
 
 def _finish_run(out, outcome, command: str, dry_run: bool, target: str) -> None:

@@ -54,6 +54,12 @@ class ConfigError(MigrateError):
     exit_code = EXIT_USAGE
 
 
+class PlanRefused(MigrateError):
+    """`run --plan FILE`: the file was altered, or the source moved past it."""
+
+    exit_code = EXIT_USAGE
+
+
 class AuthError(MigrateError):
     """Credentials are missing, rejected, or lack a permission/scope."""
 

@@ -100,6 +100,28 @@ def bundle(settings: Settings, progress: ExportProgress | None = None, *, split:
     return result
 
 
+def plan_index_now(settings: Settings) -> Any:
+    """The PlanIndex (plan/review.py) of the plan the store gives now, without exporting and
+    without touching the reports: for saying what an altered plan file differs in."""
+    import tempfile
+
+    from migrate.load.directory import read_directory, slack_client
+    from migrate.load.limits import slack_limits
+    from migrate.load.scheduler import Scheduler
+    from migrate.plan.build import build_plan
+    from migrate.plan.review import index_plan
+
+    with writer_run(settings, "plan") as ctx:
+        directory = read_directory(slack_client(settings), Scheduler(slack_limits(
+            settings.slack, cap_share=settings.cap_share)), ctx.store)
+        plan = build_plan(ctx.store, settings, directory)
+        with tempfile.TemporaryDirectory(dir=settings.workdir_path) as scratch:
+            path = Path(scratch) / "plan.json"
+            with path.open("w", encoding="utf-8") as handle:
+                plan.write_json(handle)
+            return index_plan(path)
+
+
 @dataclass
 class RunOutcome:
     """What `migrate run` did: the Plan it executed, the import's result and figures."""
@@ -136,13 +158,17 @@ def _estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
 def run(settings: Settings, *, dry_run: bool = False,
         confirm: Callable[[Plan, int], bool] | None = None, max_duration: float | None = None,
         workers: int = 8, import_progress: Any = None, started: float | None = None,
-        command: str = "run", export_seconds: float | None = None) -> RunOutcome:
+        command: str = "run", export_seconds: float | None = None, reviewed: Any = None,
+        refresh: bool = False, show: Callable[[list[str]], None] | None = None) -> RunOutcome:
     """`migrate run` / `sync` after their export: plan, then execute the plan in Slack exactly
     once. (The callers export first, with their own progress display.)
 
     `--dry-run` builds and reports the very same Plan and stops before the first Slack write.
     `confirm(plan, posts_already_in_slack)` returning False cancels before any write. Past `max_duration` seconds
     (from `started`) no new call starts; the ledger stays consistent and the exit code is 75.
+    With `reviewed` (the PlanIndex of an approved plan.json, `run --plan FILE`), the plan built
+    now must ask the same of Slack (plan/review.py), else nothing is written (exit 2) — unless
+    `refresh`, which runs the new plan once `show` has been given what changed.
     """
     from migrate.load.client import SlackClient
     from migrate.load.directory import read_directory
@@ -168,6 +194,8 @@ def run(settings: Settings, *, dry_run: bool = False,
         compare_to = _estimate_to_compare(ctx.store, plan)
         outcome.reports = write_reports(plan, settings.workdir_path / "reports")
         ctx.summary = {"plan": plan.summary(), "dry_run": dry_run, "plan_as_of": plan.as_of}
+        if reviewed is not None:
+            _hold_to_the_reviewed_plan(reviewed, outcome.reports["json"], refresh, show)
         if dry_run:
             return outcome
         _refuse_a_lost_state(ctx.store, plan.channels, client, scheduler, directory,
@@ -205,6 +233,26 @@ def run(settings: Settings, *, dry_run: bool = False,
         outcome.run_reports = write_run_reports(ctx.store, ctx.run_id, outcome,
                                                 settings.workdir_path / "reports")
     return outcome
+
+
+def _hold_to_the_reviewed_plan(reviewed: Any, built: Path, refresh: bool,
+                               show: Callable[[list[str]], None] | None) -> None:
+    """The plan built now against the approved one: the same intent, or a refusal (exit 2)
+    naming what changed — unless `refresh`."""
+    from migrate.errors import PlanRefused
+    from migrate.plan.review import diff_lines, diff_plans, index_plan
+
+    now = index_plan(built)
+    if now.intent == reviewed.intent:
+        return
+    lines = diff_lines(diff_plans(reviewed, now))
+    if show is not None:
+        show(lines)
+    if not refresh:
+        raise PlanRefused(f"the source has moved past the reviewed plan ({len(lines)} changes, "
+                          "listed above): running it now would not do what was approved",
+                          hint="review the new plan (reports/plan.json) and run it with --plan, "
+                               "or add --refresh to run the plan as it is now")
 
 
 def _out_of_time(exc: BaseException) -> bool:

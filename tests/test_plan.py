@@ -4,6 +4,7 @@ decides (names, privacy, invites, threads, metadata keys, splitting, skips)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -170,8 +171,12 @@ def test_plan_json_is_streamed_with_the_same_bytes_as_one_dump(planned):
                 retractions=[Retraction("post:c:m3:0", "c", "m3", "deleted in Teams")],
                 warnings={"x": 1}, warning_samples={"x": ["é"]})
     for sample in (plan, Plan(as_of=None)):
-        expected = json.dumps(sample.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-        assert sample.to_json() == expected
+        expected = json.dumps(sample.to_dict(), indent=1, sort_keys=True, ensure_ascii=False)
+        content, mark, digest = sample.to_json().rpartition(',\n "digest": ')
+        assert mark and content + "\n}" == expected       # the digest comes last
+        assert json.loads("{\"digest\": " + digest)["digest"]["content"] == hashlib.sha256(
+            content.encode("utf-8")).hexdigest()
     demo = json.loads(planned["bytes"])
-    assert json.dumps(demo, indent=1, sort_keys=True, ensure_ascii=False) + "\n" == \
-        planned["bytes"].decode("utf-8")
+    del demo["digest"]
+    content = planned["bytes"].decode("utf-8").rpartition(',\n "digest": ')[0]
+    assert json.dumps(demo, indent=1, sort_keys=True, ensure_ascii=False) == content + "\n}"

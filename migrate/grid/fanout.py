@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from migrate.config import Settings
-from migrate.errors import ConfigError
+from migrate.errors import ConfigError, UsageError
 from migrate.grid.workspaces import WorkspaceSpec, runner_environment, workspace_of
 
 # Which code wins when runners end differently: a bug, then refused credentials, configuration,
@@ -76,6 +76,10 @@ def split_teams(settings: Settings) -> dict[str, list[str]]:
 def fan_out(settings: Settings, command: str, argv: list[str], *, err: TextIO,
             json_mode: bool) -> int:
     """Run `migrate argv` for every workspace at once; returns the exit code to end with."""
+    if any(arg == "--plan" or arg.startswith("--plan=") for arg in argv):
+        raise UsageError("each workspace has its own reviewed plan: run them one by one",
+                         hint="`migrate run --workspace NAME --plan "
+                              "<workdir>/workspaces/NAME/reports/plan.json`")
     environ = dict(os.environ)
     envs = {spec.name: {**environ, **runner_environment(spec, environ)}
             for spec in settings.workspaces}

@@ -8,6 +8,7 @@ Same inputs → byte-identical `plan.json` (no wall-clock time, everything sorte
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections import Counter, defaultdict
@@ -23,6 +24,7 @@ from migrate.model import SlackUserId, TeamsChannel, TeamsMessage, TeamsTeam
 from migrate.plan.chats import CHAT_TEAM_PREFIX, KIND_LABEL, ChatLine, plan_chats
 from migrate.plan.estimate import Estimate, estimate_run, run_costs
 from migrate.plan.people import People, UserLine, plan_people
+from migrate.plan.review import digest_block, source_fingerprint
 from migrate.plan.spool import Items, ListItems, Spool, SpooledItems, as_items
 from migrate.plan.tally import Tally
 from migrate.store import Store, bundles, ledger, teams_chats, teams_files, teams_objects
@@ -196,8 +198,9 @@ class Plan:
 
     def write_json(self, out: TextIO) -> None:
         """plan.json, written item by item: the same bytes as json.dumps(self.to_dict(),
-        indent=1, sort_keys=True, ensure_ascii=False) + newline, without ever holding the whole
-        document (a plan of 50,000 channels is hundreds of MB as one dict and one string)."""
+        indent=1, sort_keys=True, ensure_ascii=False), then its digest as the last key, without
+        ever holding the whole document (a plan of 50,000 channels is hundreds of MB as one
+        dict and one string)."""
         def dump(value: Any, depth: int) -> str:
             text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
             return text.replace("\n", "\n" + " " * depth)
@@ -208,21 +211,28 @@ class Plan:
         scalars = {"version": PLAN_VERSION, "as_of": self.as_of, "summary": self.summary(),
                    "warnings": self.warnings, "warning_samples": self.warning_samples,
                    "estimate": self.estimate.to_dict() if self.estimate else None}
-        out.write("{")
+        hasher = hashlib.sha256()
+
+        def write(text: str) -> None:
+            hasher.update(text.encode("utf-8"))
+            out.write(text)
+
+        write("{")
         for n, key in enumerate(sorted({*lists, *scalars})):
-            out.write(("," if n else "") + "\n " + json.dumps(key) + ": ")
+            write(("," if n else "") + "\n " + json.dumps(key) + ": ")
             if key in scalars:
-                out.write(dump(scalars[key], 1))
+                write(dump(scalars[key], 1))
                 continue
             items = lists[key]
             if not items:
-                out.write("[]")
+                write("[]")
                 continue
-            out.write("[")
+            write("[")
             for i, item in enumerate(items):
-                out.write(("," if i else "") + "\n  " + dump(asdict(item), 2))
-            out.write("\n ]")
-        out.write("\n}\n")
+                write(("," if i else "") + "\n  " + dump(asdict(item), 2))
+            write("\n ]")
+        # Last, its digest (plan/review.py): the content's, and the source's it was built from.
+        out.write(digest_block(hasher.hexdigest(), source_fingerprint(self.as_of, self.source)))
 
 
 _ITEMS = frozenset({"posts", "uploads", "skips", "retractions"})

@@ -140,29 +140,46 @@ def _apply_late(ctx: typer.Context, late: dict[str, Any]) -> None:
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """`app.command`, with the global options accepted after the command name too."""
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        signature = inspect.signature(fn, eval_str=True)
-        extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
-                                   default=_LATE_DEFAULTS[name], annotation=Annotated[kind, option])
-                 for name, (kind, option) in _LATE.items()]
-
         command_name = kwargs.get("name") or fn.__name__.replace("_", "-")
-
-        @functools.wraps(fn)
-        def wrapper(*a: Any, **kw: Any) -> Any:
-            late = {name: kw.pop(name, _LATE_DEFAULTS[name]) for name in _LATE}
-            ctx = kw.get("ctx") or next(x for x in a if isinstance(x, typer.Context))
-            _apply_late(ctx, late)
-            _fan_out_if_several_workspaces(ctx, command_name)
-            return fn(*a, **kw)
-
-        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-                  if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD else p
-                  for p in signature.parameters.values()]
-        wrapper.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {**{p.name: p.annotation for p in params},
-                                   **{p.name: p.annotation for p in extra}}
-        return app.command(*args, **kwargs)(wrapper)
+        return app.command(*args, **kwargs)(with_global_options(fn, command_name))
     return register
+
+
+def group(name: str, **kwargs: Any) -> Callable[[Callable[..., Any]], typer.Typer]:
+    """A command with sub-commands (`migrate plan` and `migrate plan diff`): `fn` runs when
+    no sub-command is named; the global options are accepted after its name too. Returns the
+    sub-app, whose `.command` registers the sub-commands (wrap them in with_global_options)."""
+    def register(fn: Callable[..., Any]) -> typer.Typer:
+        sub = typer.Typer(invoke_without_command=True, **kwargs)
+        sub.callback()(with_global_options(fn, name))
+        app.add_typer(sub, name=name)
+        return sub
+    return register
+
+
+def with_global_options(fn: Callable[..., Any], command_name: str) -> Callable[..., Any]:
+    """`fn` with the global options as its own keyword parameters too (so `migrate plan --json`
+    is `migrate --json plan` and `--help` lists them), and the fan-out to several workspaces."""
+    signature = inspect.signature(fn, eval_str=True)
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                               default=_LATE_DEFAULTS[name], annotation=Annotated[kind, option])
+             for name, (kind, option) in _LATE.items()]
+
+    @functools.wraps(fn)
+    def wrapper(*a: Any, **kw: Any) -> Any:
+        late = {name: kw.pop(name, _LATE_DEFAULTS[name]) for name in _LATE}
+        ctx = kw.get("ctx") or next(x for x in a if isinstance(x, typer.Context))
+        _apply_late(ctx, late)
+        _fan_out_if_several_workspaces(ctx, command_name)
+        return fn(*a, **kw)
+
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+              if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD else p
+              for p in signature.parameters.values()]
+    wrapper.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**{p.name: p.annotation for p in params},
+                               **{p.name: p.annotation for p in extra}}
+    return wrapper
 
 
 def _fan_out_if_several_workspaces(ctx: typer.Context, command_name: str) -> None:
@@ -170,7 +187,7 @@ def _fan_out_if_several_workspaces(ctx: typer.Context, command_name: str) -> Non
     side (migrate/grid/fanout.py), and ends with their exit code."""
     from migrate.grid.fanout import FANS_OUT, fan_out
 
-    if command_name not in FANS_OUT:
+    if command_name not in FANS_OUT or ctx.invoked_subcommand:   # `plan diff` reads files
         return
     state = state_of(ctx)
     settings = state.settings()
