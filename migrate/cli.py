@@ -1,4 +1,4 @@
-"""The command line: each command parses its options, calls one stage (migrate/stages.py) and
+"""The command line: each command parses its options, calls one stage (migrate/stages/) and
 renders. The frame they run in — global options, errors turned into one line and an exit
 code — is migrate/ui/app.py; `demo` and `sandbox` are in migrate/ui/sandbox_commands.py."""
 

@@ -1,4 +1,6 @@
-"""The stages a command runs, each wired from settings to its core: the CLI calls these."""
+"""The stages a command runs, each wired from settings to its core: the CLI calls these.
+`run_while_exporting` (run --yes and sync, with export and import overlapping) is in
+migrate/stages/overlap.py and importable from here."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from migrate.config import Settings
 from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_TIME_BUDGET
@@ -14,12 +16,18 @@ from migrate.export.auth import build_auth
 from migrate.export.client import GraphClient
 from migrate.export.exporter import ExportProgress, ExportSummary, TeamsExporter
 from migrate.load.phases import RunPhases
+from migrate.stages.overlap import run_while_exporting as run_while_exporting
 from migrate.store.runtime import writer_run
 
 if TYPE_CHECKING:   # the heavy stage modules are imported when a command needs them
-    from migrate.load.importer import ImportResult
-    from migrate.load.scheduler import SchedulerStats
+    from migrate.export.inventory import SourceInventory
+    from migrate.load.adopt import AdoptSummary
+    from migrate.load.client import SlackClient
+    from migrate.load.importer import ImportProgress, ImportResult
+    from migrate.load.limits import SlackLimits
+    from migrate.load.scheduler import Scheduler, SchedulerStats
     from migrate.plan.build import Plan
+    from migrate.plan.review import PlanIndex
     from migrate.verify.check import VerifyReport
 
 
@@ -33,6 +41,38 @@ def check_slack(settings: Settings) -> dict:
 
 def graph_client(settings: Settings) -> GraphClient:
     return GraphClient(settings.graph, build_auth(settings.graph))
+
+
+def slack_scheduler(settings: Settings) -> Scheduler:
+    """The scheduler that paces every Slack call at this workspace's limits (its share of them
+    when shards post into one workspace)."""
+    from migrate.load.limits import slack_limits
+    from migrate.load.scheduler import Scheduler
+
+    return Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share))
+
+
+class SlackTarget(NamedTuple):
+    """What a run posts with: its phase clock, the time it started (the process's start when
+    the CLI gives one), Slack's limits, the client and the scheduler pacing it."""
+
+    phases: RunPhases
+    started: float
+    limits: SlackLimits
+    client: SlackClient
+    scheduler: Scheduler
+
+
+def slack_target(settings: Settings, started: float | None) -> SlackTarget:
+    from migrate.load.client import SlackClient
+    from migrate.load.limits import slack_limits
+    from migrate.load.scheduler import Scheduler
+
+    phases = RunPhases(time.monotonic() if started is None else started,
+                       process=started is not None)
+    limits = slack_limits(settings.slack, cap_share=settings.cap_share)
+    return SlackTarget(phases, phases.began if started is None else started, limits,
+                       SlackClient(settings.slack), Scheduler(limits))
 
 
 def export(settings: Settings, progress: ExportProgress | None = None, *,
@@ -52,8 +92,6 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
     """`migrate plan`: an incremental export, a read-only look at Slack, the Plan and its
     reports in $MIGRATE_WORKDIR/reports/. Never writes to Slack."""
     from migrate.load.directory import read_directory, slack_client
-    from migrate.load.limits import slack_limits
-    from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
     from migrate.plan.changes import pending_changes
     from migrate.ui.plan_report import write_reports
@@ -61,8 +99,7 @@ def plan(settings: Settings, progress: ExportProgress | None = None, *, workers:
     if export_first:
         export(settings, progress, workers=workers)
     with writer_run(settings, "plan") as ctx:
-        directory = read_directory(slack_client(settings), Scheduler(slack_limits(
-            settings.slack, cap_share=settings.cap_share)), ctx.store)
+        directory = read_directory(slack_client(settings), slack_scheduler(settings), ctx.store)
         result = build_plan(ctx.store, settings, directory)
         result.pending = dict(pending_changes(result, ctx.store,
                                               deleted_messages=settings.plan.deleted_messages))
@@ -80,8 +117,6 @@ def bundle(settings: Settings, progress: ExportProgress | None = None, *, split:
     from migrate.bundle.writer import BundleWriter
     from migrate.errors import ConfigError
     from migrate.load.directory import read_directory, slack_client
-    from migrate.load.limits import slack_limits
-    from migrate.load.scheduler import Scheduler
     from migrate.store import teams_objects
 
     if export_first:
@@ -92,28 +127,24 @@ def bundle(settings: Settings, progress: ExportProgress | None = None, *, split:
             raise ConfigError(f"{settings.workdir_path}: nothing exported yet, so nothing to bundle",
                               hint="run `migrate bundle` without --no-export, or `migrate export` "
                               "first, with this working directory")
-        directory = read_directory(slack_client(settings), Scheduler(slack_limits(
-            settings.slack, cap_share=settings.cap_share)), ctx.store)
+        directory = read_directory(slack_client(settings), slack_scheduler(settings), ctx.store)
         result = BundleWriter(ctx.store, settings, directory, split=split, max_mb=max_mb,
                               on_conversation=on_conversation).run()
         ctx.summary = result.as_dict()
     return result
 
 
-def plan_index_now(settings: Settings) -> Any:
+def plan_index_now(settings: Settings) -> PlanIndex:
     """The PlanIndex (plan/review.py) of the plan the store gives now, without exporting and
     without touching the reports: for saying what an altered plan file differs in."""
     import tempfile
 
     from migrate.load.directory import read_directory, slack_client
-    from migrate.load.limits import slack_limits
-    from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
     from migrate.plan.review import index_plan
 
     with writer_run(settings, "plan") as ctx:
-        directory = read_directory(slack_client(settings), Scheduler(slack_limits(
-            settings.slack, cap_share=settings.cap_share)), ctx.store)
+        directory = read_directory(slack_client(settings), slack_scheduler(settings), ctx.store)
         plan = build_plan(ctx.store, settings, directory)
         with tempfile.TemporaryDirectory(dir=settings.workdir_path) as scratch:
             path = Path(scratch) / "plan.json"
@@ -141,7 +172,7 @@ class RunOutcome:
     phases: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
-def _estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
+def estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
     """The estimate this run is held to: the reviewed plan's (when `migrate plan` was the last
     command before this run), else the run's own plan's."""
     import json
@@ -157,8 +188,9 @@ def _estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
 
 def run(settings: Settings, *, dry_run: bool = False,
         confirm: Callable[[Plan, int], bool] | None = None, max_duration: float | None = None,
-        workers: int = 8, import_progress: Any = None, started: float | None = None,
-        command: str = "run", export_seconds: float | None = None, reviewed: Any = None,
+        workers: int = 8, import_progress: ImportProgress | None = None,
+        started: float | None = None, command: str = "run",
+        export_seconds: float | None = None, reviewed: PlanIndex | None = None,
         refresh: bool = False, show: Callable[[list[str]], None] | None = None) -> RunOutcome:
     """`migrate run` / `sync` after their export: plan, then execute the plan in Slack exactly
     once. (The callers export first, with their own progress display.)
@@ -170,35 +202,28 @@ def run(settings: Settings, *, dry_run: bool = False,
     now must ask the same of Slack (plan/review.py), else nothing is written (exit 2) — unless
     `refresh`, which runs the new plan once `show` has been given what changed.
     """
-    from migrate.load.client import SlackClient
     from migrate.load.directory import read_directory
     from migrate.load.importer import Importer
-    from migrate.load.limits import ceiling_seconds, slack_limits
-    from migrate.load.scheduler import Scheduler
+    from migrate.load.limits import ceiling_seconds
     from migrate.plan.build import build_plan
     from migrate.ui.plan_report import write_reports
     from migrate.ui.run_report import write_run_reports
 
-    phases = RunPhases(time.monotonic() if started is None else started,
-                       process=started is not None)
-    started = phases.began if started is None else started
-    limits = slack_limits(settings.slack, cap_share=settings.cap_share)
-    client = SlackClient(settings.slack)
-    scheduler = Scheduler(limits)
+    phases, started, limits, client, scheduler = slack_target(settings, started)
     with writer_run(settings, command if not dry_run else "plan") as ctx:
         with phases.timing("directory"):
             directory = read_directory(client, scheduler, ctx.store)
         with phases.timing("plan"):
             plan = build_plan(ctx.store, settings, directory)
         outcome = RunOutcome(plan, dry_run)
-        compare_to = _estimate_to_compare(ctx.store, plan)
+        compare_to = estimate_to_compare(ctx.store, plan)
         outcome.reports = write_reports(plan, settings.workdir_path / "reports")
         ctx.summary = {"plan": plan.summary(), "dry_run": dry_run, "plan_as_of": plan.as_of}
         if reviewed is not None:
             _hold_to_the_reviewed_plan(reviewed, outcome.reports["json"], refresh, show)
         if dry_run:
             return outcome
-        _refuse_a_lost_state(ctx.store, plan.channels, client, scheduler, directory,
+        refuse_a_lost_state(ctx.store, plan.channels, client, scheduler, directory,
                              settings.workdir_path, sharded=settings.shard_spec is not None)
         if confirm is not None and not confirm(plan, plan.already_in_slack):
             outcome.declined = True
@@ -235,7 +260,7 @@ def run(settings: Settings, *, dry_run: bool = False,
     return outcome
 
 
-def _hold_to_the_reviewed_plan(reviewed: Any, built: Path, refresh: bool,
+def _hold_to_the_reviewed_plan(reviewed: PlanIndex, built: Path, refresh: bool,
                                show: Callable[[list[str]], None] | None) -> None:
     """The plan built now against the approved one: the same intent, or a refusal (exit 2)
     naming what changed — unless `refresh`."""
@@ -255,154 +280,7 @@ def _hold_to_the_reviewed_plan(reviewed: Any, built: Path, refresh: bool,
                                "or add --refresh to run the plan as it is now")
 
 
-def _out_of_time(exc: BaseException) -> bool:
-    """The export stopped at --max-duration: the run ends as a stopped run (exit 75, reports
-    written), not as a failure."""
-    from migrate.errors import TimeBudgetExhausted
-
-    return isinstance(exc, TimeBudgetExhausted)
-
-
-def run_while_exporting(settings: Settings, *, export_progress: ExportProgress | None = None,
-                        max_duration: float | None = None, workers: int = 8,
-                        graph_workers: int = 64, import_progress: Any = None,
-                        started: float | None = None, command: str = "run",
-                        ) -> tuple[RunOutcome, ExportSummary]:
-    """`migrate run --yes` / `sync` in one go: the export, the plan and the import overlap.
-
-    The export runs in a thread. Once the tenant's structure is stored (people, teams,
-    channels, members) the plan's decisions are made (names, invites) and the state check
-    runs; then each team, as soon as its messages and files are stored, has its channels
-    planned and handed to the running import, which posts them while the other teams are
-    still being read. The ledger's exactly-once and each channel's order are as in `run`: a
-    channel is posted only once all of it is exported and planned. The chats, which never
-    become channels here (plan.chats_to_channels = none), are planned at the end."""
-    import queue
-    import threading
-
-    from migrate.load.client import SlackClient
-    from migrate.load.directory import read_directory
-    from migrate.load.importer import Importer
-    from migrate.load.limits import ceiling_seconds, slack_limits
-    from migrate.load.scheduler import Scheduler
-    from migrate.plan.build import PlanBuilder
-    from migrate.store.db import utcnow
-    from migrate.ui.plan_report import write_reports
-    from migrate.ui.run_report import write_run_reports
-
-    if settings.plan.chats_to_channels != "none":
-        raise ValueError("chats carried as channels are named with the channels: plan first")
-    phases = RunPhases(time.monotonic() if started is None else started,
-                       process=started is not None)
-    started = phases.began if started is None else started
-    limits = slack_limits(settings.slack, cap_share=settings.cap_share)
-    client = SlackClient(settings.slack)
-    scheduler = Scheduler(limits)
-    graph = graph_client(settings)
-    if max_duration is not None:    # the export stops at the deadline too, resumable
-        graph.deadline = started + max_duration
-    with writer_run(settings, command) as ctx:
-        store = ctx.store
-        with phases.timing("directory"):
-            directory = read_directory(client, scheduler, store)
-        builder = PlanBuilder(store, settings, directory)
-        outcome = RunOutcome(builder.plan, False)
-        structure = threading.Event()
-        teams_ready: queue.Queue[str | None] = queue.Queue()
-        failure: list[BaseException] = []
-        exported: list[ExportSummary] = []
-        export_ended: list[str] = []
-
-        def export() -> None:     # part of this run: its warnings and figures are the run's
-            try:
-                exporter = TeamsExporter(graph, store, settings, run_id=ctx.run_id,
-                                         progress=export_progress, workers=graph_workers,
-                                         on_structure=structure.set, on_team=teams_ready.put)
-                exported.append(exporter.run())
-                export_ended.append(utcnow())
-            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-                failure.append(exc)
-            finally:
-                structure.set()
-                teams_ready.put(None)
-
-        exporting = threading.Thread(target=export, name="export", daemon=True)
-        exporting.start()
-        structure.wait()
-        if failure and not _out_of_time(failure[0]):
-            exporting.join()
-            raise failure[0]
-        with phases.timing("plan"):
-            builder.decide(chats=False)
-        _refuse_a_lost_state(store, builder.decisions, client, scheduler, directory,
-                             settings.workdir_path, sharded=settings.shard_spec is not None)
-        if import_progress is not None:
-            import_progress.stats = scheduler.stats
-        if max_duration is not None:
-            scheduler.deadline = started + max_duration
-        names = {c.name for c in directory.channels}
-        names |= {d.slack_name for d in builder.decisions if d.slack_name}
-        importer = Importer(builder.plan, store, client, scheduler,
-                            files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
-                            progress=import_progress, known_channel_names=names,
-                            deleted_messages=settings.plan.deleted_messages)
-        importer.open_feed()
-        results: list = []
-        posting = threading.Thread(target=lambda: results.append(importer.run(workers=workers)),
-                                   name="import", daemon=True)
-        posting.start()
-        by_team: dict[str, list] = {}
-        for decision in builder.decisions:
-            by_team.setdefault(builder.team_of(decision), []).append(decision)
-        try:
-            while (team_id := teams_ready.get()) is not None:
-                for decision in by_team.pop(team_id, []):
-                    with phases.timing("plan"):
-                        planned = builder.plan_channel(decision)
-                    importer.add_channel(planned)
-            exporting.join()
-            if failure and not _out_of_time(failure[0]):
-                raise failure[0]
-            with phases.timing("plan"):
-                for decisions in by_team.values():   # teams the export never finished: their
-                    for decision in decisions:       # channels as the store has them
-                        importer.add_channel(builder.plan_channel(decision))
-                plan = builder.finish()
-        except KeyboardInterrupt:
-            scheduler.stop("interrupted")   # calls in flight finish and are recorded
-            raise
-        except BaseException:
-            scheduler.stop("fatal")
-            raise
-        finally:
-            importer.close_feed()
-            posting.join()
-        result = results[0] if results else importer.result
-        outcome.plan, outcome.result, outcome.stats = plan, result, scheduler.stats
-        outcome.reports = write_reports(plan, settings.workdir_path / "reports")
-        per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
-        outcome.ceiling_s = ceiling_seconds(per_channel, limits)
-        if scheduler.stop_reason == "deadline" or failure:   # failure: the export ran out
-            outcome.exit_code = EXIT_TIME_BUDGET
-        elif result.failed or result.halted or result.not_attempted:
-            outcome.exit_code = EXIT_ITEMS_FAILED
-        ctx.exit_code = outcome.exit_code
-        if not exported:             # stopped at --max-duration: what it read is stored
-            exported.append(ExportSummary(method=settings.export.method, incremental=True))
-            export_ended.append(utcnow())
-        phases.finish(export_s=exported[0].seconds, import_s=result.seconds,
-                      stats=scheduler.stats)
-        outcome.phases = phases.compared(_estimate_to_compare(store, plan))
-        ctx.summary = {"export": {**exported[0].as_dict(), "ended_at": export_ended[0]},
-                       "plan": plan.summary(), "dry_run": False, "plan_as_of": plan.as_of,
-                       "import": result.as_dict(), "slack": scheduler.stats.as_dict(),
-                       "overlapped": True, "phases": outcome.phases}
-        outcome.run_reports = write_run_reports(store, ctx.run_id, outcome,
-                                                settings.workdir_path / "reports")
-    return outcome, exported[0]
-
-
-def source_inventory(settings: Settings, store) -> Any:
+def source_inventory(settings: Settings, store) -> SourceInventory:
     """Every team and channel in scope: from Graph when Graph credentials are set (what Teams
     holds now, so a team the export missed is caught), else from the store."""
     from migrate.errors import ConfigError, ServiceUnreachable
@@ -421,7 +299,7 @@ def source_inventory(settings: Settings, store) -> Any:
                                  "Graph credentials to verify against the store") from None
 
 
-def _refuse_a_lost_state(store, channels, client, scheduler, directory, workdir: Path,
+def refuse_a_lost_state(store, channels, client, scheduler, directory, workdir: Path,
                          sharded: bool = False) -> None:
     """Slack holding our channels or posts that this ledger does not know means the working
     directory's state is missing: stop before the first write (exit 2), never duplicate.
@@ -441,19 +319,17 @@ def _refuse_a_lost_state(store, channels, client, scheduler, directory, workdir:
                                        owned), workdir)
 
 
-def adopt(settings: Settings) -> Any:
+def adopt(settings: Settings) -> AdoptSummary:
     """`migrate adopt`: rebuild the ledger of this working directory from Slack (channels our
     bot created, posts with our metadata), after an export and a plan. Reads Slack only."""
     from migrate.load.adopt import Adopter
     from migrate.load.client import SlackClient
     from migrate.load.directory import read_directory
-    from migrate.load.limits import slack_limits
-    from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
 
     client = SlackClient(settings.slack)
     bot = client.ensure_reachable().get("user_id")
-    scheduler = Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share))
+    scheduler = slack_scheduler(settings)
     with writer_run(settings, "adopt") as ctx:
         directory = read_directory(client, scheduler, ctx.store)
         plan = build_plan(ctx.store, settings, directory)
@@ -469,8 +345,6 @@ def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
     from migrate.errors import ConfigError
     from migrate.load.client import SlackClient
     from migrate.load.directory import load_directory, read_directory
-    from migrate.load.limits import slack_limits
-    from migrate.load.scheduler import Scheduler
     from migrate.plan.build import build_plan
     from migrate.store import bundles
     from migrate.ui.verify_report import write_verify_reports
@@ -478,7 +352,7 @@ def verify(settings: Settings) -> tuple[VerifyReport, dict[str, Path]]:
 
     client = SlackClient(settings.slack)
     bot = client.ensure_reachable().get("user_id")
-    scheduler = Scheduler(slack_limits(settings.slack, cap_share=settings.cap_share))
+    scheduler = slack_scheduler(settings)
     with writer_run(settings, "verify") as ctx:
         directory = load_directory(ctx.store)
         if directory is None:
