@@ -1,6 +1,6 @@
 """Reading `migrate.toml`: every value checked against its declared setting, every error naming
 the file and line (exit 2), secrets refused, and relative paths taken relative to the file's
-own folder. The settings themselves are declared in migrate/config.py."""
+own folder. The settings themselves are declared in migrate/setup/settings.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from migrate.config import ALL_SETTINGS, BY_KEY, SECTIONS, _coerce, _expected
 from migrate.errors import ConfigError
+from migrate.setup.settings import ALL_SETTINGS, BY_KEY, SECTIONS, coerce, expected
 
 
 def _key_line(text: str, section: str | None, name: str) -> int | None:
@@ -65,9 +65,9 @@ def values_from_file(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
         if info.secret:
             raise ConfigError(f"{where}: {key} is a secret and is never read from a file",
                               hint=f"remove it and set {info.env} in the environment")
-        value = _coerce(info, raw, from_env=False)
+        value = coerce(info, raw, from_env=False)
         if value is None:
-            raise ConfigError(f"{where}: {key} must be {_expected(info)}, got {raw!r}")
+            raise ConfigError(f"{where}: {key} must be {expected(info)}, got {raw!r}")
         if key in PATH_KEYS and value:
             value = str(beside(path, value))
         values[key] = value
