@@ -221,6 +221,10 @@ class Store:
                 "UPDATE runs SET status = 'interrupted', ended_at = COALESCE(ended_at, ?) "
                 "WHERE status = 'running'", (utcnow(),)).rowcount
 
+    def run_started_at(self, run_id: int) -> str | None:
+        """When run `run_id` started (None: no such run)."""
+        return self.scalar("SELECT started_at FROM runs WHERE id = ?", (run_id,))
+
     def last_runs(self, limit: int = 10) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
 

@@ -116,6 +116,15 @@ def rows(store: Store, keys: list[str]) -> dict[str, sqlite3.Row]:
     return out
 
 
+def state_counts_since(store: Store, prefix: str, since: str) -> list[tuple[str, bool, int]]:
+    """(state, updated before `since`, how many) of the rows whose key starts with `prefix`
+    (a range scan of the primary key)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return [(state, bool(earlier), n) for state, earlier, n in store.execute(
+        "SELECT state, updated_at < ?, COUNT(*) FROM ledger WHERE key >= ? AND key < ? "
+        "GROUP BY state, updated_at < ?", (since, prefix, upper, since))]
+
+
 def any_with_prefix(store: Store, prefix: str) -> bool:
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     return store.scalar("SELECT EXISTS (SELECT 1 FROM ledger WHERE key >= ? AND key < ?)",

@@ -62,18 +62,14 @@ def channel_progress(store: Store, run_id: int, plan: Any) -> list[dict[str, Any
     """Each planned channel's posts: in Slack before this run, in Slack now, failed or in
     doubt, and how many it has in all (those before, and those this run's plan held). One
     range scan of the ledger's key per channel."""
-    row = store.query("SELECT started_at FROM runs WHERE id = ?", (run_id,))
-    started = row[0]["started_at"] if row else ""
+    started = store.run_started_at(run_id) or ""
     out = []
     for c in plan.channels:
         if c.action == "skip":
             continue
-        prefix = keys.PostKey.prefix(c.teams_channel_id)
-        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         before = done = trouble = 0
-        for state, earlier, n in store.execute(
-                "SELECT state, updated_at < ?, COUNT(*) FROM ledger WHERE key >= ? AND key < ? "
-                "GROUP BY state, updated_at < ?", (started, prefix, upper, started)):
+        for state, earlier, n in ledger.state_counts_since(
+                store, keys.PostKey.prefix(c.teams_channel_id), started):
             if state == "done":
                 done += n
                 before += n if earlier else 0
