@@ -1,6 +1,7 @@
 """What the steps of a channel lane share: the context every step works in (LaneContext), the one
-reading of a Slack error as an outcome (settle, with each step's Refusals), Slack's refusal
-codes, the lane's items and the two ways a step ends early. The exactly-once rules are in
+reading of a Slack error as an outcome (settle, with each step's Refusals) and of an outcome
+as the item's ledger state (LaneContext.conclude), Slack's refusal codes, the lane's items and
+the two ways a step ends early. The exactly-once rules are in
 migrate/load/importer.py; the steps are in lane_setup.py and lane_messages.py."""
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def share_ts(answer: dict, channel: str | None) -> str | None:
 
 
 class Outcome(Enum):
-    """How a Slack call ended, named after the ledger state it leads to (ledger.py)."""
+    """How a Slack call ended, named after the ledger state it leads to (ledger.py; written
+    by LaneContext.conclude)."""
 
     DONE = "done"            # answered, or refused with a code that says it is so already
     IN_DOUBT = "in_doubt"    # a write got no answer: it may have landed; look it up first
@@ -234,6 +236,33 @@ class LaneContext:
         return self.attempt(refusals, lambda: self.call(method, fn, posting=posting))
 
     # ------------------------------------------------------------------ ledger verdicts
+
+    def conclude(self, key: str, kind: str, answer: Answer, *, what: str | None = None,
+                 what_skipped: str | None = None, unanswered: str | None = None,
+                 halt: bool = True) -> bool:
+        """The one mapping of a call's outcome to its item's ledger state. True when Slack did
+        it (DONE): the step records that, with what Slack answered. Otherwise the item is
+        recorded as the outcome says and False returned — SKIPPED: skipped for good; FAILED:
+        failed, the next run retries (the lane halts unless `halt=False`); IN_DOUBT: in doubt,
+        for the step to look it up before anything is sent again.
+        The reason names what Slack refused ("Slack refused {what}: {code}"; `what_skipped`
+        when a skip names it otherwise) or what got no answer (`unanswered`, else the method).
+        AGAIN is never concluded: the step mends it (the next name) and calls again."""
+        if answer.outcome is Outcome.DONE:
+            return True
+        code = answer.code
+        if answer.outcome is Outcome.SKIPPED:
+            named = what_skipped or what
+            self.skip(key, kind, f"Slack refused {named}: {code}" if named else answer.reason())
+        elif answer.outcome is Outcome.FAILED:
+            self.fail(key, kind, answer.reason(f"Slack refused {what}: {code}" if what else None),
+                      halt=halt)
+        elif answer.outcome is Outcome.IN_DOUBT:
+            method = answer.error.method if answer.error is not None else kind
+            ledger.in_doubt(self.store, key, f"no answer to {unanswered or method} ({code})")
+        else:
+            raise ValueError(f"{kind} {key}: {answer.outcome.name} is the step's to mend")
+        return False
 
     def fail(self, key: str, kind: str, reason: str, *, halt: bool = True) -> None:
         ledger.failed(self.store, key, reason, kind=kind, run_id=self.run_id)

@@ -133,19 +133,15 @@ def send_post(ctx: LaneContext, item: Item) -> None:
                 teams_id=post.message_id, slack_channel=ctx.slack_id)
 
         answer = ctx.try_call("chat.postMessage", send, CONTENT, posting=True)
-        if answer.outcome is Outcome.IN_DOUBT:
-            started = ledger.get(store, post.key)["intent_at"]
-            ledger.in_doubt(store, post.key, f"no answer to the post ({answer.code})")
-            if _resolve(ctx, post, thread_ts, started):
-                return
-            continue  # not in Slack: it never landed, post it again
-        if answer.outcome is Outcome.SKIPPED:
-            ctx.skip(post.key, "post", f"Slack refused the message: {answer.code}")
+        if ctx.conclude(post.key, "post", answer, what="the post", what_skipped="the message",
+                        unanswered="the post"):
+            _posted(ctx, post, answer.value["ts"], "posted")
             return
-        if answer.outcome is not Outcome.DONE:
-            ctx.fail(post.key, "post", answer.reason(f"Slack refused the post: {answer.code}"))
-        _posted(ctx, post, answer.value["ts"], "posted")
-        return
+        if answer.outcome is not Outcome.IN_DOUBT:    # skipped (a failure halted the lane)
+            return
+        if _resolve(ctx, post, thread_ts, ledger.get(store, post.key)["intent_at"]):
+            return
+        # not in Slack: it never landed, post it again
     ctx.fail(post.key, "post", f"no answer from Slack after {TRIES} tries")
 
 
@@ -268,29 +264,23 @@ def send_upload(ctx: LaneContext, item: Item) -> None:
                             posting=True)
 
         answer = ctx.attempt(CONTENT, send)
-        if answer.outcome is Outcome.IN_DOUBT:
-            file_id = sent["file"]
-            started = ledger.get(store, key)["intent_at"]
-            ledger.in_doubt(store, key, f"no answer to completeUploadExternal ({answer.code})")
-            looked = ctx.attempt(LOOKUP, lambda f=file_id, s=started: _file_in_thread(
-                ctx, thread_ts, f, s))
-            if looked.outcome is not Outcome.DONE:
-                ctx.still_in_doubt(key, "file", f"cannot check an unanswered upload ({looked.code})",
-                                   halt=False)
-                return
-            if looked.value:
-                _uploaded(ctx, upload, file_id, looked.value, "found")
-                return
-            continue
-        if answer.outcome is Outcome.SKIPPED:
-            ctx.skip(key, "file", f"Slack refused the file: {answer.code}")
+        if ctx.conclude(key, "file", answer, what="the upload", what_skipped="the file",
+                        unanswered="completeUploadExternal", halt=False):
+            _uploaded(ctx, upload, sent["file"], share_ts(answer.value, ctx.slack_id), "uploaded")
             return
-        if answer.outcome is not Outcome.DONE:
-            ctx.fail(key, "file", answer.reason(f"Slack refused the upload: {answer.code}"),
-                     halt=False)
+        if answer.outcome is not Outcome.IN_DOUBT:    # skipped or failed
             return
-        _uploaded(ctx, upload, sent["file"], share_ts(answer.value, ctx.slack_id), "uploaded")
-        return
+        file_id, started = sent["file"], ledger.get(store, key)["intent_at"]
+        looked = ctx.attempt(LOOKUP, lambda f=file_id, s=started: _file_in_thread(
+            ctx, thread_ts, f, s))
+        if looked.outcome is not Outcome.DONE:
+            ctx.still_in_doubt(key, "file", f"cannot check an unanswered upload ({looked.code})",
+                               halt=False)
+            return
+        if looked.value:
+            _uploaded(ctx, upload, file_id, looked.value, "found")
+            return
+        # not in the thread: the share never landed, upload it again
     ctx.fail(key, "file", f"no answer from Slack after {TRIES} tries", halt=False)
 
 

@@ -56,17 +56,15 @@ def create_channel(ctx: LaneContext, item: Item) -> None:
                                 teams_id=cp.teams_channel_id)
 
         answer = ctx.try_call("conversations.create", create, CREATE)
-        if answer.outcome is Outcome.IN_DOUBT:
-            ledger.in_doubt(store, key, f"no answer to conversations.create ({answer.code})")
-            if _adopt(ctx, name):
-                return
-            continue
         if answer.outcome is Outcome.AGAIN:
             # Someone took the name since the plan: the next free suffix, as the naming rule says.
             name = _next_name(ctx, cp.slack_name or name)
             continue
-        if answer.outcome is not Outcome.DONE:
-            ctx.fail(key, "channel", answer.reason(f"Slack refused #{name}: {answer.code}"))
+        if not ctx.conclude(key, "channel", answer, what=f"#{name}"):
+            # Unanswered (a failure halted the lane): ours if it landed, else create it again.
+            if _adopt(ctx, name):
+                return
+            continue
         created = answer.value
         ctx.run.claim_name(created["name"])
         remember_channel(store, created)
@@ -117,11 +115,8 @@ def rename_channel(ctx: LaneContext, item: Item) -> None:
         if answer.outcome is Outcome.AGAIN:
             name = _next_name(ctx, wanted)
             continue
-        if answer.outcome is Outcome.SKIPPED:
-            ctx.skip(key, "rename", f"Slack refused to rename #{cp.slack_name}: {answer.code}")
-            return
-        if answer.outcome is not Outcome.DONE:
-            ctx.fail(key, "rename", answer.reason(), halt=False)
+        if not ctx.conclude(key, "rename", answer, what=f"to rename #{cp.slack_name}",
+                            halt=False):
             return
         renamed = answer.value
         remember_channel(ctx.store, renamed)
@@ -140,11 +135,7 @@ def rename_channel(ctx: LaneContext, item: Item) -> None:
 def _set_text(ctx: LaneContext, kind: str, fn: Callable[[], Any], method: str) -> None:
     key = ctx.key(kind)
     answer = ctx.try_call(method, fn, SET_TEXT)
-    if answer.outcome is Outcome.SKIPPED:
-        ctx.skip(key, kind, f"Slack refused the {kind}: {answer.code}")
-        return
-    if answer.outcome is not Outcome.DONE:
-        ctx.fail(key, kind, answer.reason(), halt=False)
+    if not ctx.conclude(key, kind, answer, what=f"the {kind}", halt=False):
         return
     ledger.done(ctx.store, key, kind=kind, teams_id=ctx.cp.teams_channel_id,
                 slack_channel=ctx.slack_id, run_id=ctx.run_id)
@@ -186,8 +177,8 @@ def invite_members(ctx: LaneContext, item: Item) -> None:
             # Unavailable: this batch is, and the next batch is tried now.
             users = [u for b in [batch, *queue] for u in b] if answer.refused else batch
             for user in users:
-                ctx.fail(MemberKey(channel, user).text, "member",
-                         answer.reason(f"Slack refused the invite: {answer.code}"), halt=False)
+                ctx.conclude(MemberKey(channel, user).text, "member", answer, what="the invite",
+                             halt=False)
             if answer.refused:
                 return
             continue
@@ -240,9 +231,7 @@ def archive_channel(ctx: LaneContext, item: Item) -> None:
     _verify_before_archive(ctx)
     answer = ctx.try_call("conversations.archive", lambda: ctx.client.archive(ctx.slack_id),
                           ARCHIVE)
-    if answer.outcome is not Outcome.DONE:
-        ctx.fail(key, "archive", answer.reason(f"Slack refused to archive: {answer.code}"),
-                 halt=False)
+    if not ctx.conclude(key, "archive", answer, what="to archive", halt=False):
         return
     ledger.done(ctx.store, key, kind="archive", slack_channel=ctx.slack_id,
                 teams_id=ctx.cp.teams_channel_id)
