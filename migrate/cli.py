@@ -13,13 +13,15 @@ import typer
 
 from migrate.config import Settings, load_settings
 from migrate.errors import EXIT_ITEMS_FAILED, MigrateError, UsageError
-
-if TYPE_CHECKING:
-    from migrate.plan.build import Plan
 from migrate.ui import summaries
 from migrate.ui.app import AppState, command, group, run_app, state_of, with_global_options
 from migrate.ui.app import app as app  # the typer app, its commands registered below
-from migrate.ui.console import print_error
+from migrate.ui.console import Output, print_error
+
+if TYPE_CHECKING:
+    from migrate.plan.build import Plan
+    from migrate.plan.review import PlanIndex
+    from migrate.stages import RunOutcome
 
 ShardOption = Annotated[str | None, typer.Option(
     "--shard", metavar="I/N", help="Take only this runner's share of the tenant (1 ≤ I ≤ N; teams "
@@ -393,7 +395,7 @@ def _migrate(state: AppState, *, command: str, dry_run: bool, ask: bool,
     _finish_run(out, outcome, command, dry_run, target)
 
 
-def _reviewed_plan(settings: Settings, plan_file: Path, out) -> object:
+def _reviewed_plan(settings: Settings, plan_file: Path, out: Output) -> PlanIndex:
     """The approved plan's index (plan/review.py), once its digest says it is as written;
     a copy is kept beside the reports. An altered file is refused, saying what differs from
     the plan the same data gives now."""
@@ -424,7 +426,8 @@ def _reviewed_plan(settings: Settings, plan_file: Path, out) -> object:
     return reviewed
 
 
-def _finish_run(out, outcome, command: str, dry_run: bool, target: str) -> None:
+def _finish_run(out: Output, outcome: RunOutcome, command: str, dry_run: bool,
+                target: str) -> None:
     summaries.run_summary(out, outcome)
     if command == "sync":
         summaries.github_step_summary(outcome)

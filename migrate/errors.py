@@ -1,12 +1,14 @@
 """The MigrateError tree: every failure a user can see, each with an exit code and a hint.
 
 Errors are translated at the boundary (config loading, Graph adapter, Slack adapter, store) and
-printed by the single handler in `migrate.cli` as one line; tracebacks only with --traceback.
-Exit codes are the project's contract with scripts and CI: 0 everything planned is done; 1 some
-items failed and the next run retries them; 2 usage or configuration error (a credential not
-set at all is configuration); 3 authentication or permission error (a credential set but
-refused, or a grant missing); 4 another run holds the lock; 75 stopped at --max-duration with
-work left (the next run resumes).
+printed by the single handler (run_app in migrate/ui/app.py) as one line; tracebacks only with
+--traceback. Exit codes are the project's contract with scripts and CI: 0 everything planned is
+done; 1 some items failed and the next run retries them; 2 usage or configuration error (a
+credential not set at all is configuration); 3 authentication or permission error (a credential
+set but refused, or a grant missing); 4 another run holds the lock; 70 a bug in migrate itself
+(an unexpected exception, sysexits' EX_SOFTWARE: unlike 1, running again is not expected to get
+past it; report it with the --traceback output); 75 stopped at --max-duration with work left
+(the next run resumes).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_LOCKED = 4
 EXIT_TIME_BUDGET = 75
-# Not in the contract: a bug in migrate itself (sysexits' EX_SOFTWARE). Distinct from 1, which
-# promises that the next run retries what failed.
+# A bug in migrate itself (sysexits' EX_SOFTWARE), distinct from 1, which promises that the
+# next run retries what failed.
 EXIT_BUG = 70
 
 

@@ -9,7 +9,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from migrate.config import Settings
-from migrate.errors import ConfigError, MigrateError, PermissionMissing, ServiceUnreachable
+from migrate.errors import (
+    EXIT_AUTH,
+    EXIT_OK,
+    EXIT_USAGE,
+    ConfigError,
+    MigrateError,
+    PermissionMissing,
+    ServiceUnreachable,
+)
 from migrate.export.assets import share_token
 from migrate.export.auth import build_auth
 from migrate.export.client import GraphClient
@@ -32,9 +40,10 @@ class Check:
     status: str          # ok | missing | failed | skipped
     detail: str = ""
     fix: str = ""
-    # What a failure means for the exit code (the project's exit codes): 2 = not configured or
-    # not reachable (fix the settings, URL or network), 3 = set but refused, or a grant missing.
-    exit_code: int = 3
+    # What a failure means for the exit code (the project's exit codes): EXIT_USAGE (2) = not
+    # configured or not reachable (fix the settings, URL or network), EXIT_AUTH (3) = set but
+    # refused, or a grant missing.
+    exit_code: int = EXIT_AUTH
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -69,11 +78,12 @@ class _GraphProbe:
             self.checks.append(Check("graph", permission, "failed",
                                      f"Graph unreachable or failing: {exc.one_line()}",
                                      "check MIGRATE_GRAPH_URL, the network and the proxy",
-                                     exit_code=2))
+                                     exit_code=EXIT_USAGE))
             return None
         except MigrateError as exc:
             self.checks.append(Check("graph", permission, "failed", exc.one_line(),
-                                     exit_code=exc.exit_code if exc.exit_code in (2, 3) else 3))
+                                     exit_code=exc.exit_code if exc.exit_code in (EXIT_USAGE, EXIT_AUTH)
+                                     else EXIT_AUTH))
             return None
         self.checks.append(Check("graph", permission, "ok", "granted"))
         return pick(answer) if pick else answer
@@ -111,11 +121,11 @@ def graph_checks(settings: Settings, *, http_client: Any = None) -> list[Check]:
     except ServiceUnreachable as exc:
         return [Check("graph", "sign-in", "failed", f"unreachable: {exc.one_line()}",
                       "check the network, the proxy and graph.cloud / MIGRATE_AUTHORITY_URL",
-                      exit_code=2)]
+                      exit_code=EXIT_USAGE)]
     except ConfigError as exc:   # a credential not set at all: configuration
         return [Check("graph", "sign-in", "failed", exc.one_line(),
                       "set MIGRATE_TENANT_ID, MIGRATE_CLIENT_ID and a credential (see README)",
-                      exit_code=2)]
+                      exit_code=EXIT_USAGE)]
     except MigrateError as exc:  # set, but refused
         return [Check("graph", "sign-in", "failed", exc.one_line(),
                       "check the tenant id, client id and credential of the Entra app")]
@@ -159,7 +169,7 @@ def slack_checks(settings: Settings) -> list[Check]:
     if not settings.slack.token:
         return [Check("slack", "token", "failed", "MIGRATE_SLACK_TOKEN is not set",
                       "create a Slack app in the workspace, install it, and export its bot token",
-                      exit_code=2)]
+                      exit_code=EXIT_USAGE)]
     client = WebClient(token=settings.slack.token, base_url=settings.slack.url,
                        timeout=int(settings.slack.timeout))
     try:
@@ -170,7 +180,7 @@ def slack_checks(settings: Settings) -> list[Check]:
     except Exception as exc:  # network: one line, no secret
         return [Check("slack", "token", "failed", f"Slack is unreachable at {settings.slack.url} "
                       f"({type(exc).__name__})", "check MIGRATE_SLACK_URL, the network and the "
-                      "proxy (the token was not checked)", exit_code=2)]
+                      "proxy (the token was not checked)", exit_code=EXIT_USAGE)]
     checks = [Check("slack", "token", "ok", f"bot {answer.get('user')} in workspace {answer.get('team')}")]
     header = {k.lower(): v for k, v in answer.headers.items()}.get("x-oauth-scopes")
     if header is None:
@@ -198,5 +208,5 @@ def exit_code(checks: list[Check]) -> int:
     credential not set, a host not reachable: configuration)."""
     bad = [c for c in checks if c.status in ("missing", "failed")]
     if not bad:
-        return 0
-    return 3 if any(c.exit_code == 3 for c in bad) else 2
+        return EXIT_OK
+    return EXIT_AUTH if any(c.exit_code == EXIT_AUTH for c in bad) else EXIT_USAGE

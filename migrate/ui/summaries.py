@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from migrate.errors import EXIT_ITEMS_FAILED, EXIT_TIME_BUDGET
 from migrate.ui.console import Output
 
 
@@ -147,9 +148,9 @@ def run_summary(out: Output, outcome) -> None:
         out.warn(f"{n} failed: {reason}")
     for channel, why in list(r.halted.items())[:5]:
         out.warn(f"#{channel} stopped: {why}")
-    if outcome.exit_code == 75:
+    if outcome.exit_code == EXIT_TIME_BUDGET:
         out.info("Stopped at --max-duration; run again to resume.")
-    elif outcome.exit_code == 1:
+    elif outcome.exit_code == EXIT_ITEMS_FAILED:
         out.info("Some items failed; run again to retry them (see the run report).")
     out.info("Run report: " + ", ".join(str(p) for p in outcome.run_reports.values()))
 
