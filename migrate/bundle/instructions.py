@@ -1,5 +1,6 @@
-"""IMPORT.md: what the admin does with the ZIPs, in order (slack.com/help/articles/201748703,
-220556107; Enterprise Grid: 360049597673, 115002532808 — reference slack.md §13)."""
+"""IMPORT.md: what the admin does with the ZIPs, in order, as Slack's help describes its import
+tool (slack.com/help/articles/201748703, 220556107; Enterprise Grid: 360049597673, 115002532808):
+each ZIP is imported into a workspace, one at a time, oldest first."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """`migrate bundle`: the history in Slack's export format, as ZIPs Slack's importer takes,
-with real authors and original times (DESIGN §4.6, reference slack.md §13).
+with real authors and original times, which posting through the API cannot give (a bot's
+posts are the app's, whatever name they show, and carry the time they were made); Slack's
+import tool: slack.com/help/articles/201748703.
 
 Where each conversation goes: a standard channel → `channels.json`; a private or shared
 channel → `groups.json`; a 1:1 chat → `dms.json`; a group or meeting chat → `mpims.json`,

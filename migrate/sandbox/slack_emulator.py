@@ -108,8 +108,8 @@ class SlackEmulator:
     """Serves one workspace (`SlackEmulator(workspace)`, its tokens `tokens`) or the workspaces
     of an Enterprise Grid org (`SlackEmulator(SlackOrg(...))`, or `workspaces=[...]` with
     the default enterprise and tokens of slack_org.py). `store` is the (first) workspace's
-    state; `stores` maps every team id to its own. Imports (`importer`) go to `store`: Grid
-    itself takes none (slack.md §13), a staging workspace does."""
+    state; `stores` maps every team id to its own. Imports (`importer`) go to `store`: an
+    import lands in one workspace, never in the Grid org itself."""
 
     def __init__(
         self,
@@ -142,7 +142,7 @@ class SlackEmulator:
         self.scopes = DEFAULT_SCOPES if scopes is None else frozenset(scopes)
         self.throttle = throttle
         self.post_cap_per_minute = post_cap_per_minute
-        # Slack starts one import per hour (slack.md §13): import_interval_s=3600 emulates it.
+        # Slack starts at most one import per hour: import_interval_s=3600 emulates it.
         self.importer = slack_import.Importer(self.store, import_interval_s)
         self.limiter = RateLimiter()
         self._faults = FaultInjector(seed, faults)
@@ -247,8 +247,8 @@ class SlackEmulator:
                 store: Store | None) -> list[tuple[Any, float, float]]:
         scale = self.rate_scale
         # Every bucket belongs to the workspace the call acts in: Slack's limits are "per API
-        # method per workspace per app" (https://docs.slack.dev/apis/web-api/rate-limits;
-        # ../shared/reference/slack.md §13). An org token's own auth.test spends the org's.
+        # method per workspace per app" (https://docs.slack.dev/apis/web-api/rate-limits).
+        # An org token's own auth.test spends the org's.
         team = store.team["id"] if store is not None else (self.grid.enterprise or {}).get("id")
 
         def bucket(key: tuple, per_second: float) -> tuple[Any, float, float]:

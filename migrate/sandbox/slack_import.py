@@ -1,8 +1,7 @@
 """Slack's import tool, emulated: a Slack export ZIP merged into the emulator's workspace.
 
 What it emulates (slack.com/help/articles/201748703 "Import data from one Slack workspace to
-another", 220556107 "How to read Slack data exports", 360049597673 the import FAQ; the layout is
-summarised in ../shared/reference/slack.md §7 and §13):
+another", 220556107 "How to read Slack data exports", 360049597673 the import FAQ):
 - the layout: users.json, channels.json (public), groups.json (private), dms.json, mpims.json at
   the root, any of them missing or []; one folder per conversation (channels, groups and mpims
   by `name`, DMs by `id`, as zulip's zerver/data_import/slack.py reads them) of YYYY-MM-DD.json
@@ -17,7 +16,7 @@ summarised in ../shared/reference/slack.md §7 and §13):
 - messages keep their original ts, authors (mapped), threads, reactions and edits; a ts the
   conversation already holds is skipped, so importing a bundle twice adds nothing;
 - one import at a time (409 import_in_progress) and, with `interval_s`, one started per interval
-  (Slack: one per hour, slack.md §13; 429 import_rate_limited + Retry-After).
+  (Slack starts at most one per hour; 429 import_rate_limited + Retry-After).
 
 Assumptions where Slack is silent: user mentions in text (<@U…>) are rewritten to the mapped ids;
 a thread reply whose root is in neither this bundle nor the conversation is skipped (import
@@ -154,7 +153,7 @@ class Importer:
     def _run(self, data: bytes) -> Outcome:
         now = time.monotonic()
         if self.interval_s > 0 and self._last_start is not None:
-            # "one import can be started per hour" (slack.md §13); refused ones do not count
+            # Slack starts at most one import per hour (interval_s); refused ones do not count
             wait = self._last_start + self.interval_s - now
             if wait > 0:
                 return Outcome(429, {"ok": False, "error": "import_rate_limited"},

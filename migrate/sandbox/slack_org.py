@@ -20,8 +20,8 @@ What is emulated (Slack's pages named in parentheses):
 - Users: org users (W… ids, docs.slack.dev users.list example) may be members of several
   workspaces; each workspace's users.list lists its members; users.info / lookupByEmail with
   the org token and no team_id look across the org (user ids are org-wide in Grid).
-- Rate limits are "per API method per workspace per app" (../shared/reference/slack.md §13;
-  https://docs.slack.dev/apis/web-api/rate-limits): the emulator keys every bucket by the
+- Rate limits are "per API method per workspace per app"
+  (https://docs.slack.dev/apis/web-api/rate-limits): the emulator keys every bucket by the
   workspace the call acts in, so each workspace has its own budget.
 
 Assumptions: a `team_id` the org token was not granted (not a workspace of the org) answers
