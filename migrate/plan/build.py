@@ -8,6 +8,7 @@ Same inputs → byte-identical `plan.json` (no wall-clock time, everything sorte
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -454,13 +455,9 @@ def _named_chats(spool: Spool, unnamed: SpooledItems[ChatLine],
                  names: dict[str, str | None]) -> SpooledItems[ChatLine]:
     """The chat lines in the order planned, each carried chat with its Slack channel's name."""
     unnamed.flush()
-    with spool.lock:
-        spool.conn.execute("CREATE TABLE chat_names (teams_chat_id TEXT PRIMARY KEY, slack_name TEXT)")
-        spool.conn.executemany("INSERT INTO chat_names VALUES (?, ?)", sorted(names.items()))
+    spool.name_chats(names)
     chats: SpooledItems[ChatLine] = SpooledItems(spool, ChatLine, "chats")
-    columns = ", ".join(f"n.{c}" if c == "slack_name" else f"c.{c}" for c in chats.columns)
-    chats.fill(f"SELECT {columns} FROM chats_unnamed c LEFT JOIN chat_names n "
-               "USING (teams_chat_id) ORDER BY c.seq")
+    chats.fill(functools.partial(spool.copy_named_chats, unnamed.table))
     return chats
 
 

@@ -1,5 +1,5 @@
 """The plan's people: every Teams user's decision (transform/users.py), kept in the plan's
-spool (plan/spool.py) and looked up by Teams id.
+spool (store/spool.py: its `people` table) and looked up by Teams id.
 
 A tenant of 350,000 people is hundreds of MB as records and dicts; the plan needs, per message,
 only its author's name, Slack id and picture, and per channel its members' Slack ids. So the
@@ -33,9 +33,6 @@ class UserLine:
     is_guest: bool
 
 
-_COLUMNS = ("teams_id TEXT PRIMARY KEY, sort_key TEXT NOT NULL, display_name TEXT NOT NULL, "
-            "slack_id TEXT, route TEXT, reason TEXT, is_guest INTEGER NOT NULL, icon TEXT, "
-            "warnings TEXT")
 _BATCH = 2_000
 
 
@@ -46,14 +43,8 @@ class People:
 
     def __init__(self, spool: Spool) -> None:
         self.spool = spool
-        self._row = functools.lru_cache(maxsize=self.CACHE)(self._fetch)
+        self._row = functools.lru_cache(maxsize=self.CACHE)(spool.person)
         self.names: Mapping[str, str] = _Names(self)
-
-    def _fetch(self, teams_id: str) -> tuple[str, str | None, str | None, int] | None:
-        with self.spool.lock:
-            return self.spool.conn.execute(
-                "SELECT display_name, slack_id, icon, is_guest FROM people WHERE teams_id = ?",
-                (teams_id,)).fetchone()
 
     def name(self, teams_id: str) -> str | None:
         row = self._row(teams_id)
@@ -76,8 +67,7 @@ class People:
         return bool(row) and not row[3]
 
     def __len__(self) -> int:
-        with self.spool.lock:
-            return self.spool.conn.execute("SELECT COUNT(*) FROM people").fetchone()[0]
+        return self.spool.count_people()
 
 
 class _Names(Mapping[str, str]):
@@ -93,9 +83,7 @@ class _Names(Mapping[str, str]):
         return name
 
     def __iter__(self) -> Iterator[str]:
-        with self.people.spool.lock:
-            ids = [r[0] for r in self.people.spool.conn.execute("SELECT teams_id FROM people")]
-        return iter(ids)
+        return iter(self.people.spool.people_ids())
 
     def __len__(self) -> int:
         return len(self.people)
@@ -108,20 +96,16 @@ def plan_people(spool: Spool, teams_users: Iterable[TeamsUser], directory: Slack
     (by display name, case-folded, then id). `teams_users` is read more than once. Warnings
     (kind, detail) go to `warn`: override rows that name nobody first, then per person in
     report order, each unmapped person and each account found but not used."""
-    with spool.lock:
-        spool.conn.execute(f"CREATE TABLE people ({_COLUMNS})")
+    spool.create_people()
     rows: list[tuple] = []
 
     def flush() -> None:
-        with spool.lock:
-            spool.conn.execute("BEGIN")
-            spool.conn.executemany("INSERT INTO people VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            spool.conn.execute("COMMIT")
+        spool.add_people(rows)
         rows.clear()
 
     decisions = decide_users(teams_users, directory.users, overrides, guests=guests,
                              warn=lambda message: warn("user_override", message),
-                             scratch=spool.conn)
+                             claims=spool.claims())
     for user, decision in decisions:
         rows.append(_row(user, decision, directory))
         if len(rows) >= _BATCH:
@@ -129,22 +113,12 @@ def plan_people(spool: Spool, teams_users: Iterable[TeamsUser], directory: Slack
     flush()
 
     users: SpooledItems[UserLine] = SpooledItems(spool, UserLine, "users")
-    users.fill("SELECT teams_id, display_name, slack_id, route, reason, is_guest FROM people "
-               "ORDER BY sort_key, teams_id")
-    with spool.lock:
-        cursor = spool.conn.execute("SELECT display_name, slack_id, reason, warnings FROM people "
-                                    "WHERE slack_id IS NULL OR warnings IS NOT NULL "
-                                    "ORDER BY sort_key, teams_id")
-    while True:
-        with spool.lock:
-            noted = cursor.fetchmany(500)
-        if not noted:
-            break
-        for name, slack_id, reason, notes in noted:
-            if slack_id is None:
-                warn("unmapped_user", f"{name}: {reason}")
-            for note in json.loads(notes or "[]"):  # e.g. an old account under a later address
-                warn("user_other_account", f"{name}: {note}")
+    users.fill(spool.copy_people)
+    for name, slack_id, reason, notes in spool.people_noted():
+        if slack_id is None:
+            warn("unmapped_user", f"{name}: {reason}")
+        for note in json.loads(notes or "[]"):  # e.g. an old account under a later address
+            warn("user_other_account", f"{name}: {note}")
     return People(spool), users
 
 

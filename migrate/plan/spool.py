@@ -1,9 +1,9 @@
 """A plan's items — posts, uploads, skips, retractions — one per message part or file, on disk.
 
 A tenant's history is tens of millions of posts: as Python objects that is gigabytes. The plan
-keeps them in a private scratch SQLite file beside the state (`plan-<pid>-<n>.spool` in the
-working directory, deleted when the plan goes) and hands them out in plan order, or one
-channel's at a time (the importer's lanes, verify, adopt, the report's preview).
+keeps them in a private scratch SQLite file beside the state (store/spool.py: `Spool`, deleted
+when the plan goes) and hands them out in plan order, or one channel's at a time (the
+importer's lanes, verify, adopt, the report's preview).
 
 Both kinds of `Items` — `ListItems` (a list: what tests and small tools build by hand) and
 `SpooledItems` (what `build_plan` makes) — offer the same few operations: iterate in plan
@@ -12,22 +12,17 @@ order, `len`, and one channel's: `of`, `count`, `head` and `chunk` (a window at 
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import os
-import sqlite3
 import threading
-import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import fields
-from pathlib import Path
 from typing import Any, Generic, TypeVar, Union
 
-T = TypeVar("T")
+from migrate.store.spool import SPOOL_PREFIX, SPOOL_SUFFIX, Spool, sweep_stale
 
-SPOOL_PREFIX = "plan-"
-SPOOL_SUFFIX = ".spool"
-_serial = itertools.count(1)
+__all__ = ["SPOOL_PREFIX", "SPOOL_SUFFIX", "Items", "ListItems", "Spool", "SpooledItems",
+           "as_items", "sweep_stale"]
+
+T = TypeVar("T")
 
 
 class ListItems(list, Generic[T]):
@@ -56,51 +51,6 @@ def as_items(value: Iterable[T] | None) -> ListItems[T] | SpooledItems[T]:
     return ListItems(value or [])
 
 
-class Spool:
-    """The scratch database. One per plan; thread-safe (the importer's lanes read from it)."""
-
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        sweep_stale(directory)
-        self.path = directory / f"{SPOOL_PREFIX}{os.getpid()}-{next(_serial)}{SPOOL_SUFFIX}"
-        self.path.unlink(missing_ok=True)
-        self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        os.chmod(self.path, 0o600)   # it holds private channels' text, like the state
-        # Scratch: nothing to recover after a crash, so no journal and no fsync.
-        self.conn.execute("PRAGMA journal_mode = OFF")
-        self.conn.execute("PRAGMA synchronous = OFF")
-        self.conn.execute("PRAGMA temp_store = FILE")
-        self.lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _remove, self.conn, self.path)
-
-    def close(self) -> None:
-        self._finalizer()
-
-
-def _remove(conn: sqlite3.Connection, path: Path) -> None:
-    with contextlib.suppress(sqlite3.Error):
-        conn.close()
-    path.unlink(missing_ok=True)
-
-
-def sweep_stale(directory: Path) -> None:
-    """Spools a killed process left behind (its pid is gone)."""
-    for path in directory.glob(f"{SPOOL_PREFIX}*{SPOOL_SUFFIX}"):
-        pid = path.name.removeprefix(SPOOL_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            path.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class SpooledItems(Generic[T]):
     """One kind of item (a frozen dataclass with a `channel` field, or without one) in a table
     of the spool, in the order appended. Appends are buffered and written in batches."""
@@ -118,13 +68,7 @@ class SpooledItems(Generic[T]):
         self._buffer: list[tuple[Any, ...]] = []
         self._buffer_lock = threading.Lock()
         self._count = 0
-        cols = ", ".join(f'"{c}"' for c in self.columns)
-        with spool.lock:
-            spool.conn.execute(f"CREATE TABLE {table} (seq INTEGER PRIMARY KEY, {cols})")
-            if self.by_channel:   # from the start: lanes may read a channel while others come in
-                spool.conn.execute(f"CREATE INDEX {table}_channel ON {table} (channel, seq)")
-        self._insert = (f"INSERT INTO {table} ({cols}) VALUES "
-                        f"({', '.join('?' for _ in self.columns)})")
+        spool.create_items(table, self.columns, by_channel=self.by_channel)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -147,20 +91,15 @@ class SpooledItems(Generic[T]):
         with self._buffer_lock:
             if not self._buffer:
                 return
-            with self.spool.lock:
-                conn = self.spool.conn
-                conn.execute("BEGIN")
-                conn.executemany(self._insert, self._buffer)
-                conn.execute("COMMIT")
+            self.spool.append_items(self.table, self.columns, self._buffer)
             self._buffer.clear()
 
-    def fill(self, select: str, params: tuple = ()) -> None:
-        """Append the rows of a query of the same spool (its columns in the item's order)."""
+    def fill(self, copy: Callable[[str, Sequence[str]], int]) -> None:
+        """Append rows the spool copies from its other tables: `copy(table, columns)` (a
+        `Spool.copy_…` method) writes them and says how many."""
         self.flush()
-        with self._buffer_lock, self.spool.lock:
-            cursor = self.spool.conn.execute(f"INSERT INTO {self.table} "
-                                             f"({', '.join(self.columns)}) {select}", params)
-            self._count += cursor.rowcount
+        with self._buffer_lock:
+            self._count += copy(self.table, self.columns)
 
     def seal(self) -> None:
         """Done appending: write the rest."""
@@ -168,18 +107,10 @@ class SpooledItems(Generic[T]):
 
     # -- reading -------------------------------------------------------------------------
 
-    def _rows(self, where: str = "", params: tuple = (), limit: str = "") -> Iterator[T]:
+    def _rows(self, channel: str | None = None) -> Iterator[T]:
         self.flush()
-        sql = f"SELECT * FROM {self.table} {where} ORDER BY seq {limit}"
-        with self.spool.lock:
-            cursor = self.spool.conn.execute(sql, params)
-        while True:
-            with self.spool.lock:
-                rows = cursor.fetchmany(500)
-            if not rows:
-                return
-            for row in rows:
-                yield self._make(row)
+        for row in self.spool.items(self.table, channel):
+            yield self._make(row)
 
     def _make(self, row: tuple) -> T:
         values = list(row[1:])
@@ -197,13 +128,11 @@ class SpooledItems(Generic[T]):
         return self._count > 0
 
     def of(self, channel: str) -> list[T]:
-        return list(self._rows("WHERE channel = ?", (channel,)))
+        return list(self._rows(channel))
 
     def count(self, channel: str) -> int:
         self.flush()
-        with self.spool.lock:
-            return self.spool.conn.execute(f"SELECT COUNT(*) FROM {self.table} WHERE channel = ?",
-                                           (channel,)).fetchone()[0]
+        return self.spool.count_items(self.table, channel)
 
     def head(self, channel: str, n: int) -> list[T]:
         return self.chunk(channel, 0, n)[0]
@@ -213,10 +142,7 @@ class SpooledItems(Generic[T]):
         position to continue from: a lane reads its posts a few at a time (by key, so reading
         a channel of a million posts this way stays linear)."""
         self.flush()
-        with self.spool.lock:
-            rows = self.spool.conn.execute(
-                f"SELECT * FROM {self.table} WHERE channel = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (channel, after, n)).fetchall()
+        rows = self.spool.items_after(self.table, channel, after, n)
         return [self._make(row) for row in rows], (rows[-1][0] if rows else after)
 
     def close(self) -> None:

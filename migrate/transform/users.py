@@ -59,7 +59,6 @@ Teams accounts (an old and a new one) to one Slack user.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +66,7 @@ from typing import Protocol
 
 from migrate.errors import ConfigError
 from migrate.model import SlackUser, SlackUserId, TeamsUser, TeamsUserId
+from migrate.store.spool import Claims
 from migrate.transform.overrides import SLACK_USER_ID, UserOverride
 
 ROUTES = ("mail", "userPrincipalName", "otherMails", "proxyAddresses")
@@ -432,12 +432,12 @@ def map_users(teams_users: Iterable[TeamsUser], slack_directory_users: Iterable[
 def decide_users(teams_users: Iterable[TeamsUser], slack: SlackUsers,
                  overrides: Iterable[UserOverride] = (), *, guests: str = "map",
                  warn: Callable[[str], None] = lambda message: None,
-                 scratch: sqlite3.Connection | None = None, contest_everyone: bool = False,
+                 claims: Claims | None = None, contest_everyone: bool = False,
                  ) -> Iterator[tuple[TeamsUser, UserDecision]]:
     """Every Teams user's decision, as (user, decision), with memory that does not grow with
     the people: `teams_users` (each id once) is read two or three times, `slack` is looked up
-    address by address, and who reaches which account goes to `scratch` (an SQLite
-    connection; a private in-memory one by default).
+    address by address, and who reaches which account goes to `claims` (store/spool.py: a
+    scratch SQLite table; a private in-memory one by default).
 
     The contest only matters among people who reach a common account (or one an override
     gives): everyone else gets their first step — nobody else ever claims its account — and is
@@ -447,9 +447,7 @@ def decide_users(teams_users: Iterable[TeamsUser], slack: SlackUsers,
     Warnings about the overrides (a row naming no Teams user, …) go to `warn`."""
     if guests not in GUEST_POLICIES:
         raise ConfigError(f"guests must be one of {', '.join(GUEST_POLICIES)}, not {guests!r}")
-    conn = scratch or sqlite3.connect(":memory:")
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS user_claims (slack_id TEXT, teams_id TEXT)")
-    conn.execute("DELETE FROM user_claims")
+    claims = claims or Claims()
     fixed, override_users = _override_decisions(teams_users, slack, list(overrides), warn)
     claimed: dict[SlackUserId, list[TeamsUserId]] = defaultdict(list)
     for uid, decision in fixed.items():
@@ -458,20 +456,13 @@ def decide_users(teams_users: Iterable[TeamsUser], slack: SlackUsers,
 
     # First read: who reaches which account (a step's accounts, ambiguous ones included;
     # an account given by override is reached by the override too).
-    rows: list[tuple[str, str]] = [(sid, _BY_OVERRIDE) for sid in claimed]
+    claims.add((sid, _BY_OVERRIDE) for sid in claimed)
     for user in teams_users:
         if user.id in fixed or (user.is_guest and guests == "unmapped"):
             continue
         steps = _steps(_candidates(user, slack))
-        rows.extend((sid, user.id) for step in steps for sid in step.slack_user_ids)
-        if len(rows) >= 5_000:
-            conn.executemany("INSERT INTO user_claims VALUES (?, ?)", rows)
-            rows.clear()
-    conn.executemany("INSERT INTO user_claims VALUES (?, ?)", rows)
-    contested = {uid for (uid,) in conn.execute(
-        "SELECT DISTINCT teams_id FROM user_claims WHERE slack_id IN (SELECT slack_id FROM "
-        "user_claims GROUP BY slack_id HAVING COUNT(DISTINCT teams_id) > 1)")} - {_BY_OVERRIDE}
-    conn.execute("DELETE FROM user_claims")
+        claims.add((sid, user.id) for step in steps for sid in step.slack_user_ids)
+    contested = claims.contested() - {_BY_OVERRIDE}
 
     # Second read: everyone's decision; the contested wait for each other.
     for uid, decision in fixed.items():
