@@ -9,6 +9,7 @@ that are safe to repeat (its 429s go to the scheduler, which owns every wait the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 from collections.abc import Callable, Mapping
@@ -56,6 +57,11 @@ class RetryPolicy:
     backoff_cap: float = 60.0       # seconds, the longest single wait
     multiplier: float = 0.5         # the first backoff, doubled at each attempt
     retry_after_cap: float = 3600.0  # a Retry-After longer than this is not believed
+
+    def replace(self, **changes: Any) -> RetryPolicy:
+        """This policy with some of its fields changed: a variant of a client's one policy
+        (a quicker one for a single check) stays visibly derived from it."""
+        return dataclasses.replace(self, **changes)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """The wait before attempt `attempt + 1` (0-based) of a hand-written loop (batches,

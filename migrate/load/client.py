@@ -56,8 +56,9 @@ SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "reques
 # Repeatable calls: 5 tries, jittered backoff up to 30 s (retry.py, shared with Graph's client).
 POLICY = RetryPolicy(attempts=5, backoff_cap=30.0)
 ATTEMPTS = POLICY.attempts
-# Reachability check: a few quick tries, then one line instead of a long verdict.
-REACHABILITY = RetryPolicy(attempts=3, backoff_cap=1.0)
+# Reachability check: the same policy with a few quick tries, then one line instead of a long
+# verdict.
+REACHABILITY = POLICY.replace(attempts=3, backoff_cap=1.0)
 
 
 class SlackError(MigrateError):
