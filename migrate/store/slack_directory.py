@@ -24,7 +24,7 @@ def _raw(obj: Json | str) -> str:
 
 
 def email_key(email: str | None) -> str | None:
-    """The email as identity matching compares it (transform/users.py)."""
+    """The email as identity matching compares it (transform/addresses.py)."""
     return (email or "").strip().lower() or None
 
 

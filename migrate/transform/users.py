@@ -62,11 +62,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from migrate.errors import ConfigError
 from migrate.model import SlackUser, SlackUserId, TeamsUser, TeamsUserId
 from migrate.store.spool import Claims
+from migrate.transform.addresses import (
+    SlackUsers,
+    SlackUsersInMemory,
+    is_bot,
+    norm_address,
+    user_addresses,
+)
 from migrate.transform.overrides import SLACK_USER_ID, UserOverride
 
 ROUTES = ("mail", "userPrincipalName", "otherMails", "proxyAddresses")
@@ -79,9 +85,6 @@ GUEST_POLICY = "guest policy"
 SKIPPED = "skipped by override"
 UNKNOWN_OVERRIDE = "override names an unknown Slack user"
 BOT_OVERRIDE = "override names a Slack bot"
-
-SLACKBOT = "USLACKBOT"
-
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
@@ -134,44 +137,6 @@ class UserMapping:
 # -- addresses ---------------------------------------------------------------------------
 
 
-def _norm(address: str | None) -> str | None:
-    if not address:
-        return None
-    address = address.strip().lower()
-    return address if "@" in address else None
-
-
-def is_guest_upn(upn: str) -> bool:
-    return "#ext#" in upn.lower()
-
-
-def user_addresses(user: TeamsUser) -> list[tuple[str, str]]:
-    """(route, normalised address) in matching order; an address appears once, under the
-    first route that has it."""
-    routes: list[tuple[str, Iterable[str | None]]] = [
-        ("mail", [user.mail]),
-        ("userPrincipalName",
-         [user.user_principal_name] if user.user_principal_name
-         and not is_guest_upn(user.user_principal_name) else []),
-        ("otherMails", user.other_mails),
-        ("proxyAddresses", [p.split(":", 1)[1] for p in user.proxy_addresses
-                            if ":" in p and p.split(":", 1)[0].lower() == "smtp"]),
-    ]
-    out: list[tuple[str, str]] = []
-    seen: set[str] = set()
-    for route, values in routes:
-        for value in values:
-            address = _norm(value)
-            if address and address not in seen:
-                seen.add(address)
-                out.append((route, address))
-    return out
-
-
-def _is_bot(user: SlackUser) -> bool:
-    return user.is_bot or user.id == SLACKBOT
-
-
 def _describe(candidates: Sequence[Candidate]) -> str:
     return ", ".join(f"{c.route} {c.address} → {c.slack_user_id}"
                      + (" (deactivated)" if c.deleted else "") for c in candidates)
@@ -202,7 +167,7 @@ def _candidates(user: TeamsUser, slack_users: SlackUsers) -> tuple[Candidate, ..
     and Slackbot are never matched."""
     return tuple(Candidate(route, address, slack.id, slack.deleted)
                  for route, address in user_addresses(user)
-                 for slack in slack_users.with_email(address) if not _is_bot(slack))
+                 for slack in slack_users.with_email(address) if not is_bot(slack))
 
 
 def _steps(candidates: Sequence[Candidate]) -> list[_Step]:
@@ -337,7 +302,7 @@ def _resolve_teams_user(override: UserOverride, by_id: dict[TeamsUserId, TeamsUs
     """(the Teams user an override names, None) or (None, a warning)."""
     if override.teams_user in by_id:
         return TeamsUserId(override.teams_user), None
-    found = by_address.get(_norm(override.teams_user) or "", [])
+    found = by_address.get(norm_address(override.teams_user) or "", [])
     if len(found) == 1:
         return found[0], None
     if found:
@@ -355,12 +320,12 @@ def _override_decision(user: TeamsUser, override: UserOverride,
     if SLACK_USER_ID.match(wanted):
         slack = slack_users.by_id(wanted)
     else:
-        found = [u for u in slack_users.with_email(wanted) if not _is_bot(u)]
+        found = [u for u in slack_users.with_email(wanted) if not is_bot(u)]
         active = [u for u in found if not u.deleted]
         slack = active[0] if len(active) == 1 else (found[0] if len(found) == 1 else None)
     if slack is None:
         return UserDecision(user.id, None, ROUTE_OVERRIDE, f"{UNKNOWN_OVERRIDE}: {wanted}{where}")
-    if _is_bot(slack):
+    if is_bot(slack):
         return UserDecision(user.id, None, ROUTE_OVERRIDE, f"{BOT_OVERRIDE}: {slack.id}{where}")
     if slack.deleted:
         return UserDecision(user.id, None, ROUTE_OVERRIDE,
@@ -369,46 +334,6 @@ def _override_decision(user: TeamsUser, override: UserOverride,
 
 
 _BY_OVERRIDE = "\x00override"    # who reaches an account given by override, in user_claims
-
-
-class SlackUsers(Protocol):
-    """The Slack directory as matching reads it: one user by id, every user with an email
-    (normalised, bots and deactivated ones included), by id. In memory
-    (`SlackUsersInMemory`) or in the store (load/directory.py), so a workspace of 350,000
-    people need not be in memory to be matched against."""
-
-    def by_id(self, user_id: str) -> SlackUser | None: ...
-
-    def with_email(self, address: str) -> list[SlackUser]: ...
-
-
-class SlackUsersInMemory:
-    """A list of Slack users with the look-ups matching needs."""
-
-    def __init__(self, users: Iterable[SlackUser]) -> None:
-        self._users = sorted({u.id: u for u in users}.values(), key=lambda u: u.id)
-        self._by_id = {u.id: u for u in self._users}
-        self._by_email: dict[str, list[SlackUser]] = defaultdict(list)
-        for user in self._users:
-            if address := _norm(user.email):
-                self._by_email[address].append(user)
-
-    def by_id(self, user_id: str) -> SlackUser | None:
-        return self._by_id.get(SlackUserId(user_id))
-
-    def with_email(self, address: str) -> list[SlackUser]:
-        return list(self._by_email.get(_norm(address) or "", ()))
-
-    def __iter__(self) -> Iterator[SlackUser]:
-        return iter(self._users)
-
-    def __len__(self) -> int:
-        return len(self._users)
-
-    def __eq__(self, other: object) -> bool:
-        return hasattr(other, "with_email") and self._users == list(other)  # type: ignore[call-overload]
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 def map_users(teams_users: Iterable[TeamsUser], slack_directory_users: Iterable[SlackUser] | SlackUsers,
@@ -495,7 +420,7 @@ def _override_decisions(teams_users: Iterable[TeamsUser], slack: SlackUsers,
     people are read once (only when there are overrides) to find whom each one names."""
     if not overrides:
         return {}, {}
-    keys = {o.teams_user for o in overrides} | {_norm(o.teams_user) for o in overrides}
+    keys = {o.teams_user for o in overrides} | {norm_address(o.teams_user) for o in overrides}
     by_id: dict[TeamsUserId, TeamsUser] = {}
     by_address: dict[str, list[TeamsUserId]] = defaultdict(list)
     for user in teams_users:
