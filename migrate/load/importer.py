@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from migrate.load.client import SlackClient
+from migrate.load.feed import LaneFeed
 from migrate.load.lane import ChannelLane
 from migrate.load.paging import SlackCursor
-from migrate.load.scheduler import LaneFeed, Scheduler
+from migrate.load.scheduler import Scheduler
 from migrate.plan.build import ChannelPlan, Plan
 from migrate.store import Store
 

@@ -17,6 +17,8 @@ Two jobs:
   from the start, so the ceiling max(n_max/r_channel, Σn/r_workspace) is reachable).
 
 The clock is injected (`Clock`): tests use a fake one whose waits advance time instantly.
+Lanes that arrive while it runs come through a LaneFeed (feed.py); the counts over time in its
+stats are a Timeline (timeline.py).
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from migrate.load.client import SlackRateLimited
+from migrate.load.feed import LaneFeed
 from migrate.load.limits import SlackLimits
+from migrate.load.timeline import Timeline
 
 POSTING = frozenset({"chat.postMessage", "files.completeUploadExternal"})
 MARGIN = 1.01          # pace 1 % under each rate: a request's network jitter must not overtake it
@@ -94,32 +98,6 @@ class _Request:
 
 
 @dataclass
-class Timeline:
-    """Counts per bucket of `width` seconds since the first event (the run report's charts).
-    Past MAX_BUCKETS the width doubles and neighbours merge: a ten-hour run keeps 240 counts."""
-
-    MAX_BUCKETS = 240
-    width: float = 1.0
-    start: float | None = None
-    series: dict[str, list[int]] = field(default_factory=dict)
-
-    def add(self, name: str, t: float) -> None:
-        self.start = t if self.start is None else self.start
-        while (i := int(max(0.0, t - self.start) // self.width)) >= self.MAX_BUCKETS:
-            self.width *= 2
-            self.series = {k: [sum(v[j:j + 2]) for j in range(0, len(v), 2)]
-                           for k, v in self.series.items()}
-        counts = self.series.setdefault(name, [])
-        counts.extend([0] * (i + 1 - len(counts)))
-        counts[i] += 1
-
-    def as_dict(self) -> dict:
-        size = max(map(len, self.series.values()), default=0)
-        return {"bucket_s": self.width,
-                "series": {k: v + [0] * (size - len(v)) for k, v in sorted(self.series.items())}}
-
-
-@dataclass
 class SchedulerStats:
     calls: Counter = field(default_factory=Counter)          # granted calls per method
     ratelimited: Counter = field(default_factory=Counter)    # 429s per method
@@ -139,47 +117,6 @@ class SchedulerStats:
     def as_dict(self) -> dict:
         return {"calls": dict(self.calls), "ratelimited": dict(self.ratelimited),
                 "paced_s": round(self.paced_s, 3), "throttled_s": round(self.throttled_s, 3)}
-
-
-class LaneFeed:
-    """Lanes handed to a running scheduler from another thread (`add`), until `close`."""
-
-    def __init__(self) -> None:
-        self._lanes: list[Lane] = []
-        self.open = True
-        self._cond: threading.Condition | None = None
-        self._lock = threading.Lock()
-
-    def attach(self, cond: threading.Condition) -> None:
-        with self._lock:
-            self._cond = cond
-        self._wake()
-
-    def add(self, lane: Lane) -> None:
-        with self._lock:
-            self._lanes.append(lane)
-        self._wake()
-
-    def close(self) -> None:
-        with self._lock:
-            self.open = False
-        self._wake()
-
-    @property
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._lanes)
-
-    def take(self) -> list[Lane]:
-        with self._lock:
-            lanes, self._lanes = self._lanes, []
-        return lanes
-
-    def _wake(self) -> None:
-        cond = self._cond
-        if cond is not None:
-            with cond:
-                cond.notify_all()
 
 
 class Lane(Protocol):

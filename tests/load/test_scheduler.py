@@ -310,7 +310,7 @@ def test_lanes_fed_while_running_are_all_done_and_the_run_waits_for_the_feed():
     and ends once the feed closes and they are done."""
     import threading
 
-    from migrate.load.scheduler import LaneFeed
+    from migrate.load.feed import LaneFeed
 
     sched, log = scheduler(per_channel=50.0, workspace=400.0, clock=RealClock()), []
     feed = LaneFeed()
