@@ -20,7 +20,7 @@ from migrate.store.keys import ChannelStepKey, MemberKey
 from migrate.transform.content import DELETED
 
 if TYPE_CHECKING:
-    from migrate.plan.build import Plan
+    from migrate.plan.model import Plan
 
 SETTLED = ("done", "skipped")
 BATCH = 500

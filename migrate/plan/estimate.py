@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from migrate.load.limits import SlackLimits, ceiling_seconds
 
 if TYPE_CHECKING:
-    from migrate.plan.build import Plan
+    from migrate.plan.model import Plan
     from migrate.plan.tally import Tally
 
 # A process's start (Python, imports, configuration, auth.test) before its first call,
