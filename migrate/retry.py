@@ -14,9 +14,11 @@ import datetime as dt
 import email.utils
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import tenacity
+
+T = TypeVar("T")
 
 
 def parse_retry_after(value: Any, now: dt.datetime | None = None) -> float | None:
@@ -64,8 +66,8 @@ class RetryPolicy:
         return dataclasses.replace(self, **changes)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
-        """The wait before attempt `attempt + 1` (0-based) of a hand-written loop (batches,
-        downloads): the server's Retry-After when given, else the backoff, never jittered."""
+        """The wait before attempt `attempt + 1` (0-based) when it is not jittered ($batch
+        rounds, downloads): the server's Retry-After when given, else the backoff."""
         if retry_after is not None:
             return min(retry_after, self.retry_after_cap)
         return min(self.backoff_cap, self.multiplier * 2 ** attempt)
@@ -88,3 +90,44 @@ class RetryPolicy:
                                  stop=tenacity.stop_after_attempt(self.attempts),
                                  wait=self._wait, sleep=sleep, before_sleep=before_sleep,
                                  reraise=True)
+
+    def run(self, fn: Callable[[], T], *,
+            retry_on: type[BaseException] | tuple[type[BaseException], ...],
+            sleep: Callable[[float], None],
+            wait: Callable[[int, BaseException], float] | None = None,
+            before_sleep: Callable[[BaseException, float], None] | None = None,
+            wait_after_last: bool = False) -> T:
+        """Call `fn` until it returns, at most `attempts` times, retrying exceptions of
+        `retry_on`; any other exception, and the last of the retried ones, propagates as is.
+
+        The wait after failed attempt n (0-based) is `wait(n, exception)`; by default the
+        exception's `retry_after` when set, else jittered backoff. `before_sleep(exception,
+        seconds)` hears of each wait before it is slept. With `wait_after_last` the last
+        failure is waited for too (counted and slept) before it propagates."""
+
+        def wait_for(state: tenacity.RetryCallState) -> float:
+            if wait is None:
+                return self._wait(state)
+            return wait(state.attempt_number - 1, _failure(state))
+
+        def tell(state: tenacity.RetryCallState) -> None:
+            if before_sleep is not None:
+                before_sleep(_failure(state), state.upcoming_sleep)
+
+        def wait_then_raise(state: tenacity.RetryCallState) -> Any:
+            tell(state)
+            sleep(state.upcoming_sleep)
+            raise _failure(state)
+
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception_type(retry_on),
+                                     stop=tenacity.stop_after_attempt(self.attempts),
+                                     wait=wait_for, sleep=sleep, before_sleep=tell, reraise=True,
+                                     retry_error_callback=wait_then_raise if wait_after_last
+                                     else None)
+        return retrying(fn)
+
+
+def _failure(state: tenacity.RetryCallState) -> BaseException:
+    exc = state.outcome.exception() if state.outcome else None
+    assert exc is not None  # tenacity waits only after an attempt that raised
+    return exc

@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-import tenacity
 
 from migrate.config import GraphSettings
 from migrate.errors import AuthError, MigrateError, TimeBudgetExhausted
@@ -49,6 +48,8 @@ TRANSIENT_STATUS = {500, 502, 503, 504, 509}
 # Scopes are paced slightly under the published rate: request spacing jitters on the way to
 # the server, and a request that arrives a millisecond early is refused.
 SAFETY = 0.95
+# How a download breaks off mid-stream; the transfer is then started again.
+BROKEN_OFF = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout)
 
 
 @dataclass
@@ -93,6 +94,14 @@ class _Transient(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class _Pending(Exception):
+    """Items of a $batch still unanswered (429 or 5xx), with the Retry-After of each that
+    was throttled or failed (None where it gave none)."""
+
+    def __init__(self, retry_afters: list[float | None]) -> None:
+        self.retry_afters = retry_afters
 
 
 def graph_error(status: int, code: str, message: str, route: Route, where: str) -> MigrateError:
@@ -235,19 +244,17 @@ class GraphClient:
                 raise _Transient("HTTP 401 (token refreshed)", retry_after=0.0)
             return response
 
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            exc = state.outcome.exception()
+        def before_sleep(exc: BaseException, seconds: float) -> None:
             if isinstance(exc, _Throttled):
-                self.stats.add(throttle_wait=state.upcoming_sleep)
+                self.stats.add(throttle_wait=seconds)
             else:
                 self.stats.add(retried=1)
             log.info("Graph %s %s: %s; retrying in %.2fs", method, _redact(url),
-                     "429" if isinstance(exc, _Throttled) else exc, state.upcoming_sleep)
+                     "429" if isinstance(exc, _Throttled) else exc, seconds)
 
-        retrying = self.policy.retrying((_Throttled, _Transient), sleep=self.sleep,
-                                        before_sleep=before_sleep)
         try:
-            response = retrying(attempt)
+            response = self.policy.run(attempt, retry_on=(_Throttled, _Transient),
+                                       sleep=self.sleep, before_sleep=before_sleep)
         except _Throttled:
             raise GraphUnavailable(f"Graph kept throttling {_redact(url)} after "
                                    f"{self.max_attempts} attempts",
@@ -311,10 +318,9 @@ class GraphClient:
 
         results: dict[str, Json] = {}
         pending = {str(i): r for i, r in enumerate(requests_)}
-        for attempt in range(self.max_attempts):
-            if not pending:
-                break
-            retry_after = 0.0
+
+        def send_pending() -> None:
+            retry_afters: list[float | None] = []
             ids = list(pending)
             for start in range(0, len(ids), 20):
                 chunk = ids[start:start + 20]
@@ -328,17 +334,28 @@ class GraphClient:
                     status = int(item.get("status", 0))
                     if status == 429 or status in TRANSIENT_STATUS:
                         headers = {k.lower(): v for k, v in (item.get("headers") or {}).items()}
-                        retry_after = max(retry_after, self.policy.delay(
-                            attempt, parse_retry_after(headers.get("retry-after"))))
+                        retry_afters.append(parse_retry_after(headers.get("retry-after")))
                         self.stats.add(throttled=1 if status == 429 else 0)
                         continue
                     results[item["id"]] = item
                     pending.pop(item["id"], None)
             if pending:
-                self.stats.add(throttle_wait=retry_after)
-                self.sleep(min(retry_after, self.backoff_cap))
+                raise _Pending(retry_afters)
+
+        def longest_wait(attempt: int, exc: BaseException) -> float:
+            """The longest wait an unanswered item asks for: its Retry-After, else backoff."""
+            assert isinstance(exc, _Pending)
+            return max((self.policy.delay(attempt, ra) for ra in exc.retry_afters), default=0.0)
+
         if pending:
-            raise GraphUnavailable(f"{len(pending)} batched Graph reads kept failing")
+            try:  # the wait is counted in full, and slept up to the backoff cap
+                self.policy.run(send_pending, retry_on=_Pending, wait=longest_wait,
+                                sleep=lambda seconds: self.sleep(min(seconds, self.backoff_cap)),
+                                before_sleep=lambda _exc, seconds: self.stats.add(
+                                    throttle_wait=seconds),
+                                wait_after_last=True)
+            except _Pending:
+                raise GraphUnavailable(f"{len(pending)} batched Graph reads kept failing") from None
         return [results[str(i)] for i in range(len(requests_))]
 
     def batch_get(self, requests_: list[Json], *, admit: Callable[[], None] | None = None
@@ -368,16 +385,19 @@ class GraphClient:
         """Stream a file (following Graph's 302 to the download URL) into `dest_dir`,
         content-addressed by SHA-256; FileTooLarge past `max_bytes` (nothing kept). A
         transfer that breaks off mid-stream is started again, a bounded number of times."""
-        for attempt in range(self.max_attempts):
-            try:
-                return self._download_once(path_or_url, dest_dir, max_bytes)
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                    requests.Timeout) as exc:
-                self.stats.add(retried=1)
-                log.info("download of %s broke off (%s); retrying", _redact(self.url(path_or_url)),
-                         type(exc).__name__)
-                self.sleep(self.policy.delay(attempt))
-        raise GraphUnavailable(f"download of {_redact(self.url(path_or_url))} kept breaking off")
+        where = _redact(self.url(path_or_url))
+
+        def broke_off(exc: BaseException, _seconds: float) -> None:
+            self.stats.add(retried=1)
+            log.info("download of %s broke off (%s); retrying", where, type(exc).__name__)
+
+        try:
+            return self.policy.run(lambda: self._download_once(path_or_url, dest_dir, max_bytes),
+                                   retry_on=BROKEN_OFF, sleep=self.sleep,
+                                   wait=lambda attempt, _exc: self.policy.delay(attempt),
+                                   before_sleep=broke_off, wait_after_last=True)
+        except BROKEN_OFF:
+            raise GraphUnavailable(f"download of {where} kept breaking off") from None
 
     def _download_once(self, path_or_url: str, dest_dir: Path, max_bytes: int) -> Download:
         response = self._request("GET", path_or_url, stream=True)
