@@ -26,8 +26,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any
 
@@ -39,8 +37,10 @@ from migrate.export.client import GraphClient
 from migrate.export.directory import USER_FIELDS, DirectoryReader, DirectoryResult
 from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
 from migrate.export.files import download_pending
+from migrate.export.jobs import run_jobs, share_out
 from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.export.scope import team_in_scope
+from migrate.export.summary import ExportProgress, ExportSummary, directory_mode
 from migrate.export.team_history import StreamQueue, TeamHistory, streams_per_team
 from migrate.store import Store, teams_files
 from migrate.store import teams_chats as chats_store
@@ -63,66 +63,6 @@ TEAMS_IN_FLIGHT = 64
 # tenant at 30 requests/s (GET team) and 60 (members, channels) (same page): 8 workers, a $batch
 # per ~0.25 s round trip each, already ask for the 30 teams/s that allows.
 DETAILS_IN_FLIGHT = 8
-
-
-class _Shared:
-    """Items handed out one at a time to the workers that ask."""
-
-    def __init__(self, items: list[Json]) -> None:
-        self._items = iter(items)
-        self._lock = threading.Lock()
-
-    def next(self) -> Json | None:
-        with self._lock:
-            return next(self._items, None)
-
-
-@dataclass
-class ExportSummary:
-    method: str
-    incremental: bool
-    users: int = 0
-    teams: int = 0
-    teams_out_of_scope: int = 0
-    teams_unreadable: int = 0
-    teams_reread: int = 0        # teams whose details, members and channels were read
-    directory: str = ""          # "full", or "delta" (users, then teams) where it was incremental
-    channels: int = 0
-    team_members: int = 0
-    channel_members: int = 0
-    chat_readers: int = 0        # people whose chat streams were read
-    chats_read: int = 0          # chats whose details and members were read
-    messages_new: int = 0
-    messages_updated: int = 0
-    files: dict[str, int] = field(default_factory=dict)
-    warnings: dict[str, int] = field(default_factory=dict)
-    found: dict[str, int] = field(default_factory=dict)   # the whole source inventory in the store
-    requests: int = 0            # HTTP requests to Graph (a $batch of several calls is one)
-    graph_calls: int = 0         # Graph calls: the requests, each $batch counted as its calls
-    throttled: int = 0
-    throttle_wait_s: float = 0.0
-    pacing_wait_s: float = 0.0
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        for key in ("throttle_wait_s", "pacing_wait_s", "seconds"):
-            out[key] = round(out[key], 3)
-        return out
-
-
-class ExportProgress:
-    """Callbacks the CLI turns into progress bars; the default does nothing."""
-
-    def attach(self, stats: Any) -> None:
-        """The client's live counters (requests, throttling), for display."""
-
-    def teams_found(self, total: int) -> None: ...
-    def team_done(self, name: str) -> None: ...
-    def channels_found(self, count: int) -> None: ...
-    def messages(self, new: int, updated: int) -> None: ...
-    def files_found(self, total: int) -> None: ...
-    def file_done(self, status: str, size: int) -> None: ...
 
 
 class TeamsExporter:
@@ -386,26 +326,7 @@ class TeamsExporter:
             return ids
         return ids - self._directory.read_teams()   # new, changed, renamed, or left stale
 
-    @staticmethod
-    def _run_jobs(jobs: list[Callable[[], None]]) -> None:
-        """Every job at once, each on its own thread (the callers bound their number)."""
-        if not jobs:
-            return
-        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="graph-team") as pool:
-            for future in [pool.submit(job) for job in jobs]:
-                future.result()
-
-    @staticmethod
-    def _workers(teams: list[Json], read: Callable[[Json], None], count: int
-                 ) -> list[Callable[[], None]]:
-        """`count` jobs sharing these teams out, each taking the next one when done."""
-        shared = _Shared(teams)
-
-        def worker() -> None:
-            while (team := shared.next()) is not None:
-                read(team)
-
-        return [worker] * min(count, len(teams))
+    _run_jobs = staticmethod(run_jobs)   # an attribute, so a test can count the threads
 
     def _chat_reader(self, writer: StoreWriter, window_end: str) -> ChatReader | None:
         if not self.options.chats:
@@ -442,7 +363,7 @@ class TeamsExporter:
         self.summary.incremental = self.store.has_completed_checkpoint("messages:")
         teams, directory = self._open_directory()
         self._reread = self._teams_to_read(teams, directory)
-        self.summary.directory = _directory_mode(directory)
+        self.summary.directory = directory_mode(directory)
         self.progress.teams_found(len(teams))
         started_at = utcnow()
         ids = {t["id"] for t in teams}
@@ -455,8 +376,8 @@ class TeamsExporter:
             chats = self._chat_reader(writer, window_end)
             reread = [t for t in teams if t["id"] in self._reread]
             if self.options.method == "per-channel":   # the details carry the messages
-                jobs = self._workers(reread, lambda t: self.export_team(t, readers[t["id"]]),
-                                     self.workers)
+                jobs = share_out(reread, lambda t: self.export_team(t, readers[t["id"]]),
+                                 self.workers)
             else:
                 # The message streams on `workers` threads (a team's parts beside other
                 # teams'), and beside them a few workers for the small reads (DETAILS_IN_FLIGHT).
@@ -465,14 +386,14 @@ class TeamsExporter:
                     streams.add(team["id"], partial(self.export_team_messages, team,
                                                     readers[team["id"]], streams))
                 jobs = [streams.work] * (self.workers if teams else 0)
-                jobs += self._workers(reread, lambda t: self._export_details(t, readers[t["id"]]),
-                                      DETAILS_IN_FLIGHT)
+                jobs += share_out(reread, lambda t: self._export_details(t, readers[t["id"]]),
+                                  DETAILS_IN_FLIGHT)
             if chats:
                 batches = PeopleBatches(self._people())
                 jobs += [partial(chats.read_all, batches) for _ in range(BATCHES_IN_FLIGHT)]
             self._run_jobs(jobs)
         # Teams whose messages changed: their details now (the writer has stored every page).
-        self._run_jobs(self._workers(
+        self._run_jobs(share_out(
             [t for t in teams if t["id"] in self._active and t["id"] not in self._reread],
             lambda t: self._export_active_team(t, readers[t["id"]]), DETAILS_IN_FLIGHT))
         self._finish_chats(chats, started_at)
@@ -499,10 +420,3 @@ class TeamsExporter:
         self.summary.seconds = time.monotonic() - started
         return self.summary
 
-
-def _directory_mode(result: DirectoryResult) -> str:
-    """How the directory was read: "full", "delta", or each part's way when they differ."""
-    if result.users_full == result.teams_full:
-        return "full" if result.users_full else "delta"
-    return (f"users {'full' if result.users_full else 'delta'}, "
-            f"teams {'full' if result.teams_full else 'delta'}")
