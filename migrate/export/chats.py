@@ -41,7 +41,7 @@ PERMISSION = "Chat.Read.All"
 PEOPLE_PER_BATCH = 20        # $batch takes at most 20 requests
 # Batches of people read at once, by as many workers (one job per 20 people had a thread per
 # job: +70 MB at 17,000 people). A batch's first pages count against the writer's page budget
-# (writer.py) until stored. 16 × 20 streams still keep Graph's 200 requests/s for
+# (store/writer.py) until stored. 16 × 20 streams still keep Graph's 200 requests/s for
 # getAllMessages busy.
 BATCHES_IN_FLIGHT = 16
 DETAILS_PER_BATCH = 10       # two calls each: $batch takes at most 20 requests

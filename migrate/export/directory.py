@@ -45,7 +45,8 @@ Json = dict[str, Any]
 USER_FIELDS = ("id,displayName,givenName,surname,mail,userPrincipalName,otherMails,proxyAddresses,"
                "accountEnabled,userType,jobTitle,creationType,externalUserState,mailNickname")
 # Group properties a team's name and membership come from; members/owners track membership
-# (group-delta.md: "You can use $select=members to get membership changes").
+# (https://learn.microsoft.com/graph/api/group-delta: $select=members returns membership
+# changes).
 GROUP_FIELDS = "id,displayName,description,visibility,members,owners"
 USERS_SCOPE = "delta:users"
 GROUPS_SCOPE = "delta:groups"

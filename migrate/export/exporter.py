@@ -1,6 +1,6 @@
 """Export a Teams tenant through Microsoft Graph into the state store.
 
-Order: users and the teams listing (with the groups delta, export_directory.py) → per team,
+Order: users and the teams listing (with the groups delta, directory.py) → per team,
 concurrently: its messages and, where needed, its details (team, members, channels, members of
 private/shared channels) in $batch → inline images and files. Raw objects are stored as read.
 A team or channel that vanishes mid-export (404) is a warning; a missing permission (403)
@@ -52,7 +52,7 @@ Json = dict[str, Any]
 __all__ = ["USER_FIELDS", "ExportProgress", "ExportSummary", "TeamsExporter"]
 # Teams whose message streams are read at once (the CLI's --graph-workers). getAllMessages is
 # served at 200 requests/s per app and tenant, and at most 4/s on one team (Teams service
-# limits, https://learn.microsoft.com/graph/throttling-limits; graph.md §7.1): 50 streams at
+# limits, https://learn.microsoft.com/graph/throttling-limits): 50 streams at
 # their full rate fill the tenant's, and 64 still do while a page takes under ~0.3 s. A fixed
 # number of threads, not one per team: each costs memory (its connection, its allocator's
 # caches) whatever pages it holds.

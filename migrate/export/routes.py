@@ -44,8 +44,9 @@ class Route:
 TEAM_RATE = 4.0
 MESSAGE_READS = {"channel_messages", "message", "replies", "hosted_content", "chat_message_reads"}
 # A delta query spends its collection's budget (directory limits are per app and tenant,
-# https://learn.microsoft.com/graph/throttling-limits); the chats' export API shares the
-# getAllMessages budget of 200 rps per app per tenant with the teams' (reference §12).
+# https://learn.microsoft.com/graph/throttling-limits); the chats' export API
+# (/users/{id}/chats/getAllMessages) is paced on the same getAllMessages budget as the teams'
+# channels, 200 rps per app per tenant (Teams service limits, same page).
 DELTA_OF = {"users_delta": "users", "groups_delta": "groups",
             "chat_all_messages": "all_messages"}
 

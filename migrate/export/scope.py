@@ -1,5 +1,5 @@
 """Which teams and chats a run covers: include/exclude by name glob or id (settings.export),
-and a shard's share (`--shard i/n`, DESIGN §4.7).
+and a shard's share (`--shard i/n`, for several runners exporting one tenant in parts).
 
 Shards split the tenant deterministically: a team belongs to shard 1 + (SHA-1 of its id mod
 n); a chat to the shard of its smallest member account id (that shard reads the member's chat
