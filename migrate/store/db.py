@@ -183,14 +183,7 @@ class Store:
     def iterate(self, sql: str, params: Any = (), batch: int = 256) -> Iterator[tuple]:
         """The rows of a query a batch at a time (`query` holds them all): for reading a
         tenant's worth of rows with flat memory. Other statements may run in between."""
-        with self.lock:
-            cursor = self.conn.execute(sql, params)
-        while True:
-            with self.lock:
-                rows = cursor.fetchmany(batch)
-            if not rows:
-                return
-            yield from rows
+        return fetch_batches(self.conn, self.lock, sql, params, batch)
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
         with self.lock:
@@ -290,6 +283,20 @@ class Store:
                 "window_end = excluded.window_end, status = excluded.status, "
                 "run_id = excluded.run_id, updated_at = excluded.updated_at",
                 (scope, next_link, watermark, window_end, status, run_id, utcnow()))
+
+
+def fetch_batches(conn: sqlite3.Connection, lock: threading.Lock | threading.RLock, sql: str,
+                  params: Any = (), batch: int = 256) -> Iterator[tuple]:
+    """The rows of a query on a shared connection, `batch` at a time, the lock held only while
+    running it and fetching (lazily: the query runs at the first row asked for)."""
+    with lock:
+        cursor = conn.execute(sql, params)
+    while True:
+        with lock:
+            rows = cursor.fetchmany(batch)
+        if not rows:
+            return
+        yield from rows
 
 
 def _like_prefix(prefix: str) -> str:

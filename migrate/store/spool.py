@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from migrate.store.db import fetch_batches
+
 SPOOL_PREFIX = "plan-"
 SPOOL_SUFFIX = ".spool"
 _serial = itertools.count(1)
@@ -57,14 +59,7 @@ class Spool:
 
     def _fetch(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         """The rows of a query, a batch at a time (the lock held only while fetching)."""
-        with self.lock:
-            cursor = self.conn.execute(sql, params)
-        while True:
-            with self.lock:
-                rows = cursor.fetchmany(_FETCH)
-            if not rows:
-                return
-            yield from rows
+        return fetch_batches(self.conn, self.lock, sql, params, _FETCH)
 
     # -- one kind of item per table, in the order appended --------------------------------
 
