@@ -140,7 +140,8 @@ class Store:
                     self.conn.execute(f"PRAGMA user_version = {version}")
                     self.conn.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    self.conn.execute("ROLLBACK")
+                    if self.conn.in_transaction:   # SQLITE_FULL has rolled it back already
+                        self.conn.execute("ROLLBACK")
                     raise StoreError(f"{self.path}: migration {version} ({name}) failed: {exc}") from None
                 applied.append(name)
         return applied
@@ -163,7 +164,8 @@ class Store:
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:       # SQLite may have rolled back itself (disk full)
+                    self.conn.execute("ROLLBACK")
                 raise
             else:
                 self.conn.execute("COMMIT")

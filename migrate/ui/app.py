@@ -206,6 +206,16 @@ def _plain_flags(group: Any) -> Any:
     """Flags (--yes, --json) and counters (-v) take no value: show no `<bool>`/`<int>` type
     beside them in --help."""
     for cmd in [group, *getattr(group, "commands", {}).values()]:
+        # --help is made by click apart from the params, when help is asked for.
+        make_help = getattr(cmd, "get_help_option", None)
+        if make_help is not None and not getattr(cmd, "_plain_help", False):
+            def plain_help(ctx: Any, _make: Any = make_help) -> Any:
+                option = _make(ctx)
+                if option is not None:
+                    option.metavar = ""
+                return option
+            cmd.get_help_option = plain_help
+            cmd._plain_help = True
         for param in getattr(cmd, "params", []):
             if getattr(param, "is_flag", False) or getattr(param, "count", False):
                 param.metavar = ""
