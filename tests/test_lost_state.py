@@ -50,8 +50,9 @@ def test_adopt_rebuilds_the_ledger_and_the_next_run_posts_nothing_twice(migrated
     sandbox, factory = migrated
     lost = factory.mktemp("adopt")
     env = {**sandbox.env(), "MIGRATE_WORKDIR": str(lost)}
-    posts_before = slack_posts(sandbox.slack.state())
-    channels_before = len(sandbox.slack.state()["channels"])
+    before_state = sandbox.slack.state()
+    posts_before = slack_posts(before_state)
+    channels_before = len(before_state["channels"])
     adopted = run_migrate("--json", "adopt", env=env, timeout=300)
     assert adopted.returncode == 0, adopted.stderr[-2000:]
     summary = json.loads(adopted.stdout)
@@ -60,7 +61,14 @@ def test_adopt_rebuilds_the_ledger_and_the_next_run_posts_nothing_twice(migrated
     again = run_migrate("--json", "run", "--yes", "--no-export", env=env, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert _post_writes(sandbox) == 0          # no post, no file, no channel made again
+    # Nor a purpose or topic set again (Slack would add a line to the channel), nor anyone
+    # invited who is already in: only the people Slack refused before (guests, deactivated —
+    # adopt cannot know why they are absent) are asked again, and nothing changes in Slack.
+    calls = sandbox.slack.counters()["calls"]
+    assert not {"conversations.setPurpose", "conversations.setTopic"} & set(calls), calls
     state = sandbox.slack.state()
+    members_before = {c["id"]: sorted(c.get("members") or []) for c in before_state["channels"]}
+    assert {c["id"]: sorted(c.get("members") or []) for c in state["channels"]} == members_before
     assert len(state["channels"]) == channels_before
     after = slack_posts(state)
     assert set(after) == set(posts_before) and all(len(v) == 1 for v in after.values())

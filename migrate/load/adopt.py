@@ -8,8 +8,9 @@ its posts name (or, for a channel with no post yet, the planned channel of that 
 post found becomes a `done` ledger row with its ts, each file found in its thread by name a
 `done` upload. Archived channels cannot be read (Slack removes the bot): they are adopted by
 name with their posts marked done unread, since nothing can be posted into them anyway.
-Purposes, topics and invites are not adopted: the next run sets them again, which is harmless
-(both are idempotent; `already_in_channel` is not an error).
+A purpose or topic Slack already shows as planned, and every planned member already in the
+channel, are recorded done too: a sync right after adopt writes nothing to Slack when Teams has
+not changed (a purpose set again would add a "set the channel description" line).
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import Any
 
 from migrate.load.client import SlackClient, SlackRefused
 from migrate.load.directory import SlackDirectory
+from migrate.load.paging import SlackCursor
 from migrate.load.readback import channel_messages, ts_order
 from migrate.load.scheduler import Scheduler
 from migrate.load.state_check import our_post_key
 from migrate.plan.build import ChannelPlan, Plan
 from migrate.store import Store, ledger
-from migrate.store.keys import ChannelStepKey, PostKey
+from migrate.store.keys import ChannelStepKey, MemberKey, PostKey
 
 ADOPTED = "adopted from Slack by `migrate adopt`"
 
@@ -142,6 +144,7 @@ class Adopter:
             self.summary.unmatched_channels.append(f"#{name}")
             return
         self._record_channel(cp, channel_id, name)
+        self._adopt_setup(cp, raw, channel_id)
         for key, found in sorted(ours.items()):
             if key.channel and key.channel != cp.teams_channel_id:
                 continue
@@ -153,6 +156,24 @@ class Adopter:
                         reason=ADOPTED)
             self.summary.posts += 1
         self._adopt_files(cp, channel_id, ours, thread_files)
+
+    def _adopt_setup(self, cp: ChannelPlan, raw: dict, channel_id: str) -> None:
+        """The purpose and topic Slack already shows as planned, and the planned members
+        already in the channel: done."""
+        for step, wanted in (("purpose", cp.purpose), ("topic", cp.topic)):
+            if wanted and (raw.get(step) or {}).get("value") == wanted:
+                ledger.done(self.store, ChannelStepKey(step, cp.teams_channel_id).text,
+                            kind=step, slack_channel=channel_id, reason=ADOPTED)
+        if not cp.invite:
+            return
+        present = set(SlackCursor(self.scheduler, "conversations.members",
+                                  lambda c: self.client.members(channel_id, cursor=c)
+                                  ).items("members"))
+        for user in cp.invite:
+            if user in present:
+                ledger.done(self.store, MemberKey(cp.teams_channel_id, user).text,
+                            kind="member", slack_channel=channel_id,
+                            teams_id=cp.teams_channel_id, reason=ADOPTED)
 
     def _record_channel(self, cp: ChannelPlan, channel_id: str, name: str) -> None:
         ledger.done(self.store, ChannelStepKey("channel", cp.teams_channel_id).text,
