@@ -60,3 +60,33 @@ def test_an_unreachable_graph_is_one_line_and_exit_2(tmp_path):
         result = run_migrate("export", env=env, timeout=300)
     assert result.returncode == 2, result.stderr[-1500:]
     assert "Graph is unreachable at" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plan_without_export_prints_no_export_line(tmp_path):
+    with start_sandbox(rate_scale=400) as sandbox:
+        env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path)}
+        assert run_migrate("export", env=env, timeout=300).returncode == 0
+        result = run_migrate("plan", "--no-export", env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    lines = result.stderr.splitlines()
+    assert not any(line.startswith(("export:", "Exported")) for line in lines), result.stderr
+    assert all(line.strip() for line in lines[:-1]), "an empty line in the summary"
+
+
+def test_run_off_a_terminal_without_yes_proceeds_and_names_where_it_wrote(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    with start_sandbox(rate_scale=400) as sandbox:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATE_")}
+        env.update({**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path), "PYTHONPATH": str(ROOT)})
+        result = subprocess.run([sys.executable, "-m", "migrate", "run"],
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                env=env, timeout=300)
+        assert result.returncode == 0, result.stderr[-1500:]
+        assert sandbox.slack.counters()["writes"] > 0
+    assert "Written to: Slack workspace Northwind Labs" in result.stderr
+    assert "source: Microsoft Teams tenant" in result.stderr
