@@ -186,6 +186,35 @@ def estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
     return dict(plan.estimate.phases) if plan.estimate else None
 
 
+def make_importer(settings: Settings, ctx: Any, plan: Plan, channels: Any, client: Any,
+                  scheduler: Any, directory: Any, progress: Any, deadline: float | None) -> Any:
+    """The Importer of a run (plain or overlapped): its progress sees the scheduler's
+    figures, the scheduler stops at `deadline`, and the names already taken in Slack — the
+    directory's and the planned ones (`channels`: plan lines or decisions) — are known."""
+    from migrate.load.importer import Importer
+
+    if progress is not None:
+        progress.stats = scheduler.stats
+    if deadline is not None:
+        scheduler.deadline = deadline
+    names = {c.name for c in directory.channels}
+    names |= {c.slack_name for c in channels if c.slack_name}
+    return Importer(plan, ctx.store, client, scheduler,
+                    files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
+                    progress=progress, known_channel_names=names,
+                    deleted_messages=settings.plan.deleted_messages)
+
+
+def run_exit_code(scheduler: Any, result: Any, out_of_time: bool = False) -> int:
+    """75 when the time budget ran out (the scheduler's deadline, or the export's), 1 when
+    items failed or were left, else 0."""
+    if scheduler.stop_reason == "deadline" or out_of_time:
+        return EXIT_TIME_BUDGET
+    if result.failed or result.halted or result.not_attempted:
+        return EXIT_ITEMS_FAILED
+    return EXIT_OK
+
+
 def run(settings: Settings, *, dry_run: bool = False,
         confirm: Callable[[Plan, int], bool] | None = None, max_duration: float | None = None,
         workers: int = 8, import_progress: ImportProgress | None = None,
@@ -203,7 +232,6 @@ def run(settings: Settings, *, dry_run: bool = False,
     `refresh`, which runs the new plan once `show` has been given what changed.
     """
     from migrate.load.directory import read_directory
-    from migrate.load.importer import Importer
     from migrate.load.limits import ceiling_seconds
     from migrate.plan.build import build_plan
     from migrate.ui.plan_report import write_reports
@@ -229,16 +257,9 @@ def run(settings: Settings, *, dry_run: bool = False,
             outcome.declined = True
             ctx.summary = {**ctx.summary, "declined": True}
             return outcome
-        if import_progress is not None:
-            import_progress.stats = scheduler.stats
-        if max_duration is not None:
-            scheduler.deadline = started + max_duration
-        names = {c.name for c in directory.channels}
-        names |= {c.slack_name for c in plan.channels if c.slack_name}
-        importer = Importer(plan, ctx.store, client, scheduler,
-                            files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
-                            progress=import_progress, known_channel_names=names,
-                            deleted_messages=settings.plan.deleted_messages)
+        importer = make_importer(settings, ctx, plan, plan.channels, client, scheduler,
+                                 directory, import_progress,
+                                 None if max_duration is None else started + max_duration)
         try:
             result = importer.run(workers=workers)
         finally:
@@ -246,11 +267,7 @@ def run(settings: Settings, *, dry_run: bool = False,
         outcome.result = result
         per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
         outcome.ceiling_s = ceiling_seconds(per_channel, limits)
-        if scheduler.stop_reason == "deadline":
-            outcome.exit_code = EXIT_TIME_BUDGET
-        elif result.failed or result.halted or result.not_attempted:
-            outcome.exit_code = EXIT_ITEMS_FAILED
-        ctx.exit_code = outcome.exit_code
+        ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result)
         phases.finish(export_s=export_seconds, import_s=result.seconds, stats=scheduler.stats)
         outcome.phases = phases.compared(compare_to)
         ctx.summary = {**ctx.summary, "import": result.as_dict(), "slack": scheduler.stats.as_dict(),

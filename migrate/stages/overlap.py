@@ -10,7 +10,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from migrate.config import Settings
-from migrate.errors import EXIT_ITEMS_FAILED, EXIT_TIME_BUDGET, TimeBudgetExhausted
+from migrate.errors import TimeBudgetExhausted
 from migrate.export.exporter import ExportProgress, ExportSummary, TeamsExporter
 from migrate.store.runtime import writer_run
 
@@ -41,14 +41,15 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
     channel is posted only once all of it is exported and planned. The chats, which never
     become channels here (plan.chats_to_channels = none), are planned at the end."""
     from migrate.load.directory import read_directory
-    from migrate.load.importer import Importer
     from migrate.load.limits import ceiling_seconds
     from migrate.plan.build import PlanBuilder
     from migrate.stages import (
         RunOutcome,
         estimate_to_compare,
         graph_client,
+        make_importer,
         refuse_a_lost_state,
+        run_exit_code,
         slack_target,
     )
     from migrate.store.db import utcnow
@@ -96,16 +97,9 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
             builder.decide(chats=False)
         refuse_a_lost_state(store, builder.decisions, client, scheduler, directory,
                              settings.workdir_path, sharded=settings.shard_spec is not None)
-        if import_progress is not None:
-            import_progress.stats = scheduler.stats
-        if max_duration is not None:
-            scheduler.deadline = started + max_duration
-        names = {c.name for c in directory.channels}
-        names |= {d.slack_name for d in builder.decisions if d.slack_name}
-        importer = Importer(builder.plan, store, client, scheduler,
-                            files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
-                            progress=import_progress, known_channel_names=names,
-                            deleted_messages=settings.plan.deleted_messages)
+        importer = make_importer(settings, ctx, builder.plan, builder.decisions, client,
+                                 scheduler, directory, import_progress,
+                                 None if max_duration is None else started + max_duration)
         importer.open_feed()
         results: list = []
         posting = threading.Thread(target=lambda: results.append(importer.run(workers=workers)),
@@ -142,11 +136,8 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         outcome.reports = write_reports(plan, settings.workdir_path / "reports")
         per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
         outcome.ceiling_s = ceiling_seconds(per_channel, limits)
-        if scheduler.stop_reason == "deadline" or failure:   # failure: the export ran out
-            outcome.exit_code = EXIT_TIME_BUDGET
-        elif result.failed or result.halted or result.not_attempted:
-            outcome.exit_code = EXIT_ITEMS_FAILED
-        ctx.exit_code = outcome.exit_code
+        # A failure left here is the export running out of time (others were raised).
+        ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result, bool(failure))
         if not exported:             # stopped at --max-duration: what it read is stored
             exported.append(ExportSummary(method=settings.export.method, incremental=True))
             export_ended.append(utcnow())
