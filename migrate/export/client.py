@@ -7,6 +7,9 @@
 * 429 waits `Retry-After` exactly (seconds, decimal seconds, or an HTTP date) and holds the
   scopes it touched; without the header, jittered exponential backoff. 5xx, resets and timeouts
   are retried by tenacity with capped jittered exponential backoff, a bounded number of times.
+* Until the host has answered once, a refused connection is tried only `REACHABILITY`
+  times: a wrong URL or a closed network is one quick "unreachable" (exit 2), not a minute of
+  backoff ending in "items failed".
 * 401 refreshes the token once; 403 names the missing permission (exit 3); 404 raises
   GraphNotFound for the caller to record.
 """
@@ -28,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from migrate.config import GraphSettings
-from migrate.errors import AuthError, MigrateError, TimeBudgetExhausted
+from migrate.errors import AuthError, MigrateError, ServiceUnreachable, TimeBudgetExhausted
 from migrate.export.auth import GraphAuth
 from migrate.export.errors import (
     FileTooLarge,
@@ -50,6 +53,9 @@ TRANSIENT_STATUS = {500, 502, 503, 504, 509}
 SAFETY = 0.95
 # How a download breaks off mid-stream; the transfer is then started again.
 BROKEN_OFF = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout)
+# Connections tried before the host has ever answered: a host that refuses three times in a
+# row at the start is not there (the same count as the Slack client's reachability check).
+REACHABILITY_ATTEMPTS = 3
 
 
 @dataclass
@@ -161,6 +167,8 @@ class GraphClient:
         self.deadline: float | None = None
         self._session_factory = session_factory
         self._local = threading.local()
+        self._answered = False          # the host has answered one request (any status)
+        self._refused = 0               # connections refused before that
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -210,7 +218,9 @@ class GraphClient:
                                                 timeout=self.timeout,
                                                 stream=stream or admit is not None)
             except (requests.ConnectionError, requests.Timeout) as exc:
+                self._not_answered(exc)
                 raise _Transient(type(exc).__name__) from None
+            self._answered = True
             status = response.status_code
             if status < 300:
                 self.stats.took(route.kind, time.monotonic() - sent)
@@ -264,6 +274,18 @@ class GraphClient:
                                    f"(last: {exc.reason})",
                                    hint="the next run resumes from the last checkpoint") from None
         return self._check(response, route, url)
+
+    def _not_answered(self, exc: Exception) -> None:
+        """A refused connection before the host ever answered: after REACHABILITY_ATTEMPTS
+        of them the host is unreachable (exit 2: the URL or the network to fix)."""
+        if self._answered or not isinstance(exc, requests.ConnectionError):
+            return
+        self._refused += 1
+        if self._refused >= REACHABILITY_ATTEMPTS:
+            raise ServiceUnreachable(f"Graph is unreachable at {self.base_url} "
+                                     f"({type(exc).__name__})",
+                                     hint="check MIGRATE_GRAPH_URL (or graph.cloud) and the "
+                                          "network; `migrate doctor` checks both") from None
 
     def _check(self, response: requests.Response, route: Route, url: str) -> requests.Response:
         status = response.status_code

@@ -4,15 +4,16 @@ faults, token refresh, error translation, $batch and downloads."""
 from __future__ import annotations
 
 import hashlib
+import socket
 
 import pytest
 
 from migrate.config import load_settings
-from migrate.errors import EXIT_AUTH, PermissionMissing
+from migrate.errors import EXIT_AUTH, EXIT_USAGE, PermissionMissing, ServiceUnreachable
 from migrate.export.assets import share_token
 from migrate.export.auth import StaticTokenAuth
 from migrate.export.client import GraphClient
-from migrate.export.errors import FileTooLarge, GraphNotFound
+from migrate.export.errors import FileTooLarge, GraphNotFound, GraphUnavailable
 from migrate.retry import parse_retry_after
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.graph_emulator import GraphEmulator
@@ -105,6 +106,28 @@ def test_429_without_retry_after_backs_off(tenant):
         client = make_client(emu, backoff_cap=0.01, max_attempts=15)
         assert len(list(client.iter_items("/users?$top=25"))) == len(tenant.users)
         assert client.stats.throttled > 0
+
+
+def test_a_host_that_never_answered_is_unreachable_after_three_refusals(emu):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {"MIGRATE_GRAPH_URL": f"http://127.0.0.1:{port}/v1.0", "MIGRATE_GRAPH_TOKEN": "t"}
+    slept: list[float] = []
+    client = GraphClient(load_settings(None, environ=env).graph, StaticTokenAuth("t"),
+                         sleep=slept.append)
+    with pytest.raises(ServiceUnreachable, match="Graph is unreachable at") as caught:
+        client.get_json("/users")
+    assert caught.value.exit_code == EXIT_USAGE
+    assert client.stats.retried == 2            # three tries, not the policy's eight
+
+    # Once the host has answered, a refused connection is an outage to ride out, not a URL to fix.
+    client = make_client(emu, sleep=slept.append, max_attempts=4)
+    client.get_json("/users?$top=1")
+    client.base_url = f"http://127.0.0.1:{port}/v1.0"
+    with pytest.raises(GraphUnavailable):
+        client.get_json("/users?$top=1")
+    assert client.stats.retried == 3
 
 
 class RotatingAuth:
