@@ -32,18 +32,22 @@ from migrate.load.client import SlackClient
 from migrate.load.feed import LaneFeed
 from migrate.load.lane import ChannelLane
 from migrate.load.paging import SlackCursor
-from migrate.load.scheduler import Scheduler
+from migrate.load.scheduler import Scheduler, SchedulerStats
 from migrate.plan.build import ChannelPlan, Plan
 from migrate.store import Store
 
 
 class ImportProgress(Protocol):
+    def watch(self, stats: SchedulerStats) -> None: ...      # the scheduler's live figures
     def lanes(self, totals: dict[str, int], done: dict[str, int]) -> None: ...
     def add_lane(self, name: str, total: int, done: int) -> None: ...
     def advance(self, channel: str, n: int = 1) -> None: ...
 
 
 class _NoProgress:
+    def watch(self, stats: SchedulerStats) -> None:
+        pass
+
     def add_lane(self, name: str, total: int, done: int) -> None:
         pass
 
@@ -90,6 +94,7 @@ class Importer:
         self.files_dir = files_dir
         self.run_id = run_id
         self.progress = progress or _NoProgress()
+        self.progress.watch(scheduler.stats)
         self.result = ImportResult()
         self._lock = threading.Lock()
         self._taken_names = set(known_channel_names or ())

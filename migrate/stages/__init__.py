@@ -188,13 +188,11 @@ def estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
 
 def make_importer(settings: Settings, ctx: Any, plan: Plan, channels: Any, client: Any,
                   scheduler: Any, directory: Any, progress: Any, deadline: float | None) -> Any:
-    """The Importer of a run (plain or overlapped): its progress sees the scheduler's
-    figures, the scheduler stops at `deadline`, and the names already taken in Slack — the
-    directory's and the planned ones (`channels`: plan lines or decisions) — are known."""
+    """The Importer of a run (plain or overlapped): the scheduler stops at `deadline`, and
+    the names already taken in Slack — the directory's and the planned ones (`channels`: plan
+    lines or decisions) — are known."""
     from migrate.load.importer import Importer
 
-    if progress is not None:
-        progress.stats = scheduler.stats
     if deadline is not None:
         scheduler.deadline = deadline
     names = {c.name for c in directory.channels}

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from migrate.export.exporter import ExportProgress
+from migrate.load.scheduler import SchedulerStats
 
 
 class ExportDisplay(ExportProgress):
@@ -141,7 +142,7 @@ class ImportDisplay:
         self.already = 0
         self.started = time.monotonic()
         self._last_line = 0.0
-        self.stats = None  # SchedulerStats, set by the caller
+        self.stats: SchedulerStats | None = None   # the scheduler's, once an import starts
         self._tasks: dict[str, int] = {}
         self._live = False
         if self.interactive:
@@ -149,6 +150,9 @@ class ImportDisplay:
                 TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[detail]}"), TimeElapsedColumn(), console=console)
             self._overall = self._progress.add_task("all channels", total=None, detail="")
+
+    def watch(self, stats: SchedulerStats) -> None:
+        self.stats = stats
 
     def __enter__(self) -> ImportDisplay:
         return self  # the bars start with the first lane, after any confirmation prompt
