@@ -5,10 +5,10 @@ migrate/stages/overlap.py and importable from here."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from migrate.config import Settings
 from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_TIME_BUDGET
@@ -17,18 +17,26 @@ from migrate.export.client import GraphClient
 from migrate.export.exporter import ExportProgress, ExportSummary, TeamsExporter
 from migrate.load.phases import RunPhases
 from migrate.stages.overlap import run_while_exporting as run_while_exporting
-from migrate.store.runtime import writer_run
+from migrate.store.runtime import RunContext, writer_run
 
 if TYPE_CHECKING:   # the heavy stage modules are imported when a command needs them
     from migrate.export.inventory import SourceInventory
     from migrate.load.adopt import AdoptSummary
     from migrate.load.client import SlackClient
-    from migrate.load.importer import ImportProgress, ImportResult
+    from migrate.load.directory import SlackDirectory
+    from migrate.load.importer import Importer, ImportProgress, ImportResult
     from migrate.load.limits import SlackLimits
     from migrate.load.scheduler import Scheduler, SchedulerStats
     from migrate.plan.build import Plan
     from migrate.plan.review import PlanIndex
     from migrate.verify.check import VerifyReport
+
+
+class HasSlackName(Protocol):
+    """A planned channel (a plan line, or a decision while the plan is still being built)."""
+
+    @property
+    def slack_name(self) -> str | None: ...
 
 
 def check_slack(settings: Settings) -> dict:
@@ -186,8 +194,10 @@ def estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
     return dict(plan.estimate.phases) if plan.estimate else None
 
 
-def make_importer(settings: Settings, ctx: Any, plan: Plan, channels: Any, client: Any,
-                  scheduler: Any, directory: Any, progress: Any, deadline: float | None) -> Any:
+def make_importer(settings: Settings, ctx: RunContext, plan: Plan,
+                  channels: Iterable[HasSlackName], client: SlackClient, scheduler: Scheduler,
+                  directory: SlackDirectory, progress: ImportProgress | None,
+                  deadline: float | None) -> Importer:
     """The Importer of a run (plain or overlapped): the scheduler stops at `deadline`, and
     the names already taken in Slack — the directory's and the planned ones (`channels`: plan
     lines or decisions) — are known."""
@@ -203,7 +213,7 @@ def make_importer(settings: Settings, ctx: Any, plan: Plan, channels: Any, clien
                     deleted_messages=settings.plan.deleted_messages)
 
 
-def run_exit_code(scheduler: Any, result: Any, out_of_time: bool = False) -> int:
+def run_exit_code(scheduler: Scheduler, result: ImportResult, out_of_time: bool = False) -> int:
     """75 when the time budget ran out (the scheduler's deadline, or the export's), 1 when
     items failed or were left, else 0."""
     if scheduler.stop_reason == "deadline" or out_of_time:
