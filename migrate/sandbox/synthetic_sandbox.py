@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from migrate.sandbox.lazy_routes import LazyGraphEmulator
-from migrate.sandbox.lazy_tenant import LazyTenant, _hash
+from migrate.sandbox.lazy_skeleton import hash_of
+from migrate.sandbox.lazy_tenant import LazyTenant
 from migrate.sandbox.runner import RunningSandbox, _listen
 from migrate.sandbox.slack_emulator import SlackEmulator
 from migrate.sandbox.tenant import Json, Sandbox, SlackWorkspace
@@ -33,7 +34,7 @@ class _SlackUsers:
                "profile": {"real_name": "migrator"}}
         gen = self.tenant
         for i in range(gen.users_count):
-            if _hash(gen.salt, 0x51AC, i) % 1000 >= MATCHED_PER_MILLE:
+            if hash_of(gen.salt, 0x51AC, i) % 1000 >= MATCHED_PER_MILLE:
                 continue
             given, family = gen.user_name(i)
             name = f"{given} {family}"
@@ -44,7 +45,7 @@ class _SlackUsers:
 
     def __len__(self) -> int:
         return 1 + sum(1 for i in range(self.tenant.users_count)
-                       if _hash(self.tenant.salt, 0x51AC, i) % 1000 < MATCHED_PER_MILLE)
+                       if hash_of(self.tenant.salt, 0x51AC, i) % 1000 < MATCHED_PER_MILLE)
 
 
 def synthetic_slack_workspace(tenant: LazyTenant) -> SlackWorkspace:

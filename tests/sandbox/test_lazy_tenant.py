@@ -17,7 +17,8 @@ from migrate.export.client import GraphClient
 from migrate.export.exporter import TeamsExporter
 from migrate.sandbox.graph_odata import iso_from_millis
 from migrate.sandbox.lazy_routes import LazyGraphEmulator
-from migrate.sandbox.lazy_tenant import LazyTenant, shape_of
+from migrate.sandbox.lazy_skeleton import shape_of
+from migrate.sandbox.lazy_tenant import LazyTenant
 from migrate.sandbox.synthetic_sandbox import start_synthetic_sandbox
 from migrate.sandbox.tenant import SANDBOX_GRAPH_TOKEN, SANDBOX_SLACK_TOKEN
 from migrate.store.runtime import writer_run
