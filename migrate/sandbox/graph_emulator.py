@@ -29,7 +29,8 @@ What it emulates, with the Graph documentation page of each behaviour in parenth
 * Files (api/shares-get, api/driveitem-get-content): `/shares/{u!…}/driveItem[/content]`,
   `/drives/{d}/items/{i}[/content]`; content answers 302 to an unauthenticated short-lived
   `/_download/…` URL that honours `Range` (206).
-* Throttling (throttling-limits, throttling) and `$batch` (json-batching), see graph_routes.py;
+* Throttling (throttling-limits, throttling), see graph_routes.py, and `$batch` (json-batching),
+  see graph_batch.py;
   seeded faults (errors).
 * Errors (errors): unknown ids → 404 `NotFound` (users `Request_ResourceNotFound`, files
   `itemNotFound`); an unknown path segment → 400 "Resource not found for the segment '…'"
@@ -84,8 +85,8 @@ from typing import Any
 
 from migrate.sandbox.faults import FaultInjector, FaultPlan
 from migrate.sandbox.graph_chats import ChatStore
+from migrate.sandbox.graph_http import GraphHandler
 from migrate.sandbox.graph_odata import Signer
-from migrate.sandbox.graph_routes import GraphHandler
 from migrate.sandbox.graph_store import GraphStore
 from migrate.sandbox.ratelimit import RateLimiter
 from migrate.sandbox.server import EmulatorServer

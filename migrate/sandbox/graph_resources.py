@@ -1,7 +1,7 @@
 """Graph resources the emulator serves: one function per route, each `(app, call) -> Reply`.
 
-Routing, auth, throttling and $batch are in graph_routes.py; query-option rules in
-graph_odata.py.
+Routing and throttling are in graph_routes.py, $batch in graph_batch.py, HTTP and auth in
+graph_http.py; query-option rules in graph_odata.py.
 """
 
 from __future__ import annotations
