@@ -7,7 +7,7 @@ https://docs.slack.dev/reference/methods/<method name>, unless given in full):
   replies, chat.postMessage/update/delete, files.getUploadURLExternal + the upload POST +
   files.completeUploadExternal, reactions.add, pins.add, bookmarks.add — with their arguments
   as slack_sdk sends them (form, JSON or multipart bodies; POST or GET), their error codes
-  (from each method's page; per method in the tables of slack_methods.py / slack_messages.py,
+  (from each method's page; per method in the tables that slack_methods.py merges,
   checked against ../shared/contracts/slack-web-methods.json; a missing required argument
   answers invalid_arguments with response_metadata.messages) and answer shapes;
 - auth (Bearer header or `token` field: not_authed, invalid_auth) and bot scopes
@@ -59,18 +59,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrate.sandbox import slack_import, slack_messages, slack_methods
+from migrate.sandbox import slack_files, slack_import
 from migrate.sandbox.faults import FaultInjector, FaultPlan
 from migrate.sandbox.ratelimit import RateLimiter, format_retry_after
 from migrate.sandbox.server import EmulatorServer
+from migrate.sandbox.slack_methods import GENERIC_ERRORS, METHODS
 from migrate.sandbox.slack_org import Counters, Grid, SlackOrg
 from migrate.sandbox.slack_routes import SlackHandler
 from migrate.sandbox.slack_state import Ctx, Json, MethodSpec, SlackError, Store
 from migrate.sandbox.tenant import SlackWorkspace
-
-METHODS: dict[str, MethodSpec] = {**slack_methods.METHODS, **slack_messages.METHODS}
-GENERIC_ERRORS = slack_methods.GENERIC_ERRORS | {"service_unavailable", "request_timeout"}
-NON_CONTRACT_METHODS = slack_methods.NON_CONTRACT_METHODS
 
 # Every bot scope the tool needs (`scopes=None`). chat:write.public is left out on purpose:
 # the importer posts only where its bot is a member, so not_in_channel stays observable.
@@ -268,7 +265,7 @@ class SlackEmulator:
             channels = [found.id if found else raw]
         elif spec.name == "files.completeUploadExternal":
             # sharing an upload posts a message, so it spends the posting budget
-            channels = slack_messages.share_targets(store, args)
+            channels = slack_files.share_targets(store, args)
         else:
             channels = []
         for cid in channels:
@@ -373,7 +370,7 @@ class SlackEmulator:
             if fault != "drop_after_processing":
                 return self._fault_reply(fault)
         with store.lock:
-            status, text = slack_messages.receive_upload(store, token, body)
+            status, text = slack_files.receive_upload(store, token, body)
         reply = Reply(status, text.encode(), "text/plain; charset=utf-8")
         if fault == "drop_after_processing":
             reply.action = "drop"

@@ -39,7 +39,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrate.sandbox.slack_methods import _check_name
+from migrate.sandbox.slack_conversations import check_name
 from migrate.sandbox.slack_state import Channel, Json, Msg, SlackError, Store, ts_key, ts_str
 
 # root file → the conversations.list type of its entries
@@ -275,7 +275,7 @@ class _Apply:
         else:
             name = entry["name"]
             try:
-                _check_name(name)
+                check_name(name)
             except SlackError as exc:
                 self.skipped.append(f"{file}: channel {name!r} not imported ({exc.code})")
                 return None

@@ -1,28 +1,24 @@
-"""Slack Web API methods of the emulator that write messages: chat.*, reactions, pins,
-bookmarks and the external file upload flow (files.getUploadURLExternal → POST the bytes →
-files.completeUploadExternal). Slack's method pages are at
+"""Slack Web API methods of the emulator that write messages: chat.*, reactions, pins and
+bookmarks, and the checks and steps of posting that files.completeUploadExternal shares
+(slack_files.py). Slack's method pages are at
 https://docs.slack.dev/reference/methods/<method name>.
 """
 
 from __future__ import annotations
 
-import mimetypes
 import re
 import time
 from bisect import bisect_left
-from typing import Any
 
 from migrate.sandbox.slack_state import (
     Channel,
     Ctx,
-    FileRec,
     Json,
     MethodSpec,
     Msg,
     SlackError,
     Store,
     arg_bool,
-    arg_int,
     arg_json,
     arg_str,
     registrar,
@@ -41,15 +37,12 @@ TEXT_TRUNCATE = 40_000
 UPDATE_MAX = 4_000
 # blocks per message (https://docs.slack.dev/reference/block-kit/blocks)
 MAX_BLOCKS = 50
-# 1 GB: Slack's file size limit as third parties state it (no Slack page found says so)
-# (https://github.com/looker-open-source/actions/pull/668)
-MAX_FILE_BYTES = 1 << 30
 _CHAT = ("chat:write",)
 # Options recorded for state() so tests can check what the importer asked for (no unfurls…).
 _KEPT_OPTIONS = ("unfurl_links", "unfurl_media", "mrkdwn", "parse", "link_names", "reply_broadcast")
 
 
-# ---------------------------------------------------------------- shared checks
+# ------------------------------------------------ posting: checks and steps (also slack_files.py)
 
 
 def postable(ctx: Ctx, channel_arg: str | None) -> Channel:
@@ -64,7 +57,7 @@ def postable(ctx: Ctx, channel_arg: str | None) -> Channel:
     return channel
 
 
-def _blocks(args: Json) -> list | None:
+def parse_blocks(args: Json) -> list | None:
     blocks = arg_json(args, "blocks", "invalid_blocks_format")
     if blocks is None:
         return None
@@ -96,7 +89,7 @@ def _metadata(args: Json, allow_clear: bool) -> Json | None:
     return {"event_type": value["event_type"], "event_payload": value["event_payload"]}
 
 
-def _thread_parent(store: Store, channel: Channel, thread_ts: str | None) -> Msg | None:
+def thread_parent(store: Store, channel: Channel, thread_ts: str | None) -> Msg | None:
     """The root a reply joins. A reply's ts leads to its root (the docs only advise against
     it). An unknown thread_ts posts into the channel, as Slack is reported to do (assumed)."""
     if not thread_ts:
@@ -108,7 +101,7 @@ def _thread_parent(store: Store, channel: Channel, thread_ts: str | None) -> Msg
     return msg.parent or msg
 
 
-def _author(ctx: Ctx, args: Json, data: Json, msg_extra: Json) -> None:
+def apply_author(ctx: Ctx, args: Json, data: Json, msg_extra: Json) -> None:
     """username/icon overrides need chat:write.customize
     (https://docs.slack.dev/reference/methods/chat.postMessage); without it they are ignored
     (assumed; Slack does not list an error for it)."""
@@ -127,7 +120,7 @@ def _author(ctx: Ctx, args: Json, data: Json, msg_extra: Json) -> None:
     msg_extra.update({k: v for k, v in (("icon_emoji", icon_emoji), ("icon_url", icon_url)) if v})
 
 
-def _new_message(ctx: Ctx, channel: Channel, data: Json, parent: Msg | None,
+def new_message(ctx: Ctx, channel: Channel, data: Json, parent: Msg | None,
                  broadcast: bool) -> Msg:
     store = ctx.store
     data["ts"] = ts_str(store.next_key(channel))
@@ -150,7 +143,7 @@ def _new_message(ctx: Ctx, channel: Channel, data: Json, parent: Msg | None,
 def chat_post_message(ctx: Ctx, args: Json) -> Json:
     channel = postable(ctx, arg_str(args, "channel"))
     text = arg_str(args, "text")
-    blocks = _blocks(args)
+    blocks = parse_blocks(args)
     markdown = arg_str(args, "markdown_text")
     attachments = arg_json(args, "attachments", "invalid_arguments")
     if markdown is not None and (text or blocks):
@@ -166,15 +159,15 @@ def chat_post_message(ctx: Ctx, args: Json) -> Json:
     data: Json = {"type": "message", "subtype": "bot_message", "text": (text or "")[:TEXT_TRUNCATE],
                   **store.bot_fields()}
     extra: Json = {}
-    _author(ctx, args, data, extra)
+    apply_author(ctx, args, data, extra)
     if blocks is not None:
         data["blocks"] = blocks
     if attachments:
         data["attachments"] = attachments
     if metadata:
         data["metadata"] = metadata
-    parent = _thread_parent(store, channel, arg_str(args, "thread_ts"))
-    msg = _new_message(ctx, channel, data, parent, arg_bool(args, "reply_broadcast"))
+    parent = thread_parent(store, channel, arg_str(args, "thread_ts"))
+    msg = new_message(ctx, channel, data, parent, arg_bool(args, "reply_broadcast"))
     extra.update({k: args[k] for k in _KEPT_OPTIONS if args.get(k) is not None})
     msg.extra = extra
     return {"channel": channel.id, "ts": data["ts"], "message": msg.render(True)}
@@ -201,7 +194,7 @@ def chat_update(ctx: Ctx, args: Json) -> Json:
     if channel.archived:
         raise SlackError("is_inactive")
     text = arg_str(args, "text")
-    blocks = _blocks(args)
+    blocks = parse_blocks(args)
     if text is not None and len(text) > UPDATE_MAX:
         raise SlackError("msg_too_long")
     if not text and blocks is None and args.get("attachments") is None:
@@ -332,146 +325,3 @@ def bookmarks_add(ctx: Ctx, args: Json) -> Json:
                 "app_id": store.bot.get("app_id")}
     channel.bookmarks.append(bookmark)
     return {"bookmark": dict(bookmark)}
-
-
-# ---------------------------------------------------------------- files
-
-
-def _file_type(name: str) -> tuple[str, str]:
-    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    return mimetype, {"txt": "text", "": "binary"}.get(ext, ext)
-
-
-@method("files.getUploadURLExternal", tier="Tier 4", scopes=("files:write",), writes=True,
-        errors=("missing_argument", "file_upload_size_restricted", "alt_txt_too_large"))
-def files_get_upload_url_external(ctx: Ctx, args: Json) -> Json:
-    store = ctx.store
-    filename = arg_str(args, "filename")
-    length = arg_int(args, "length")
-    # length 0 ⇒ missing_argument
-    # (https://docs.slack.dev/reference/methods/files.getUploadURLExternal)
-    if not filename or length is None or length <= 0:
-        raise SlackError("missing_argument")
-    if length > MAX_FILE_BYTES:
-        raise SlackError("file_upload_size_restricted")
-    alt_txt = arg_str(args, "alt_txt")
-    if alt_txt is not None and len(alt_txt) > 1000:
-        raise SlackError("alt_txt_too_large")
-    fid = store.new_id("F")
-    token = store.new_token()
-    mimetype, filetype = _file_type(filename)
-    now = int(time.time())
-    url = f"{ctx.origin}/files/{fid}/{filename}"
-    data: Json = {
-        "id": fid, "created": now, "timestamp": now, "name": filename, "title": filename,
-        "mimetype": mimetype, "filetype": filetype, "user": store.bot_user,
-        "user_team": store.team["id"], "size": length, "mode": "hosted", "is_external": False,
-        "is_public": False, "url_private": url, "url_private_download": url + "?download=1",
-        "permalink": f"https://{store.team.get('domain', 'sandbox')}.slack.com/files/{store.bot_user}/{fid}/{filename}",
-        "channels": [], "groups": [], "ims": [],
-    }
-    if alt_txt:
-        data["alt_txt"] = alt_txt
-    store.files[fid] = FileRec(data, length)
-    store.uploads[token] = fid
-    # Real upload URLs are on files.slack.com/upload/v1/…
-    # (https://docs.slack.dev/reference/methods/files.getUploadURLExternal); ours on the emulator.
-    return {"upload_url": f"{ctx.origin}/upload/v1/{token}", "file_id": fid}
-
-
-def receive_upload(store: Store, token: str, body: bytes) -> tuple[int, str]:
-    """Step 2 of the upload flow: the bytes POSTed to an upload URL. Called with the lock held."""
-    fid = store.uploads.get(token)
-    if fid is None:
-        return 404, "Not Found"
-    rec = store.files[fid]
-    if len(body) != rec.length:
-        # Slack does not document this answer; a 400 makes slack_sdk raise SlackRequestError.
-        return 400, f"length mismatch: declared {rec.length}, received {len(body)}"
-    rec.content = body
-    return 200, f"OK - {len(body)}"
-
-
-def _complete_targets(ctx: Ctx, args: Json) -> list[Channel]:
-    channel_id = arg_str(args, "channel_id")
-    channels = [c.strip() for c in (arg_str(args, "channels") or "").split(",") if c.strip()]
-    if channel_id and channels:
-        raise SlackError("invalid_arguments")
-    if len(channels) > 100:
-        raise SlackError("channels_limit_exceeded")
-    names = [channel_id] if channel_id else channels
-    if arg_str(args, "thread_ts") and len(names) > 1:
-        # thread_ts needs a single channel
-        # (https://docs.slack.dev/reference/methods/files.completeUploadExternal)
-        raise SlackError("invalid_arguments")
-    targets = []
-    for name in names:
-        channel = ctx.store.visible(name)
-        # Archiving removed the bot, so an archived channel also answers not_in_channel.
-        if not ctx.store.is_member(channel):
-            raise SlackError("not_in_channel")
-        targets.append(channel)
-    return targets
-
-
-def share_targets(store: Store, args: Json) -> list[str]:
-    """Channel ids a completeUploadExternal call would post into (for the posting limits)."""
-    names = [arg_str(args, "channel_id") or "", *(arg_str(args, "channels") or "").split(",")]
-    found = (store.find(n.strip()) for n in names if n.strip())
-    return [c.id for c in found if c is not None]
-
-
-@method("files.completeUploadExternal", tier="Tier 4", scopes=("files:write",), writes=True,
-        errors=("file_not_found", "channel_not_found", "not_in_channel", "channels_limit_exceeded",
-                "invalid_blocks"),
-        required=('files',))
-def files_complete_upload_external(ctx: Ctx, args: Json) -> Json:
-    store = ctx.store
-    items = arg_json(args, "files", "invalid_arguments")
-    if not isinstance(items, list) or not items or not all(
-        isinstance(i, dict) and isinstance(i.get("id"), str) for i in items
-    ):
-        raise SlackError("invalid_arguments")
-    recs: list[tuple[FileRec, Any]] = []
-    for item in items:
-        rec = store.files.get(item["id"])
-        if rec is None or rec.content is None:  # never uploaded: nothing to complete
-            raise SlackError("file_not_found")
-        recs.append((rec, item.get("title")))
-    targets = _complete_targets(ctx, args)
-    comment = arg_str(args, "initial_comment")
-    blocks = None
-    if not comment:
-        try:
-            blocks = _blocks(args)
-        except SlackError:
-            raise SlackError("invalid_blocks") from None
-    for rec, title in recs:
-        if title:
-            rec.data["title"] = title
-    # Completing a file again shares it again (assumed: Slack documents no single-use rule);
-    # the importer must not re-complete an upload whose outcome it does not know.
-    for channel in targets:
-        data: Json = {"type": "message", "text": (comment or "")[:TEXT_TRUNCATE], "upload": True,
-                      "display_as_bot": False, **store.bot_fields(), "files": []}
-        extra: Json = {}
-        _author(ctx, args, data, extra)
-        if blocks is not None:
-            data["blocks"] = blocks
-        parent = _thread_parent(store, channel, arg_str(args, "thread_ts"))
-        msg = _new_message(ctx, channel, data, parent, False)
-        msg.extra = extra
-        for rec, _ in recs:
-            rec.shares.append((channel.id, msg.key))
-            rec.data["groups" if channel.private else "channels"] = sorted(
-                {*rec.data["groups" if channel.private else "channels"], channel.id})
-            share = {"ts": data["ts"], "channel_name": channel.data["name"], "team_id": store.team["id"]}
-            if parent is not None:
-                share["thread_ts"] = parent.data["ts"]
-            kind = "private" if channel.private else "public"
-            rec.data.setdefault("shares", {}).setdefault(kind, {}).setdefault(channel.id, []).append(share)
-            rec.data["is_public"] = rec.data["is_public"] or not channel.private
-        # The message shows the files as shared (channels, is_public); `shares` stays on the file.
-        data["files"] = [{k: v for k, v in rec.data.items() if k != "shares"} for rec, _ in recs]
-    return {"files": [dict(rec.data) for rec, _ in recs]}

@@ -14,12 +14,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from migrate.sandbox.faults import FaultPlan
-from migrate.sandbox.slack_emulator import (
-    GENERIC_ERRORS,
-    METHODS,
-    NON_CONTRACT_METHODS,
-    SlackEmulator,
-)
+from migrate.sandbox.slack_emulator import SlackEmulator
+from migrate.sandbox.slack_methods import GENERIC_ERRORS, METHODS, NON_CONTRACT_METHODS
 from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN, SlackWorkspace
 
 TOKEN = SANDBOX_SLACK_TOKEN
