@@ -197,7 +197,7 @@ def _messages_filter(query: dict[str, str], order: str) -> tuple[int | None, int
 def _newest_page(keys: list, top: int, lo: int | None, hi: int | None, before: tuple | None
                  ) -> tuple[list, tuple | None]:
     """Keys lo <= time <= hi, newest first, strictly older than `before`; and the next cursor
-    (graph_store.GraphStore.newest_first with a time window)."""
+    (graph_keys.newest_first with a time window)."""
     start = bisect_left(keys, (lo,)) if lo is not None else 0
     end = bisect_left(keys, (hi + 1,)) if hi is not None else len(keys)
     if before is not None:

@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrate.sandbox.graph_keys import ModKey, ThreadKey, modified_span
 from migrate.sandbox.graph_odata import iso_from_millis, to_micros
-from migrate.sandbox.graph_store import ALL_HISTORY, MEMBER_TYPE, GraphStore, ModKey, ThreadKey
+from migrate.sandbox.graph_store import ALL_HISTORY, MEMBER_TYPE, GraphStore
 from migrate.sandbox.tenant import GraphTenant, HostedContent, TeamsChatData
 
 Json = dict[str, Any]
@@ -147,7 +148,7 @@ class ChatStore:
         (lastModified, chat, id) order; `keep` filters before paging, so pages stay full."""
         streams: list[Iterator[ModKey]] = []
         for state in self.user_chats(user_id):
-            start, end = GraphStore.modified_span(state.modified, lo, hi, after)
+            start, end = modified_span(state.modified, lo, hi, after)
             streams.append(_slice(state.modified, start, end))
         merged: Iterable[ModKey] = heapq.merge(*streams)
         if keep is not None:

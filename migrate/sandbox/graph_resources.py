@@ -1,4 +1,6 @@
-"""Graph resources the emulator serves: one function per route, each `(app, call) -> Reply`.
+"""Graph resources the emulator serves: one function per route, each `(app, call) -> Reply` —
+users, teams, groups, members, channels and messages (files are graph_files.py, chats
+graph_chat_resources.py).
 
 Routing and throttling are in graph_routes.py, $batch in graph_batch.py, HTTP and auth in
 graph_http.py; query-option rules in graph_odata.py.
@@ -7,11 +9,11 @@ graph_http.py; query-option rules in graph_odata.py.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
+from migrate.sandbox.graph_keys import modified_page, newest_first
 from migrate.sandbox.graph_odata import (
     USER_DEFAULT_PROPERTIES,
     USER_PROPERTIES,
@@ -19,27 +21,22 @@ from migrate.sandbox.graph_odata import (
     apply_select,
     bad_request,
     check_options,
-    decode_sharing_token,
     directory_top,
     message_top,
     not_found,
     parse_modified_filter,
     parse_select,
 )
-from migrate.sandbox.graph_store import ChannelState, GraphStore, TeamState
+from migrate.sandbox.graph_store import ChannelState, TeamState
 
 if TYPE_CHECKING:
     from migrate.sandbox.graph_emulator import GraphEmulator
-    from migrate.sandbox.tenant import DriveItem
 
 Json = dict[str, Any]
 UNKNOWN_ENUMS = "include-unknown-enum-members"
 # replies embedded per root under $expand=replies, at most
 # (https://learn.microsoft.com/graph/api/channel-list-messages)
 EXPAND_REPLIES_MAX = 1000
-# `…/content` redirects to a short-lived pre-authenticated URL, valid minutes
-# (https://learn.microsoft.com/graph/api/driveitem-get-content)
-DOWNLOAD_URL_SECONDS = 600
 # team properties that GET /teams returns as null: it populates only id, displayName, description
 # and visibility (https://learn.microsoft.com/graph/api/teams-list)
 TEAM_LIST_NULLS = ("internalId", "classification", "specialization", "webUrl", "isArchived",
@@ -304,7 +301,7 @@ def list_messages(app: GraphEmulator, call: Call) -> Reply:
     prefer = call.prefers_unknown_enums()
     with app.store.lock:
         ch = _channel(app, call)
-        keys, after = GraphStore.newest_first(ch.roots, top, _thread_cursor(app, call))
+        keys, after = newest_first(ch.roots, top, _thread_cursor(app, call))
         roots = [ch.messages[k[1]] for k in keys]
         items = []
         for root in roots:
@@ -320,7 +317,7 @@ def list_messages(app: GraphEmulator, call: Call) -> Reply:
 def _expanded_replies(app: GraphEmulator, call: Call, ch: ChannelState, root: Json,
                       prefer: bool) -> Json:
     keys = ch.replies.get(root["id"], [])
-    page, after = GraphStore.newest_first(keys, EXPAND_REPLIES_MAX, None)
+    page, after = newest_first(keys, EXPAND_REPLIES_MAX, None)
     out: Json = {"replies@odata.count": len(keys)}
     if after:
         # continues under /replies, a request of its own with its own $top limit
@@ -348,7 +345,7 @@ def list_replies(app: GraphEmulator, call: Call) -> Reply:
     with app.store.lock:
         ch = _channel(app, call)
         root = _root(ch, call.params["message"])
-        keys, after = GraphStore.newest_first(ch.replies.get(root["id"], []), top,
+        keys, after = newest_first(ch.replies.get(root["id"], []), top,
                                               _thread_cursor(app, call))
         items = [_message_out(ch.messages[k[1]], prefer) for k in keys]
     link = _next_link(app, call, list(after)) if after else None
@@ -370,7 +367,7 @@ def get_all_messages(app: GraphEmulator, call: Call) -> Reply:
     prefer = call.prefers_unknown_enums()
     with app.store.lock:
         team = _team(app, call)
-        keys, nxt = GraphStore.modified_page(team.all_keys, top, lo, hi, after)
+        keys, nxt = modified_page(team.all_keys, top, lo, hi, after)
         items = [_message_out(team.by_channel[k[1]].messages[k[2]], prefer) for k in keys]
     link = _next_link(app, call, list(nxt)) if nxt else None
     return _collection(call, "Collection(chatMessage)", items, link)
@@ -398,52 +395,3 @@ def get_hosted_content(app: GraphEmulator, call: Call) -> Reply:
         return Reply(200, raw=hosted.data, content_type=hosted.content_type)
     return _entity(call, "chatMessageHostedContents",
                    {"id": hosted.id, "contentBytes": None, "contentType": None})
-
-
-# ---- files ------------------------------------------------------------------------------------
-
-def _drive_item_json(app: GraphEmulator, call: Call, item: DriveItem) -> Json:
-    return {
-        "@odata.context": f"{call.base}/$metadata#driveItem/$entity",
-        "@microsoft.graph.downloadUrl": _download_url(app, call, item),
-        "id": item.id, "name": item.name, "size": len(item.data), "webUrl": item.web_url,
-        "file": {"mimeType": item.mime_type},
-        "parentReference": {"driveId": item.drive_id, "driveType": "documentLibrary"},
-    }
-
-
-def _download_url(app: GraphEmulator, call: Call, item: DriveItem) -> str:
-    token = app.signer.sign({"k": "download", "d": item.drive_id, "i": item.id,
-                             "e": int(time.time()) + DOWNLOAD_URL_SECONDS})
-    return f"{call.base.rsplit('/v1.0', 1)[0]}/_download/{token}"
-
-
-def _shared_item(app: GraphEmulator, call: Call) -> DriveItem:
-    url = decode_sharing_token(call.params["share"])
-    if url is None:
-        raise GraphError(400, "invalidRequest", "Invalid shares key.")
-    item = app.store.items_by_url.get(url) or app.store.items_by_url.get(unquote(url))
-    if item is None:
-        raise not_found("The resource could not be found.", "itemNotFound")
-    return item
-
-
-def _drive_item(app: GraphEmulator, call: Call) -> DriveItem:
-    item = app.store.drive_items.get((call.params["drive"], call.params["item"]))
-    if item is None:
-        raise not_found("The resource could not be found.", "itemNotFound")
-    return item
-
-
-def get_drive_item(app: GraphEmulator, call: Call) -> Reply:
-    check_options(call.query, {"$select"})
-    item = _shared_item(app, call) if "share" in call.params else _drive_item(app, call)
-    return Reply(200, _drive_item_json(app, call, item))
-
-
-def get_drive_item_content(app: GraphEmulator, call: Call) -> Reply:
-    check_options(call.query, set())
-    item = _shared_item(app, call) if "share" in call.params else _drive_item(app, call)
-    # 302 to a pre-authenticated URL; the client fetches it without Authorization
-    # (https://learn.microsoft.com/graph/api/driveitem-get-content).
-    return Reply(302, raw=b"", headers={"Location": _download_url(app, call, item)})

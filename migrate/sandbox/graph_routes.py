@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from migrate.sandbox import graph_delta as delta
+from migrate.sandbox import graph_files as files
 from migrate.sandbox import graph_resources as res
 from migrate.sandbox.graph_chat_resources import CHAT_PERMISSIONS, CHAT_ROUTES
 from migrate.sandbox.graph_odata import GraphError, bad_request, error_body, parse_query
@@ -60,10 +61,10 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, Any]] = [
         (f"{_T}/{_C}/{_M}/replies/{{reply}}/hostedContents", "hostedContents", "messages", res.list_hosted_contents),
         (f"{_T}/{_C}/{_M}/replies/{{reply}}/hostedContents/{{hosted}}", "hostedContent", "messages", res.get_hosted_content),
         (f"{_T}/{_C}/{_M}/replies/{{reply}}/hostedContents/{{hosted}}/$value", "hostedContentValue", "messages", res.get_hosted_content),
-        ("shares/{share}/driveItem", "shareDriveItem", None, res.get_drive_item),
-        ("shares/{share}/driveItem/content", "shareContent", None, res.get_drive_item_content),
-        ("drives/{drive}/items/{item}", "driveItem", None, res.get_drive_item),
-        ("drives/{drive}/items/{item}/content", "driveItemContent", None, res.get_drive_item_content),
+        ("shares/{share}/driveItem", "shareDriveItem", None, files.get_drive_item),
+        ("shares/{share}/driveItem/content", "shareContent", None, files.get_drive_item_content),
+        ("drives/{drive}/items/{item}", "driveItem", None, files.get_drive_item),
+        ("drives/{drive}/items/{item}/content", "driveItemContent", None, files.get_drive_item_content),
         # 1:1, group and meeting chats (graph_chat_resources.py)
         *CHAT_ROUTES,
     ]

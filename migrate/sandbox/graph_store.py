@@ -1,44 +1,35 @@
-"""The Graph emulator's tenant state: indexes built once at load, keyset pages, mutations.
+"""The Graph emulator's tenant state: indexes built once at load, lookups, and the mutations
+of teams' channels, members and messages.
 
 Sized for benchmark tenants (60,000+ messages in 400 channels): every lookup is a dict access
-and every page a bisect into a sorted key list, never a scan of the tenant. Stored message
-dicts are never changed in place — an edit stores a new dict — so a reader may serialise what
-it took under the lock after releasing it (users and teams likewise). Mutations of users and
-of teams' groups (properties, members, owners) are logged in `changes` for the delta routes
-(graph_changes.py, graph_delta.py); channel and message mutations are not directory changes.
+and every page a bisect into a sorted key list (graph_keys.py), never a scan of the tenant.
+Stored message dicts are never changed in place — an edit stores a new dict — so a reader may
+serialise what it took under the lock after releasing it (users and teams likewise). Users and
+the teams' groups are the directory side (graph_directory.py), whose mutations are logged in
+`changes` for the delta routes; channel and message mutations are not directory changes.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 import threading
 import time
 import uuid
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from migrate.sandbox.graph_changes import GROUPS, USERS, DirectoryLog
+from migrate.sandbox.graph_changes import DirectoryLog
+from migrate.sandbox.graph_directory import GraphDirectory
+from migrate.sandbox.graph_keys import ModKey, ThreadKey, mod_key, thread_key
 from migrate.sandbox.graph_odata import iso_from_millis, to_micros
-from migrate.sandbox.tenant import (
-    DriveItem,
-    GraphTenant,
-    HostedContent,
-    TeamsChannelData,
-    TeamsTeamData,
-)
+from migrate.sandbox.tenant import DriveItem, GraphTenant, HostedContent, TeamsTeamData
 
 Json = dict[str, Any]
 MEMBER_TYPE = "#microsoft.graph.aadUserConversationMember"
 # conversationMember.visibleHistoryStartDateTime of members who see the whole history
 ALL_HISTORY = "0001-01-01T00:00:00Z"
-
-# (createdDateTime µs, id): order of roots in a channel and of replies under a root
-ThreadKey = tuple[int, str]
-# (lastModifiedDateTime µs, channel id, message id): order of a team's getAllMessages
-ModKey = tuple[int, str, str]
 
 
 @dataclass
@@ -61,15 +52,10 @@ class TeamState:
     all_keys: list[ModKey] = field(default_factory=list)        # ascending
 
 
-def _thread_key(msg: Json) -> ThreadKey:
-    return (to_micros(msg["createdDateTime"]), msg["id"])
+class GraphStore(GraphDirectory):
+    """The tenant's teams, channels, members and messages (and, from GraphDirectory, its users
+    and groups), with their control operations."""
 
-
-def _mod_key(msg: Json) -> ModKey:
-    return (to_micros(msg["lastModifiedDateTime"]), msg["channelIdentity"]["channelId"], msg["id"])
-
-
-class GraphStore:
     def __init__(self, tenant: GraphTenant) -> None:
         self.tenant_id = tenant.tenant_id
         self.lock = threading.RLock()
@@ -117,10 +103,10 @@ class GraphStore:
                 msg = self._message_defaults(state.team["id"], ch.channel["id"], raw)
                 ch.messages[msg["id"]] = msg
                 if msg["replyToId"]:
-                    ch.replies.setdefault(msg["replyToId"], []).append(_thread_key(msg))
+                    ch.replies.setdefault(msg["replyToId"], []).append(thread_key(msg))
                 else:
-                    ch.roots.append(_thread_key(msg))
-                state.all_keys.append(_mod_key(msg))
+                    ch.roots.append(thread_key(msg))
+                state.all_keys.append(mod_key(msg))
             ch.roots.sort()
             for keys in ch.replies.values():
                 keys.sort()
@@ -203,59 +189,6 @@ class GraphStore:
             return ch.members
         return self.teams_by_id[ch.team_id].members
 
-    def user(self, key: str) -> Json | None:
-        return self.users_by_id.get(key) or self.users_by_upn.get(key.lower())
-
-    def group_json(self, state: TeamState) -> Json:
-        """The Microsoft 365 group behind a team; a team's id is its group's id
-        (https://learn.microsoft.com/graph/teams-list-all-teams)."""
-        team = state.team
-        nickname = re.sub(r"[^A-Za-z0-9]", "", team.get("displayName") or "") or team["id"][:8]
-        return {"id": team["id"], "displayName": team.get("displayName"),
-                "description": team.get("description"), "visibility": team.get("visibility"),
-                "mail": team.get("mail") or f"{nickname}@{self.domain}", "mailNickname": nickname,
-                "mailEnabled": True, "securityEnabled": False, "groupTypes": ["Unified"],
-                "createdDateTime": team.get("createdDateTime"),
-                "resourceProvisioningOptions": ["Team"], **state.group}
-
-    @staticmethod
-    def group_links(state: TeamState) -> dict[str, list[str]]:
-        """The group's members and owners (user ids): the team's members, owners by role."""
-        members = list(dict.fromkeys(m["userId"] for m in state.members if m.get("userId")))
-        owners = list(dict.fromkeys(m["userId"] for m in state.members
-                                    if m.get("userId") and "owner" in (m.get("roles") or [])))
-        return {"members": members, "owners": owners}
-
-    # ---- keyset pages -------------------------------------------------------------------
-
-    @staticmethod
-    def newest_first(keys: list[ThreadKey], top: int, before: ThreadKey | None
-                     ) -> tuple[list[ThreadKey], ThreadKey | None]:
-        """Page of `top` keys, newest first, strictly older than `before`; plus the cursor of
-        the next page (None on the last). New messages never shift a later page."""
-        end = bisect_left(keys, before) if before is not None else len(keys)
-        start = max(0, end - top)
-        page = keys[start:end][::-1]
-        return page, (page[-1] if start > 0 else None)
-
-    @staticmethod
-    def modified_span(keys: list[ModKey], lo: int | None, hi: int | None,
-                      after: ModKey | None) -> tuple[int, int]:
-        """Index range of the keys with lo <= time <= hi that sort after `after`."""
-        start = bisect_left(keys, (lo,)) if lo is not None else 0
-        if after is not None:
-            start = max(start, bisect_right(keys, after))
-        # (hi + 1,) sorts after every key whose time is hi
-        end = bisect_left(keys, (hi + 1,)) if hi is not None else len(keys)
-        return start, end
-
-    @staticmethod
-    def modified_page(keys: list[ModKey], top: int, lo: int | None, hi: int | None,
-                      after: ModKey | None) -> tuple[list[ModKey], ModKey | None]:
-        start, end = GraphStore.modified_span(keys, lo, hi, after)
-        page = keys[start:min(end, start + top)]
-        return page, (page[-1] if start + top < end else None)
-
     # ---- mutations (control operations) ---------------------------------------------------
 
     def add_message(self, team_id: str, channel_id: str, message: Json) -> Json:
@@ -280,8 +213,8 @@ class GraphStore:
                 raise KeyError(f"no root message {root} in channel {channel_id}")
             msg = self._message_defaults(team_id, channel_id, raw)
             ch.messages[msg["id"]] = msg
-            insort(ch.replies.setdefault(root, []) if root else ch.roots, _thread_key(msg))
-            insort(team.all_keys, _mod_key(msg))
+            insort(ch.replies.setdefault(root, []) if root else ch.roots, thread_key(msg))
+            insort(team.all_keys, mod_key(msg))
             return msg
 
     def edit_message(self, team_id: str, channel_id: str, message_id: str, changes: Json) -> Json:
@@ -314,11 +247,11 @@ class GraphStore:
             return self._replace(team, ch, old, new)
 
     def _replace(self, team: TeamState, ch: ChannelState, old: Json, new: Json) -> Json:
-        old_key = _mod_key(old)
+        old_key = mod_key(old)
         idx = bisect_left(team.all_keys, old_key)
         if idx < len(team.all_keys) and team.all_keys[idx] == old_key:
             del team.all_keys[idx]
-        insort(team.all_keys, _mod_key(new))
+        insort(team.all_keys, mod_key(new))
         ch.messages[new["id"]] = new
         return new
 
@@ -370,100 +303,6 @@ class GraphStore:
                 ch.members = kept
             return gone
 
-    def _log_links(self, team_id: str, members: list[Json], *, added: bool) -> None:
-        """Team membership is group membership: log it for /groups/delta (members@delta).
-        Channel membership is not (it belongs to Teams, not to the directory)."""
-        users = [m["userId"] for m in members if m.get("userId")]
-        owners = [m["userId"] for m in members if m.get("userId") and "owner" in (m.get("roles") or [])]
-        if users:
-            self.changes.record(GROUPS, team_id, links={
-                "members": [(u, added) for u in users], "owners": [(u, added) for u in owners]})
-
-    # ---- directory mutations: users and teams (their groups) -----------------------------
-
-    def add_user(self, user: Json) -> Json:
-        with self.lock:
-            user_id = str(user.get("id") or uuid.uuid4())
-            if user_id in self.users_by_id:
-                raise ValueError(f"user {user_id} already exists")
-            new = {"businessPhones": [], "otherMails": [], "proxyAddresses": [], "imAddresses": [],
-                   **user, "id": user_id}
-            self.users.append(new)
-            self._index_user(None, new)
-            self.changes.record(USERS, user_id, properties=("*",))
-            return new
-
-    def update_user(self, user_id: str, changes: Json) -> Json:
-        with self.lock:
-            old = self.users_by_id.get(user_id)
-            if old is None:
-                raise KeyError(f"no user {user_id}")
-            if "id" in changes:
-                raise ValueError("cannot change id")
-            new = {**old, **changes}   # a new dict: readers may hold the old one
-            self.users[self.users.index(old)] = new
-            self._index_user(old, new)
-            self.changes.record(USERS, user_id, properties=tuple(changes))
-            return new
-
-    def delete_user(self, user_id: str) -> Json:
-        """Delete a user: restorable for 30 days, which delta reports as
-        `"@removed": {"reason": "changed"}`
-        (https://learn.microsoft.com/graph/delta-query-overview)."""
-        with self.lock:
-            old = self.users_by_id.get(user_id)
-            if old is None:
-                raise KeyError(f"no user {user_id}")
-            self.users.remove(old)
-            self._index_user(old, None)
-            self.changes.record(USERS, user_id, removed="changed")
-            return old
-
-    def _index_user(self, old: Json | None, new: Json | None) -> None:
-        if old is not None:
-            self.users_by_id.pop(old["id"], None)
-            if old.get("userPrincipalName"):
-                self.users_by_upn.pop(old["userPrincipalName"].lower(), None)
-        if new is not None:
-            self.users_by_id[new["id"]] = new
-            if new.get("userPrincipalName"):
-                self.users_by_upn[new["userPrincipalName"].lower()] = new
-
-    def add_team(self, team: Json, members: list[Json], channels: list[Json],
-                 group: Json | None = None) -> Json:
-        """Create a team (and its group) with members and channels ({"channel", "members"});
-        without channels it gets a General channel, as every team has."""
-        with self.lock:
-            stamp = iso_from_millis(self._now_ms())
-            data = {"id": str(uuid.uuid4()), "createdDateTime": stamp, "visibility": "private",
-                    "description": None, **team}
-            if not data.get("displayName"):
-                raise ValueError("a team needs a displayName")
-            specs = channels or [{"channel": {"displayName": "General"}}]
-            state = self._load_team(TeamsTeamData(
-                data, list(members),
-                [TeamsChannelData({"createdDateTime": stamp, **c["channel"]}, list(c.get("members") or []))
-                 for c in specs], dict(group or {})))
-            links = self.group_links(state)
-            self.changes.record(GROUPS, data["id"], properties=("*",), links={
-                rel: [(u, True) for u in ids] for rel, ids in links.items()})
-            return state.team
-
-    def update_team(self, team_id: str, changes: Json) -> Json:
-        """PATCH a team (displayName, description, visibility, isArchived…). Its group's
-        properties follow the team's, so a change to them shows in /groups/delta."""
-        with self.lock:
-            state = self._require(team_id, None)[0]
-            fixed = {"id", "createdDateTime"} & changes.keys()
-            if fixed:
-                raise ValueError(f"cannot change {', '.join(sorted(fixed))}")
-            before = self.group_json(state)
-            state.team = {**state.team, **changes}
-            after = self.group_json(state)
-            changed = tuple(k for k in after if after[k] != before.get(k))
-            if changed:
-                self.changes.record(GROUPS, team_id, properties=changed)
-            return state.team
 
     def _require(self, team_id: str, channel_id: str | None
                  ) -> tuple[TeamState, ChannelState | None]:

@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from migrate.sandbox.graph_changes import DirectoryLog
 from migrate.sandbox.graph_chats import ChatState, ChatStore
+from migrate.sandbox.graph_directory import GraphDirectory
 from migrate.sandbox.graph_odata import iso_from_millis
 from migrate.sandbox.graph_store import ChannelState, GraphStore, TeamState
 from migrate.sandbox.lazy_tenant import TINY_PNG, LazyChannel, LazyTeam, LazyTenant
@@ -202,8 +203,8 @@ class LazyStore:
 
     primary_channel = GraphStore.primary_channel
     channel_members = GraphStore.channel_members
-    group_json = GraphStore.group_json
-    group_links = staticmethod(GraphStore.group_links)
+    group_json = GraphDirectory.group_json
+    group_links = staticmethod(GraphDirectory.group_links)
 
     def user(self, key: str) -> Json | None:
         i = self.gen.user_index(key)
