@@ -79,9 +79,52 @@ class TeamsChat:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamsIdentity:
+    """Who or what a mention names: one identity of Graph's mentioned identity set."""
+
+    kind: str                               # user | conversation | tag | application
+    id: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsMention:
+    """One entry of a message's `mentions`: the `<at id>` of the body it fills."""
+
+    at_id: str                              # the `id` of its `<at>` element(s) in the body
+    text: str | None = None                 # mentionText, as typed
+    # What is mentioned, in the order the renderer asks (user, conversation, tag, application);
+    # Graph sets one of them, the others are left out.
+    mentioned: tuple[TeamsIdentity, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsReaction:
+    reaction_type: str = ""                 # "like", "😍", "custom", …
+    display_name: str | None = None         # the emoji's name ("Thumbs up"); a custom one's name
+    user_id: str | None = None              # who reacted
+    created_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsAttachment:
+    """One entry of a message's `attachments`: a file, a quoted or forwarded message, a card.
+    Its `content` is content, like the body: kept as Graph gives it (a JSON string or object)
+    for the renderer to read."""
+
+    id: str | None = None
+    content_type: str | None = None         # reference | messageReference | application/vnd… | …
+    content_url: str | None = None
+    name: str | None = None
+    content: str | Mapping[str, Any] | None = field(default=None, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
 class TeamsMessage:
-    """A channel message, root or reply. `raw` is the Graph chatMessage itself, for the
-    renderer (migrate/transform/content.py) only; everything else reads the typed fields."""
+    """A channel message, root or reply, with what the renderer (migrate/transform/content.py)
+    reads of it. The Graph chatMessage itself is parsed once, by migrate/export/records.py, and
+    not kept: the body (HTML or text) and the cards' payloads are the only source content left
+    for the transform to convert."""
 
     id: TeamsMessageId
     channel_id: TeamsChannelId
@@ -89,7 +132,19 @@ class TeamsMessage:
     created_at: str | None                  # createdDateTime, as Graph gave it
     sender_user_id: TeamsUserId | None      # None when an app (or no one) sent it
     sender_name: str | None                 # the sending user's displayName, or else the app's
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, hash=False)
+    sender_kind: str | None = None          # "user" | "application" (an app, no user) | None
+    sender_app_id: str | None = None        # the sending app's id, when sender_kind is "application"
+    message_type: str = "message"           # message | systemEventMessage | chatEvent | …
+    body: str = ""                          # the body's content: HTML, or text
+    body_type: str = "html"                 # html | text
+    subject: str | None = None
+    importance: str | None = None           # normal | high | urgent
+    attachments: tuple[TeamsAttachment, ...] = ()
+    mentions: tuple[TeamsMention, ...] = ()
+    reactions: tuple[TeamsReaction, ...] = ()
+    edited_at: str | None = None            # lastEditedDateTime
+    deleted_at: str | None = None           # deletedDateTime
+    event_type: str | None = None           # a system event's eventDetail @odata.type
 
     def as_root(self) -> TeamsMessage:
         """This reply as a thread of its own (for a reply whose root is not in the export)."""

@@ -3,6 +3,7 @@ and links in previews work (no double escaping)."""
 
 from __future__ import annotations
 
+from migrate.export.records import teams_message
 from migrate.transform.content import RenderContext, render_message
 from migrate.ui.plan_report import _md_table, md_text, mrkdwn_html
 
@@ -25,7 +26,7 @@ def test_preview_links_are_not_double_escaped():
     message = {"id": "1", "messageType": "message", "body": {"contentType": "html", "content": body},
                "attachments": [], "mentions": [], "reactions": [], "from": None,
                "createdDateTime": "2024-01-01T00:00:00Z"}
-    text = render_message(message, ctx).parts[0]
+    text = render_message(teams_message(message, "c"), ctx).parts[0]
     preview = mrkdwn_html(text)
     assert 'href="https://example.com/search?q=a&amp;lang=en"' in preview
     assert "&amp;amp;" not in preview

@@ -16,11 +16,11 @@ import base64
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from migrate.model import TeamsMessage
+from migrate.model import TeamsMessage, TeamsReaction
 from migrate.store.keys import PostKey
 from migrate.timestamps import parse_instant
 from migrate.transform.content import reaction_token, render_message
@@ -71,17 +71,17 @@ class Conversation:
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _reactions(raw: Mapping, ctx: RenderContext, user_id: Callable[[str], str]) -> list[Json]:
+def _reactions(reactions: Sequence[TeamsReaction], ctx: RenderContext,
+               user_id: Callable[[str], str]) -> list[Json]:
     """Teams reactions → [{name, users, count}], one user once per name; a reaction with no
     Slack short name (an emoji outside the mapping) is left out."""
     users: dict[str, list[str]] = {}
-    for reaction in raw.get("reactions") or []:
-        token = reaction_token(str(reaction.get("reactionType") or ""),
-                               reaction.get("displayName"), ctx)
+    for reaction in reactions:
+        token = reaction_token(reaction.reaction_type, reaction.display_name, ctx)
         if not (token.startswith(":") and token.endswith(":")):
             continue
         name = token[1:-1]
-        person = ((reaction.get("user") or {}).get("user") or {}).get("id")
+        person = reaction.user_id
         if not person:
             continue
         who = users.setdefault(name, [])
@@ -126,7 +126,7 @@ def _add(out: Conversation, channel_id: str, message: TeamsMessage, root: Json |
          taken: set[str], has_replies: bool) -> Json | None:
     """Add one message's parts; returns the export message a reply threads under (the root's
     first part, or a stand-in with the ts an earlier bundle gave it)."""
-    rendered = render_message(message.raw, ctx, has_replies=has_replies)
+    rendered = render_message(message, ctx, has_replies=has_replies)
     if rendered.skip_reason:
         out.skipped[rendered.skip_reason.split(":")[0]] += 1
         return None
@@ -162,10 +162,10 @@ def _add(out: Conversation, channel_id: str, message: TeamsMessage, root: Json |
         elif has_replies or len(rendered.parts) > 1:
             entry["thread_ts"] = ts
         if part == 0:
-            reactions = _reactions(message.raw, ctx, user_id)
+            reactions = _reactions(message.reactions, ctx, user_id)
             if reactions:
                 entry["reactions"] = reactions
-            edited = message.raw.get("lastEditedDateTime")
+            edited = message.edited_at
             if edited and author:
                 entry["edited"] = {"user": user_id(author), "ts": ts_from(edited, set())}
             first = entry

@@ -1,6 +1,8 @@
 """Typed records from the store: the only place that reads the raw Graph JSON of users, teams,
-channels, memberships and messages (raw Graph dicts never leave the Teams side of the code;
-a message's own dict rides along only for the renderer).
+channels, memberships and messages (raw Graph dicts never leave the Teams side of the code).
+A message's envelope — sender, body, mentions, attachments, reactions, edits, events — is
+parsed here once; what stays source content for the transform is the body and the cards'
+payloads.
 
 Every loader returns its records in a stable order (by id), so everything built from them
 (the Plan, its reports) is deterministic.
@@ -10,18 +12,22 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from migrate.model import (
+    TeamsAttachment,
     TeamsChannel,
     TeamsChannelId,
     TeamsChat,
     TeamsChatId,
+    TeamsIdentity,
     TeamsMember,
+    TeamsMention,
     TeamsMessage,
     TeamsMessageId,
+    TeamsReaction,
     TeamsTeam,
     TeamsTeamId,
     TeamsUser,
@@ -92,24 +98,128 @@ def teams_member(raw: Json) -> TeamsMember | None:
                        roles=_strings(raw.get("roles")))
 
 
+# -- messages ----------------------------------------------------------------------------------
+# A chatMessage is read as the renderer always read it: a key in Graph's camelCase or, failing
+# that, in PowerShell exports' PascalCase; a list that is not a list is empty; a value of an odd
+# type counts by its truthiness and is kept as text (`_str`).
+
+
+def _field(data: Any, name: str) -> Any:
+    """`data[name]`, or `data[Name]` when that is absent or null; None for a non-object."""
+    if not isinstance(data, Mapping):
+        return None
+    value = data.get(name)
+    if value is None:
+        value = data.get(name[:1].upper() + name[1:])
+    return value
+
+
+def _str(value: Any) -> str | None:
+    """A value that is set, as text; None for null, "" and other falsy values."""
+    return str(value) if value else None
+
+
+def _list(value: Any) -> list | tuple:
+    return value if isinstance(value, (list, tuple)) else ()
+
+
+_MENTIONED = ("user", "conversation", "tag", "application")
+
+
+def teams_mentions(raw_list: Any) -> tuple[TeamsMention, ...]:
+    """A chatMessage's `mentions` → TeamsMentions, in order; an entry without an `id` (or not
+    an object) fills no `<at>` and is left out."""
+    out = []
+    for raw in _list(raw_list):
+        at_id = _field(raw, "id")
+        if at_id is None:
+            continue
+        mentioned = _field(raw, "mentioned")
+        identities = []
+        for kind in _MENTIONED:
+            ident = _field(mentioned, kind)
+            ident_id, name = _str(_field(ident, "id")), _str(_field(ident, "displayName"))
+            if ident_id or name:
+                identities.append(TeamsIdentity(kind, ident_id, name))
+        out.append(TeamsMention(str(at_id), _str(_field(raw, "mentionText")), tuple(identities)))
+    return tuple(out)
+
+
+def teams_attachments(raw_list: Any) -> tuple[TeamsAttachment, ...]:
+    """A chatMessage's `attachments` → TeamsAttachments, one per entry (an entry that is not an
+    object is an attachment of unknown type, as the renderer shows it). The card payload
+    (`content`) is kept as given when it is a JSON string or object."""
+    out = []
+    for raw in _list(raw_list):
+        url, name, content = _field(raw, "contentUrl"), _field(raw, "name"), _field(raw, "content")
+        # The body refers to an attachment by its id, else by its contentUrl: a contentUrl that
+        # is not text (never a link) can still be that reference.
+        ref = _field(raw, "id") or (url if not isinstance(url, str) else None)
+        out.append(TeamsAttachment(
+            id=_str(ref),
+            content_type=_str(_field(raw, "contentType")),
+            content_url=url if isinstance(url, str) else None,
+            name=name if isinstance(name, str) else None,
+            content=content if isinstance(content, (str, dict)) else None,
+        ))
+    return tuple(out)
+
+
+def teams_reactions(raw_list: Any) -> tuple[TeamsReaction, ...]:
+    """A chatMessage's `reactions` → TeamsReactions, one per entry (an entry that is not an
+    object is a reaction of unknown type)."""
+    out = []
+    for raw in _list(raw_list):
+        created = _field(raw, "createdDateTime")
+        out.append(TeamsReaction(
+            reaction_type=str(_field(raw, "reactionType") or ""),
+            display_name=_str(_field(raw, "displayName")),
+            user_id=_str(_field(_field(_field(raw, "user"), "user"), "id")),
+            created_at=created if isinstance(created, str) and created else None,
+        ))
+    return tuple(out)
+
+
 def teams_message(raw: Json, channel_id: str) -> TeamsMessage:
-    """A Graph `chatMessage` → TeamsMessage (the object itself rides along as `raw`, for the
-    renderer). Its sender is a user when `from.user.id` is set, else an app (or no one)."""
-    sender = raw.get("from") or {}
-    user = sender.get("user") or {}
-    if user.get("id"):
-        sender_user_id, sender_name = TeamsUserId(user["id"]), user.get("displayName")
+    """A Graph `chatMessage` → TeamsMessage (the dict is not kept). Its sender is a user when
+    `from.user.id` is set, else an app (or no one); `sender_kind` says which of `from.user`
+    and `from.application` Graph filled in."""
+    sender = _field(raw, "from")
+    user, app = _field(sender, "user"), _field(sender, "application")
+    if _field(user, "id"):
+        sender_user_id, sender_name = TeamsUserId(str(_field(user, "id"))), _field(user, "displayName")
     else:
-        sender_user_id, sender_name = None, (sender.get("application") or {}).get("displayName")
+        sender_user_id, sender_name = None, _field(app, "displayName")
+    is_app = not user and isinstance(app, Mapping)
+    body = _field(raw, "body") or {}
+    body_type = str(_field(body, "contentType") or "html")
+    reply_to = _field(raw, "replyToId")
     return TeamsMessage(
         id=TeamsMessageId(raw["id"]),
         channel_id=TeamsChannelId(channel_id),
-        reply_to_id=TeamsMessageId(raw["replyToId"]) if raw.get("replyToId") else None,
-        created_at=raw.get("createdDateTime") or None,
+        reply_to_id=TeamsMessageId(str(reply_to)) if reply_to else None,
+        created_at=_field(raw, "createdDateTime") or None,
         sender_user_id=sender_user_id,
-        sender_name=sender_name or None,
-        raw=raw,
+        sender_name=_str(sender_name),
+        sender_kind="user" if user else "application" if is_app else None,
+        sender_app_id=_str(_field(app, "id")) if is_app else None,
+        message_type=str(_field(raw, "messageType") or "message"),
+        body=str(_field(body, "content") or ""),
+        body_type="text" if body_type.lower() == "text" else "html",
+        subject=_str(_field(raw, "subject")),
+        importance=_str(_field(raw, "importance")),
+        attachments=teams_attachments(_field(raw, "attachments")),
+        mentions=teams_mentions(_field(raw, "mentions")),
+        reactions=teams_reactions(_field(raw, "reactions")),
+        edited_at=_str(_field(raw, "lastEditedDateTime")),
+        deleted_at=_str(_field(raw, "deletedDateTime")),
+        event_type=_event_type(_field(raw, "eventDetail")),
     )
+
+
+def _event_type(detail: Any) -> str | None:
+    kind = _field(detail, "@odata.type")
+    return kind if isinstance(kind, str) and kind else None
 
 
 def load_chats(store: Store) -> Iterator[TeamsChat]:

@@ -369,7 +369,7 @@ def _channel_items(store: Store, channel: TeamsChannel, ctx: RenderContext, peop
 def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, people: People, files,
                  has_replies, sink: _Sink, warnings, bundled=frozenset()) -> list[str] | None:
     """One message's posts and uploads into the sink: their keys, or None when it is skipped."""
-    rendered = render_message(teams_message.raw, ctx, has_replies=has_replies)
+    rendered = render_message(teams_message, ctx, has_replies=has_replies)
     if rendered.skip_reason:
         sink.skip(Skip("message", teams_message.id, rendered.skip_reason))
         return None
@@ -380,7 +380,7 @@ def _add_message(teams_message: TeamsMessage, root_id, channel, ctx, people: Peo
     keys = [PostKey(channel.id, teams_message.id, part).text for part in range(len(rendered.parts))]
     imported: tuple[str, ...] = ()
     if bundled and any(key in bundled for key in keys):
-        plain = render_message(teams_message.raw, replace(ctx, attribution=False),
+        plain = render_message(teams_message, replace(ctx, attribution=False),
                                has_replies=has_replies).parts
         imported = tuple(ledger.text_hash(text) for text in plain)
     for part, text in enumerate(rendered.parts):

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from migrate.model import TeamsAttachment
 from migrate.timestamps import parse_instant
 from migrate.transform.content_model import FileRef
 from migrate.transform.markup import (
@@ -224,20 +225,20 @@ def _first(content: Any, *names: str) -> str | None:
     return None
 
 
-def render_attachment(att: Any, walker: Any) -> list[str]:
+def render_attachment(att: TeamsAttachment, walker: Any) -> list[str]:
     """Lines for one attachment of the message being walked (files and warnings go to it)."""
-    ctype = str(field(att, "contentType") or "").strip()
+    ctype = (att.content_type or "").strip()
     low = ctype.lower()
-    name = _text(field(att, "name"))
+    name = _text(att.name)
     if low == "reference":
-        url = _text(field(att, "contentUrl"))
+        url = _text(att.content_url)
         label = name or (PurePosixPath(unquote(urlsplit(url).path)).name if isinstance(url, str) else "") or "file"
         if url:
-            walker.add_file(FileRef("reference", str(field(att, "id") or url), label))
+            walker.add_file(FileRef("reference", att.id or url, label))
         else:
             walker.warn("file_not_migrated", label)
         return [escape_text(f"📎 {label}")]
-    content = _json(field(att, "content"))
+    content = _json(att.content)
     if low == "messagereference":
         sender = identity_name(field(content, "messageSender"), walker.ctx) or "unknown sender"
         preview = [escape_text(collapse(line)) for line in str(field(content, "messagePreview") or "").split("\n")
@@ -251,7 +252,7 @@ def render_attachment(att: Any, walker: Any) -> list[str]:
         body = walker.nested(str(field(content, "originalMessageContent") or ""))
         return quote_lines([f"{head} ({when})" if when else head, *body])
     if low.startswith("image/"):
-        url = _text(field(att, "contentUrl"))
+        url = _text(att.content_url)
         label = escape_text(f"[image: {name}]" if name else "[image]")
         return [slack_link(url, label) if isinstance(url, str) and linkable(url) else label]
     kind = CARD_KINDS.get(low)

@@ -1,10 +1,12 @@
 """Teams message content → Slack message text, as pure functions.
 
-`render_message` turns one Graph chatMessage into the text(s) to post: an importance mark and the
-subject in bold, the body as mrkdwn (`html_to_mrkdwn`), an "(edited)" mark, the reactions
-summary and a provenance line with the original date and time; long texts are split into
-continuation parts. It also says which files to upload into the thread, what was lossy
-(warnings), and when the message is not posted at all (system events, deletions).
+`render_message` turns one TeamsMessage — a Graph chatMessage as migrate/export/records.py
+parsed it: its envelope typed, its body (HTML or text) and its cards' payloads as Teams wrote
+them — into the text(s) to post: an importance mark and the subject in bold, the body as mrkdwn
+(`html_to_mrkdwn`), an "(edited)" mark, the reactions summary and a provenance line with the
+original date and time; long texts are split into continuation parts. It also says which files
+to upload into the thread, what was lossy (warnings), and when the message is not posted at all
+(system events, deletions).
 
 Nothing from the source can notify anyone: mentions are plain `@Name` text and every `&`, `<`, `>`
 of the source is escaped, so `<@U…>`, `<!channel>`, `<!here>`, `<!everyone>` and
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from migrate.transform.cards import identity_name, local_time, zone
+from migrate.model import TeamsAttachment, TeamsMention, TeamsMessage, TeamsReaction
+from migrate.transform.cards import local_time, zone
 from migrate.transform.content_model import FileRef, RenderContext, Rendered
 from migrate.transform.html_walk import Walker
 from migrate.transform.mappings import load_mappings
@@ -27,7 +29,6 @@ from migrate.transform.markup import (
     CONTROL_CHARS,
     escape,
     escape_text,
-    field,
     short_name,
     tidy,
 )
@@ -45,8 +46,8 @@ _LINK = re.compile(r"<((?:https?://|mailto:)[^<>|\s]*)(?:\|([^<>\n]*))?>")
 _EVENT_NAME = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def html_to_mrkdwn(html: str, *, content_type: str = "html", mentions: Sequence[Mapping] = (),
-                   attachments: Sequence[Mapping] = (), ctx: RenderContext
+def html_to_mrkdwn(html: str, *, content_type: str = "html", mentions: Sequence[TeamsMention] = (),
+                   attachments: Sequence[TeamsAttachment] = (), ctx: RenderContext
                    ) -> tuple[str, list[FileRef], list[tuple[str, str]]]:
     """A message body as mrkdwn, the files it shows (to upload), and what was lossy."""
     walker = Walker(ctx, mentions, attachments)
@@ -59,11 +60,11 @@ def html_to_mrkdwn(html: str, *, content_type: str = "html", mentions: Sequence[
     return "\n".join(tidy(lines, keep_marks=False)), walker.files, walker.warnings
 
 
-def reaction_token(reaction_type: str, display_name: Any, ctx: RenderContext) -> str:
+def reaction_token(reaction_type: str, display_name: str | None, ctx: RenderContext) -> str:
     """`:short_name:` of one Teams reactionType (or the Unicode emoji when unmapped)."""
     kind = (reaction_type or "").strip()
     if kind.lower() == "custom":
-        name = short_name(str(display_name or ""))
+        name = short_name(display_name or "")
         return f":{name}:" if name else ":custom:"
 
     def lookup(key: str) -> str:
@@ -80,15 +81,14 @@ def reaction_token(reaction_type: str, display_name: Any, ctx: RenderContext) ->
     return f":{short_name(kind) or 'unknown'}:"
 
 
-def reactions_summary(reactions: Sequence[Mapping], ctx: RenderContext) -> str:
+def reactions_summary(reactions: Sequence[TeamsReaction], ctx: RenderContext) -> str:
     """`:+1: 3  :heart: 1` — count per reaction, most first, then by name: reactions are
     summarized on the message, since a bot cannot react as the people who did."""
     counts: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
-    for reaction in reactions or ():
-        token = reaction_token(str(field(reaction, "reactionType") or ""),
-                               field(reaction, "displayName"), ctx)
-        user = field(field(field(reaction, "user"), "user"), "id")
+    for reaction in reactions:
+        token = reaction_token(reaction.reaction_type, reaction.display_name, ctx)
+        user = reaction.user_id
         if user:
             if (token, user) in seen:
                 continue
@@ -97,10 +97,9 @@ def reactions_summary(reactions: Sequence[Mapping], ctx: RenderContext) -> str:
     return "  ".join(f"{token} {n}" for token, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def describe_event(event: Any, ctx: RenderContext) -> str | None:
+def describe_event(kind: str | None, ctx: RenderContext) -> str | None:
     """Short name of a system event ("members added") from its eventDetail @odata.type."""
-    kind = field(event, "@odata.type")
-    if not isinstance(kind, str) or not kind:
+    if not kind:
         return None
     if ctx.system_events.get(kind):
         return str(ctx.system_events[kind])
@@ -108,23 +107,20 @@ def describe_event(event: Any, ctx: RenderContext) -> str | None:
     return _EVENT_NAME.sub(" ", name).lower() or None
 
 
-def _is_system_event(message: Mapping, content: str) -> bool:
-    kind = str(field(message, "messageType") or "message")
-    if kind in ("systemEventMessage", "chatEvent", "typing"):
+def _is_system_event(message: TeamsMessage) -> bool:
+    if message.message_type in ("systemEventMessage", "chatEvent", "typing"):
         return True
-    return content.lstrip().lower().startswith("<systemeventmessage")
+    return message.body.lstrip().lower().startswith("<systemeventmessage")
 
 
-def provenance(message: Mapping, ctx: RenderContext) -> str | None:
+def provenance(message: TeamsMessage, ctx: RenderContext) -> str | None:
     """`_Posted in Teams on 2024-03-05 14:32 CET_`; names the author when it is an app/bot
     (a person's name is the post's username already)."""
-    when = local_time(field(message, "createdDateTime"), ctx.timezone)
+    when = local_time(message.created_at, ctx.timezone)
     if when is None:
         return None
-    sender = field(message, "from")
-    app = field(sender, "application")
-    if isinstance(app, Mapping) and not field(sender, "user"):
-        name = identity_name({"application": app}, ctx) or "an app"
+    if message.sender_kind == "application":
+        name = message.sender_name or ctx.users.get(message.sender_app_id or "") or "an app"
         return f"_Posted in Teams by {escape(name)} (app) on {when}_"
     return f"_Posted in Teams on {when}_"
 
@@ -140,10 +136,6 @@ def _unwrap_long_links(text: str, longest: int) -> str:
     return _LINK.sub(unwrap, text) if len(text) > longest else text
 
 
-def _seq(value: Any) -> Sequence:
-    return value if isinstance(value, (list, tuple)) else ()
-
-
 def _with_edited(body: str) -> str:
     if not body:
         return EDITED
@@ -153,36 +145,34 @@ def _with_edited(body: str) -> str:
     return f"{body} {EDITED}"
 
 
-def render_message(message: Mapping, ctx: RenderContext, *, has_replies: bool = False) -> Rendered:
-    """One Graph chatMessage → what to post (see the module docstring)."""
-    body = field(message, "body") or {}
-    content = str(field(body, "content") or "")
-    attachments = _seq(field(message, "attachments"))
-    if _is_system_event(message, content):
-        event = describe_event(field(message, "eventDetail"), ctx)
+def render_message(message: TeamsMessage, ctx: RenderContext, *, has_replies: bool = False) -> Rendered:
+    """One Teams message → what to post (see the module docstring)."""
+    content, attachments = message.body, message.attachments
+    if _is_system_event(message):
+        event = describe_event(message.event_type, ctx)
         return Rendered((), (), (), f"system event: {event}" if event else "system event")
     warnings: list[tuple[str, str]] = []
     if zone(ctx.timezone) is None:
         warnings.append(("bad_timezone", ctx.timezone))
     footer = [line for line in (provenance(message, ctx),) if line] if ctx.attribution else []
-    if field(message, "deletedDateTime") or (not content.strip() and not attachments):
+    if message.deleted_at or (not content.strip() and not attachments):
         if not has_replies:
             return Rendered((), (), tuple(warnings), "deleted in Teams")
         return Rendered(("\n".join([DELETED, *footer]),), (), tuple(warnings))
     text, files, body_warnings = html_to_mrkdwn(
-        content, content_type=str(field(body, "contentType") or "html"),
-        mentions=_seq(field(message, "mentions")), attachments=attachments, ctx=ctx)
+        content, content_type=message.body_type, mentions=message.mentions, attachments=attachments,
+        ctx=ctx)
     warnings.extend(w for w in body_warnings if w not in warnings)
     header = []
-    importance = str(field(message, "importance") or "").lower()
+    importance = (message.importance or "").lower()
     if importance in IMPORTANCE:
         header.append(IMPORTANCE[importance])
-    subject = " ".join(str(field(message, "subject") or "").split())
+    subject = " ".join((message.subject or "").split())
     if subject:
         header.append(f"*{escape_text(subject)}*")
-    if field(message, "lastEditedDateTime") and ctx.attribution:
+    if message.edited_at and ctx.attribution:
         text = _with_edited(text)
-    summary = reactions_summary(_seq(field(message, "reactions")), ctx) if ctx.attribution else ""
+    summary = reactions_summary(message.reactions, ctx) if ctx.attribution else ""
     footer = ([summary] if summary else []) + footer
     head, foot = "\n".join(header), "\n".join(footer)
     whole = "\n".join(part for part in (head, text, foot) if part)

@@ -8,9 +8,10 @@ plain `@Name` text: nothing from the source may notify anyone in Slack.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from migrate.model import TeamsAttachment, TeamsMention
 from migrate.transform.cards import render_attachment
 from migrate.transform.content_model import FileRef
 from migrate.transform.markup import (
@@ -36,7 +37,6 @@ from migrate.transform.markup import (
     collapse,
     display_width,
     escape_text,
-    field,
     flatten,
     flush,
     linkable,
@@ -73,14 +73,14 @@ def _unquoted(lines: list[str]) -> list[str]:
 class Walker:
     """One message's conversion: collects files to upload and warnings on the way."""
 
-    def __init__(self, ctx: Any, mentions: Any = (), attachments: Any = (), depth: int = 0) -> None:
+    def __init__(self, ctx: Any, mentions: Sequence[TeamsMention] = (),
+                 attachments: Sequence[TeamsAttachment] = (), depth: int = 0) -> None:
         self.ctx = ctx
         self.depth = depth
-        self.mentions = {str(field(m, "id")): m for m in mentions or () if field(m, "id") is not None}
-        self.attachments: dict[str, Mapping] = {}
-        for att in attachments or ():
-            key = str(field(att, "id") or field(att, "contentUrl") or f"#{len(self.attachments)}")
-            self.attachments.setdefault(key, att)
+        self.mentions = {m.at_id: m for m in mentions}
+        self.attachments: dict[str, TeamsAttachment] = {}
+        for att in attachments:
+            self.attachments.setdefault(att.id or att.content_url or f"#{len(self.attachments)}", att)
         self.used: set[str] = set()
         self.files: list[FileRef] = []
         self.warnings: list[tuple[str, str]] = []
@@ -101,11 +101,11 @@ class Walker:
                 lines.extend(self.attachment(attachment))
         return lines
 
-    def attachment(self, attachment: Mapping) -> list[str]:
+    def attachment(self, attachment: TeamsAttachment) -> list[str]:
         try:
             return render_attachment(attachment, self)
         except Exception:  # one odd card must not stop a migration: say so, go on
-            kind = str(field(attachment, "contentType") or "attachment")
+            kind = attachment.content_type or "attachment"
             self.warn("attachment_not_rendered", kind)
             return [escape_text(f"[{kind}]")]
 
@@ -393,23 +393,21 @@ def _text_of(node: Node) -> str:
     return collapse("".join(parts))
 
 
-def _identity(mention: Any) -> tuple[str, str] | None:
-    mentioned = field(mention, "mentioned")
-    for kind in ("user", "conversation", "tag", "application"):
-        ident = field(mentioned, kind)
-        if field(ident, "id"):
-            return kind, str(field(ident, "id"))
+def _identity(mention: TeamsMention | None) -> tuple[str, str] | None:
+    for ident in mention.mentioned if mention is not None else ():
+        if ident.id:
+            return ident.kind, ident.id
     return None
 
 
-def _mention_name(mention: Any, ctx: Any) -> str:
-    if field(mention, "mentionText"):
-        return str(field(mention, "mentionText")).strip()
-    mentioned = field(mention, "mentioned")
-    for kind in ("user", "conversation", "tag", "application"):
-        ident = field(mentioned, kind)
-        if field(ident, "displayName"):
-            return str(field(ident, "displayName"))
-        if kind == "user" and field(ident, "id") and ctx.users.get(field(ident, "id")):
-            return ctx.users[field(ident, "id")]
+def _mention_name(mention: TeamsMention | None, ctx: Any) -> str:
+    if mention is None:
+        return "unknown"
+    if mention.text:
+        return mention.text.strip()
+    for ident in mention.mentioned:
+        if ident.display_name:
+            return ident.display_name
+        if ident.kind == "user" and ident.id and ctx.users.get(ident.id):
+            return ctx.users[ident.id]
     return "unknown"

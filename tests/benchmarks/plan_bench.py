@@ -1,8 +1,9 @@
 """Plan benchmark (a script, not a test): `python tests/benchmarks/plan_bench.py`.
 
 Prints, and writes as JSON (--out):
-  conversion  messages/s converted on one core (render_message) over the demo tenant and a
-              synthetic corpus of the demo's bodies repeated
+  conversion  messages/s converted on one core (the chatMessage parsed by teams_message, then
+              render_message) over the demo tenant and a synthetic corpus of the demo's
+              bodies repeated
   plan        build_plan time and peak RSS for a synthetic tenant of --users people
               (350,000 by default) in --channels channels (50,000) with a Slack directory of
               the same people, measured in a child process so the RSS is the plan's own
@@ -23,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from migrate.export.records import teams_message  # noqa: E402
 from migrate.sandbox.tenant import default_demo_folder, load_graph_tenant  # noqa: E402
 from migrate.transform.content import RenderContext, load_mappings, render_message  # noqa: E402
 
@@ -37,7 +39,7 @@ def conversion(repeat: int) -> dict:
     corpus = messages * repeat
     started = time.process_time()
     for message in corpus:
-        render_message(message, ctx, has_replies=False)
+        render_message(teams_message(message, "c"), ctx, has_replies=False)
     cpu = time.process_time() - started
     return {"messages": len(corpus), "cpu_s": round(cpu, 2),
             "messages_per_s": round(len(corpus) / cpu)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from migrate.export.assets import message_assets
+from migrate.export.records import teams_message
 from migrate.transform.content import RenderContext, render_message
 
 BASE = "https://graph.microsoft.com/v1.0/teams/T1/channels/19:c@thread.tacv2/messages/1700000000000"
@@ -27,7 +28,7 @@ def test_a_code_snippet_is_a_file_named_by_its_language():
     [asset] = message_assets(message)
     assert (asset.source, asset.source_id, asset.name) == ("hosted", "aWQ9c25pcHBldA==", "code-snippet.py")
     assert asset.url.startswith("/teams/T1/channels/") and asset.url.endswith("/$value")
-    rendered = render_message(message, RenderContext(users={"u1": "Ann"}), has_replies=False)
+    rendered = render_message(teams_message(message, "c"), RenderContext(users={"u1": "Ann"}), has_replies=False)
     assert {(f.source, f.source_id) for f in rendered.files} == {("hosted", "aWQ9c25pcHBldA==")}
 
 
@@ -38,7 +39,7 @@ def test_images_inside_a_forwarded_message_are_files_too():
     message = _message(attachments=[{"id": "a1", "contentType": "forwardedMessageReference",
                                      "content": json.dumps(card)}])
     assert [(a.source, a.source_id) for a in message_assets(message)] == [("hosted", "aW1n")]
-    rendered = render_message(message, RenderContext(users={"u1": "Ann"}), has_replies=False)
+    rendered = render_message(teams_message(message, "c"), RenderContext(users={"u1": "Ann"}), has_replies=False)
     assert {(f.source, f.source_id) for f in rendered.files} == {("hosted", "aW1n")}
 
 

@@ -1,8 +1,13 @@
-"""Tests of the pure transforms; `slack_text_problems` is the safety check they share."""
+"""Tests of the pure transforms; `slack_text_problems` is the safety check they share, `render`
+renders a Graph chatMessage as the plan does (parsed by the Graph side, then rendered)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from migrate.export.records import teams_message
+from migrate.transform.content import RenderContext, Rendered, render_message
 
 # Links we emit: <https://…|label>, <https://…>, <mailto:…|label>.
 OUR_LINK = re.compile(r"<(?:https?://|mailto:)[^<>|\s]*(?:\|[^<>\n]*)?>")
@@ -27,3 +32,9 @@ def slack_text_problems(text: str) -> list[str]:
             problems.append(f"unescaped & at {match.start()}")
             break
     return problems
+
+
+def render(raw: dict[str, Any], ctx: RenderContext, **options: Any) -> Rendered:
+    """`render_message` of a Graph chatMessage (test data stays the JSON Graph sends), parsed by
+    `teams_message` as the exporter's records are."""
+    return render_message(teams_message({"id": "m", **raw}, "c"), ctx, **options)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from migrate.errors import ConfigError
+from migrate.export.records import teams_attachments, teams_mentions, teams_reactions
 from migrate.transform.content import (
     FileRef,
     RenderContext,
@@ -18,11 +19,10 @@ from migrate.transform.content import (
     html_to_mrkdwn,
     load_mappings,
     reactions_summary,
-    render_message,
     split_text,
 )
 
-from . import slack_text_problems
+from . import render, slack_text_problems
 
 CASES = json.loads((Path(__file__).resolve().parents[1] / "data" / "content_cases.json").read_text("utf-8"))
 JANE, JOSE = "0b0a0000-0000-4000-8000-00000000000a", "34d590e3-e46c-4398-bf4a-1596a2a50d6f"
@@ -37,8 +37,8 @@ def test_there_are_enough_cases_and_names_are_unique():
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_case(case):
     text, refs, warnings = html_to_mrkdwn(
-        case["html"], content_type=case.get("content_type", "html"), mentions=case.get("mentions", ()),
-        attachments=case.get("attachments", ()), ctx=CTX)
+        case["html"], content_type=case.get("content_type", "html"), mentions=teams_mentions(case.get("mentions", [])),
+        attachments=teams_attachments(case.get("attachments", [])), ctx=CTX)
     assert text == case["expected"]
     assert slack_text_problems(text) == []
     if "files" in case:
@@ -70,29 +70,29 @@ def reaction(kind: str, user: str, display_name: str | None = None) -> dict:
 
 
 def test_plain_message_has_body_and_provenance():
-    rendered = render_message(message(), CTX)
+    rendered = render(message(), CTX)
     assert rendered == Rendered(("Hello\n_Posted in Teams on 2024-03-05 13:32 UTC_",), (), ())
 
 
 def test_subject_is_a_bold_first_line():
-    rendered = render_message(message(subject="Q3 roadmap & <plans>"), CTX)
+    rendered = render(message(subject="Q3 roadmap & <plans>"), CTX)
     assert rendered.parts[0].split("\n")[0] == "*Q3 roadmap &amp; &lt;plans&gt;*"
 
 
 @pytest.mark.parametrize(("importance", "mark"), [
     ("high", ":exclamation: *Important*"), ("urgent", ":rotating_light: *Urgent*"), ("normal", None)])
 def test_importance_is_marked_before_the_subject(importance, mark):
-    lines = render_message(message(subject="SEV1", importance=importance), CTX).parts[0].split("\n")
+    lines = render(message(subject="SEV1", importance=importance), CTX).parts[0].split("\n")
     assert lines[:2] == ([mark, "*SEV1*"] if mark else ["*SEV1*", "Hello"])
 
 
 def test_edited_mark():
-    rendered = render_message(message(lastEditedDateTime="2024-03-05T14:00:00Z"), CTX)
+    rendered = render(message(lastEditedDateTime="2024-03-05T14:00:00Z"), CTX)
     assert rendered.parts[0].startswith("Hello _(edited)_\n")
 
 
 def test_edited_mark_after_a_code_block_goes_on_its_own_line():
-    rendered = render_message(message("<pre>x = 1</pre>", lastEditedDateTime="2024-03-05T14:00:00Z"), CTX)
+    rendered = render(message("<pre>x = 1</pre>", lastEditedDateTime="2024-03-05T14:00:00Z"), CTX)
     assert rendered.parts[0].startswith("```\nx = 1\n```\n_(edited)_\n")
 
 
@@ -104,11 +104,11 @@ def test_edited_mark_after_a_code_block_goes_on_its_own_line():
 ])
 def test_provenance_in_the_configured_timezone(zone, created, expected):
     ctx = RenderContext(users={}, timezone=zone)
-    assert render_message(message(createdDateTime=created), ctx).parts[0].split("\n")[-1] == expected
+    assert render(message(createdDateTime=created), ctx).parts[0].split("\n")[-1] == expected
 
 
 def test_unknown_timezone_falls_back_to_utc_with_a_warning():
-    rendered = render_message(message(), RenderContext(users={}, timezone="Mars/Olympus"))
+    rendered = render(message(), RenderContext(users={}, timezone="Mars/Olympus"))
     assert rendered.parts[0].endswith("_Posted in Teams on 2024-03-05 13:32 UTC_")
     assert ("bad_timezone", "Mars/Olympus") in rendered.warnings
 
@@ -116,7 +116,7 @@ def test_unknown_timezone_falls_back_to_utc_with_a_warning():
 def test_provenance_names_an_app_author():
     bot = {"application": {"id": "f3f4", "displayName": "Release Bot", "applicationIdentityType": "bot"},
            "device": None, "user": None}
-    rendered = render_message(message("<p><strong>Build 4821 succeeded</strong></p>", **{"from": bot}), CTX)
+    rendered = render(message("<p><strong>Build 4821 succeeded</strong></p>", **{"from": bot}), CTX)
     assert rendered.parts[0] == ("*Build 4821 succeeded*\n"
                                  "_Posted in Teams by Release Bot (app) on 2024-03-05 13:32 UTC_")
 
@@ -124,14 +124,14 @@ def test_provenance_names_an_app_author():
 def test_reactions_summary_line_before_provenance():
     reactions = [reaction("like", "u1"), reaction("👍", "u2", "Thumbs up"), reaction("heart", "u3"),
                  reaction("🎉", "u1", "Party popper"), reaction("💯", "u4", "Hundred points"), reaction("like", "u5")]
-    rendered = render_message(message(reactions=reactions), CTX)
+    rendered = render(message(reactions=reactions), CTX)
     assert rendered.parts[0] == "Hello\n:+1: 3  :100: 1  :heart: 1  :tada: 1\n_Posted in Teams on 2024-03-05 13:32 UTC_"
 
 
 def test_reactions_summary_order_count_then_name():
     reactions = [reaction("sad", "a"), reaction("angry", "b"), reaction("sad", "c"), reaction("surprised", "d"),
                  reaction("laugh", "e"), reaction("laugh", "f"), reaction("laugh", "g")]
-    assert reactions_summary(reactions, CTX) == ":laughing: 3  :cry: 2  :angry: 1  :open_mouth: 1"
+    assert reactions_summary(teams_reactions(reactions), CTX) == ":laughing: 3  :cry: 2  :angry: 1  :open_mouth: 1"
 
 
 def test_reactions_summary_kinds():
@@ -143,16 +143,16 @@ def test_reactions_summary_kinds():
         reaction("like", "e"), reaction("like", "e"),         # the same user twice counts once
         reaction("<!here>", "f"),                             # nonsense stays harmless
     ]
-    summary = reactions_summary(reactions, CTX)
+    summary = reactions_summary(teams_reactions(reactions), CTX)
     assert summary == ":+1: 1  :+1::skin-tone-4: 1  :fabrikam-logo: 1  :heart: 1  :here: 1  🦩 1"
     assert slack_text_problems(summary) == []
-    assert reactions_summary([], CTX) == ""
+    assert reactions_summary(teams_reactions([]), CTX) == ""
 
 
 def test_reactions_from_pascal_case_exports():
     reactions = [{"ReactionType": "😍", "User": {"User": {"Id": "x"}}}, {"ReactionType": "😍", "User": {"User": {"Id": "y"}}},
                  {"ReactionType": "👀", "User": {"User": {"Id": "y"}}}]
-    assert reactions_summary(reactions, CTX) == ":heart_eyes: 2  :eyes: 1"
+    assert reactions_summary(teams_reactions(reactions), CTX) == ":heart_eyes: 2  :eyes: 1"
 
 
 @pytest.mark.parametrize("fields", [
@@ -161,13 +161,13 @@ def test_reactions_from_pascal_case_exports():
     {"body": {"contentType": "html", "content": "  "}, "from": None},                  # and no author
 ])
 def test_deleted_message_without_replies_is_skipped(fields):
-    rendered = render_message(message(**fields), CTX)
+    rendered = render(message(**fields), CTX)
     assert rendered.skip_reason == "deleted in Teams"
     assert rendered.parts == () and rendered.files == ()
 
 
 def test_deleted_message_with_replies_becomes_a_placeholder():
-    rendered = render_message(message("", deletedDateTime="2023-05-09T11:47:03Z", subject="",
+    rendered = render(message("", deletedDateTime="2023-05-09T11:47:03Z", subject="",
                                       reactions=[reaction("like", "a")]), CTX, has_replies=True)
     assert rendered.skip_reason is None
     assert rendered.parts == ("_This message was deleted in Teams._\n_Posted in Teams on 2024-03-05 13:32 UTC_",)
@@ -175,7 +175,7 @@ def test_deleted_message_with_replies_becomes_a_placeholder():
 
 def test_empty_body_with_an_attachment_is_not_deleted():
     att = {"id": "a1", "contentType": "reference", "contentUrl": "https://x.sharepoint.com/a.pdf", "name": "a.pdf"}
-    rendered = render_message(message("", attachments=[att]), CTX)
+    rendered = render(message("", attachments=[att]), CTX)
     assert rendered.skip_reason is None
     assert rendered.parts[0].startswith("📎 a.pdf\n")
     assert rendered.files == (FileRef("reference", "a1", "a.pdf"),)
@@ -193,20 +193,20 @@ def test_empty_body_with_an_attachment_is_not_deleted():
      "system event: brand new thing"),
 ])
 def test_system_events_are_skipped_with_their_name(fields, reason):
-    rendered = render_message(message("<systemEventMessage/>", **{"from": None, **fields}), CTX)
+    rendered = render(message("<systemEventMessage/>", **{"from": None, **fields}), CTX)
     assert (rendered.skip_reason, rendered.parts) == (reason, ())
 
 
 def test_system_event_names_come_from_the_mapping():
     ctx = RenderContext(users={}, system_events={"#microsoft.graph.membersAddedEventMessageDetail": "people joined"})
-    rendered = render_message(message("<systemEventMessage/>", messageType="systemEventMessage",
+    rendered = render(message("<systemEventMessage/>", messageType="systemEventMessage",
                                       eventDetail={"@odata.type": "#microsoft.graph.membersAddedEventMessageDetail"}), ctx)
     assert rendered.skip_reason == "system event: people joined"
 
 
 def test_text_body_is_escaped_as_text():
     body = {"contentType": "text", "content": "Plain: <!here> <@U123ABC> & <b>not bold</b>"}
-    rendered = render_message(message(body=body), CTX)
+    rendered = render(message(body=body), CTX)
     assert rendered.parts[0].split("\n")[0] == "Plain: &lt;!here&gt; &lt;@U123ABC&gt; &amp; &lt;b&gt;not bold&lt;/b&gt;"
     assert slack_text_problems(rendered.parts[0]) == []
 
@@ -216,7 +216,7 @@ def test_per_word_mention_and_guest_mention():
                 {"id": 1, "mentionText": "Victor", "mentioned": {"user": {"id": "32fb", "displayName": "Victor"}}},
                 {"id": 2, "mentionText": "Ng", "mentioned": {"user": {"id": "32fb", "displayName": "Ng"}}}]
     html = '<p><at id="0">Kari Nordmann</at> and <at id="1">Victor</at>&nbsp;<at id="2">Ng</at> — sync?</p>'
-    rendered = render_message(message(html, mentions=mentions), CTX)
+    rendered = render(message(html, mentions=mentions), CTX)
     assert rendered.parts[0].split("\n")[0] == "@Kari Nordmann and @Victor Ng — sync?"
     assert "<@" not in rendered.parts[0]
 
@@ -226,7 +226,7 @@ def test_files_and_warnings_are_reported():
             '<attachment id="card"></attachment>')
     card = {"id": "card", "contentType": "application/vnd.microsoft.card.adaptive",
             "content": json.dumps({"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "Hi"}]})}
-    rendered = render_message(message(html, attachments=[card]), CTX)
+    rendered = render(message(html, attachments=[card]), CTX)
     assert rendered.parts[0].startswith("[image]\nHi\n")
     assert rendered.files == (FileRef("hosted", "HC1", None),)
     assert rendered.warnings == (("card_rendered_as_text", "adaptive card"),)
@@ -234,8 +234,8 @@ def test_files_and_warnings_are_reported():
 
 def test_rendering_is_deterministic():
     html = CASES[0]["html"] + "".join(c["html"] for c in CASES if c.get("content_type") != "text")
-    first = render_message(message(html, reactions=[reaction("like", "a"), reaction("heart", "b")]), CTX)
-    assert all(render_message(message(html, reactions=[reaction("like", "a"), reaction("heart", "b")]), CTX) == first
+    first = render(message(html, reactions=[reaction("like", "a"), reaction("heart", "b")]), CTX)
+    assert all(render(message(html, reactions=[reaction("like", "a"), reaction("heart", "b")]), CTX) == first
                for _ in range(3))
 
 
@@ -250,7 +250,7 @@ def test_a_9000_char_body_is_split_into_parts_of_at_most_4000_with_nothing_lost(
     html = _long_body(52)
     body, _, _ = html_to_mrkdwn(html, ctx=CTX)
     assert len(body) > 9000
-    rendered = render_message(message(html, subject="Post-mortem", importance="high",
+    rendered = render(message(html, subject="Post-mortem", importance="high",
                                       reactions=[reaction("like", "a")]), CTX)
     assert len(rendered.parts) == 3
     assert all(len(part) <= 4000 for part in rendered.parts)
@@ -264,7 +264,7 @@ def test_a_9000_char_body_is_split_into_parts_of_at_most_4000_with_nothing_lost(
 
 
 def test_max_chars_is_respected():
-    rendered = render_message(message(_long_body(10)), RenderContext(users={}, max_chars=500))
+    rendered = render(message(_long_body(10)), RenderContext(users={}, max_chars=500))
     assert len(rendered.parts) > 3
     assert all(len(part) <= 500 for part in rendered.parts)
 
@@ -277,7 +277,7 @@ def test_code_fences_stay_balanced_across_parts():
     code = "\n".join(f"2025-11-20T17:40:{i % 60:02d}Z WARN checkout-api latency_ms={i} path=/v2/orders?page={i} &amp; ok"
                      for i in range(120))
     html = f"<p>Full log:</p><codeblock class=\"PlainText\"><code>{code}</code></codeblock><p>Thoughts?</p>"
-    rendered = render_message(message(html), CTX)
+    rendered = render(message(html), CTX)
     assert len(rendered.parts) == 3
     for part in rendered.parts:
         assert len(part) <= 4000
@@ -359,7 +359,7 @@ def test_an_override_replaces_its_keys_and_keeps_the_others(tmp_path):
     assert reactions["heart"] == "heart"
     assert emoji == load_mappings()[1]
     ctx = RenderContext(users={}, reactions=reactions)
-    assert reactions_summary([reaction("like", "a"), reaction("🦩", "b")], ctx) == ":flamingo: 1  :thumbsup: 1"
+    assert reactions_summary(teams_reactions([reaction("like", "a"), reaction("🦩", "b")]), ctx) == ":flamingo: 1  :thumbsup: 1"
 
 
 @pytest.mark.parametrize(("text", "line", "what"), [

@@ -9,9 +9,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from migrate.transform.content import RenderContext, html_to_mrkdwn, render_message, split_text
+from migrate.export.records import teams_attachments, teams_mentions
+from migrate.transform.content import RenderContext, html_to_mrkdwn, split_text
 
-from . import OUR_LINK, slack_text_problems
+from . import OUR_LINK, render, slack_text_problems
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CTX = RenderContext(users={"u1": "Jane <Doe>"})
@@ -54,7 +55,7 @@ ATTACHMENTS = [
 @SETTINGS
 @given(HTMLISH)
 def test_html_to_mrkdwn_never_raises_and_emits_nothing_unsafe(html):
-    text, files, warnings = html_to_mrkdwn(html, mentions=MENTIONS, attachments=ATTACHMENTS, ctx=CTX)
+    text, files, warnings = html_to_mrkdwn(html, mentions=teams_mentions(MENTIONS), attachments=teams_attachments(ATTACHMENTS), ctx=CTX)
     assert slack_text_problems(text) == [], text
     assert "\x00" not in text and "\x01" not in text
     assert all(isinstance(kind, str) and isinstance(detail, str) for kind, detail in warnings)
@@ -77,9 +78,9 @@ def test_render_message_parts_fit_and_are_safe(html, max_chars, subject, importa
                "subject": subject, "importance": importance, "lastEditedDateTime": "2024-03-05T14:00:00Z",
                "body": {"contentType": "html", "content": html * 8}, "mentions": MENTIONS, "attachments": ATTACHMENTS,
                "reactions": [{"reactionType": "<!here>", "user": {"user": {"id": "u1"}}}]}
-    rendered = render_message(message, ctx, has_replies=True)
+    rendered = render(message, ctx, has_replies=True)
     assert all(len(part) <= max_chars for part in rendered.parts)
-    body, _, _ = html_to_mrkdwn(html * 8, mentions=MENTIONS, attachments=ATTACHMENTS, ctx=ctx)
+    body, _, _ = html_to_mrkdwn(html * 8, mentions=teams_mentions(MENTIONS), attachments=teams_attachments(ATTACHMENTS), ctx=ctx)
     if all(len(link) < max_chars // 2 for link in OUR_LINK.findall(body)) or len(body) < max_chars // 4:
         for part in rendered.parts:     # (only a bare URL longer than a part may be cut)
             assert slack_text_problems(part) == [], part

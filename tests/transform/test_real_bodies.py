@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from migrate.export.assets import message_assets
-from migrate.transform.content import RenderContext, html_to_mrkdwn, render_message
+from migrate.export.records import teams_attachments, teams_mentions
+from migrate.transform.content import RenderContext, html_to_mrkdwn
 
-from . import slack_text_problems
+from . import render, slack_text_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus" / "teams-real-bodies.json"
@@ -66,9 +67,10 @@ def test_every_real_body_converts_safely():
     assert len(entries) == 165
     for entry in entries:
         text, _, _ = html_to_mrkdwn(entry["body"], content_type=entry["body_content_type"],
-                                    mentions=entry["mentions"], attachments=entry["attachments"], ctx=ctx)
+                                    mentions=teams_mentions(entry["mentions"]),
+                                    attachments=teams_attachments(entry["attachments"]), ctx=ctx)
         assert slack_text_problems(text) == [], (entry["id"], text)
-        rendered = render_message(_as_message(entry), ctx, has_replies=True)
+        rendered = render(_as_message(entry), ctx, has_replies=True)
         for part in rendered.parts:
             assert len(part) <= ctx.max_chars
             assert slack_text_problems(part) == [], (entry["id"], part)
@@ -80,7 +82,7 @@ def test_real_system_events_are_skipped():
     ctx = RenderContext(users={})
     events = [e for e in _corpus() if "<systemEventMessage" in e["body"]]
     assert len(events) == 64
-    assert {render_message(_as_message(e), ctx).skip_reason for e in events} == {"system event"}
+    assert {render(_as_message(e), ctx).skip_reason for e in events} == {"system event"}
 
 
 @pytest.mark.shared
@@ -109,7 +111,7 @@ def test_real_mentions_become_at_names():
         matches = list(_AT.finditer(body))
         if not matches:
             continue
-        text, _, _ = html_to_mrkdwn(body, mentions=mentions, ctx=ctx)
+        text, _, _ = html_to_mrkdwn(body, mentions=teams_mentions(mentions), ctx=ctx)
         for previous, match in zip([None, *matches], matches, strict=False):
             word = html.unescape(match.group(2)).strip()
             continues = (previous is not None
@@ -141,7 +143,7 @@ def test_every_demo_message_renders():
     skips: Counter[str] = Counter()
     edited = marked = 0
     for message in messages:
-        rendered = render_message(message, ctx, has_replies=message["id"] in with_replies)
+        rendered = render(message, ctx, has_replies=message["id"] in with_replies)
         if rendered.skip_reason:
             skips["system" if rendered.skip_reason.startswith("system event") else rendered.skip_reason] += 1
             continue
@@ -165,14 +167,14 @@ def test_demo_edge_cases_render_as_documented():
     ctx = RenderContext(users={u["id"]: u["displayName"]
                                for u in json.loads((DEMO / "graph" / "users.json").read_text("utf-8"))})
     by_id = {m["id"]: m for m in _demo_messages()}
-    first = {key: render_message(by_id[key], ctx, has_replies=True).parts[0].split("\n")[0] for key in (
+    first = {key: render(by_id[key], ctx, has_replies=True).parts[0].split("\n")[0] for key in (
         "1744621397661", "1686052968590", "1712671590002", "1683622935480", "1583860925870", "1742373055049")}
     assert first["1744621397661"].startswith("@Megan Bowen can you confirm")
     assert first["1686052968590"].startswith("@Kari Nordmann and @Victor Ng")
     assert first["1712671590002"].startswith("Plain-text reply: &lt;!here&gt; &lt;!channel&gt; &lt;@U123ABC&gt;")
     assert first["1683622935480"] == "_This message was deleted in Teams._"
     assert first["1583860925870"] == "Spring Launch went great 😆 1,204 sign-ups on day one"
-    forwarded = render_message(by_id["1742373055049"], ctx).parts[0].split("\n")
+    forwarded = render(by_id["1742373055049"], ctx).parts[0].split("\n")
     assert forwarded[1] == "> *Forwarded from José Núñez* (2025-03-18 08:12 UTC)"
-    long_post = render_message(by_id["1742565607205"], ctx)
+    long_post = render(by_id["1742565607205"], ctx)
     assert len(long_post.parts) == 3 and all(len(p) <= 4000 for p in long_post.parts)

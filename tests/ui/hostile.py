@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+from migrate.export.records import teams_message
 from migrate.load.importer import ImportResult
 from migrate.load.limits import SlackLimits
 from migrate.load.scheduler import FakeClock, Scheduler
@@ -38,7 +39,7 @@ def hostile_text() -> str:
     message = {"id": "m1", "messageType": "message", "attachments": [], "mentions": [],
                "reactions": [], "from": None, "createdDateTime": "2024-01-01T00:00:00Z",
                "body": {"contentType": "html", "content": BODY}}
-    return render_message(message, RenderContext(users={})).parts[0]
+    return render_message(teams_message(message, "c"), RenderContext(users={})).parts[0]
 
 
 def _channels(n: int) -> list[ChannelPlan]:
