@@ -8,6 +8,10 @@ from typing import Any
 
 from migrate.export.directory import DirectoryResult
 
+# Export warnings that leave chats unread this time (a person's chat list, or one chat's
+# details); `chats_not_read` (the permission is missing) is a setting to fix, not a failure.
+UNREAD_CHATS = ("chats_unreadable", "chat_unreadable")
+
 
 @dataclass
 class ExportSummary:
@@ -35,6 +39,12 @@ class ExportSummary:
     throttle_wait_s: float = 0.0
     pacing_wait_s: float = 0.0
     seconds: float = 0.0
+
+    @property
+    def unread(self) -> int:
+        """Teams and chats Graph would not give this export (refused, or failing past every
+        retry): items that failed, which the next export reads again."""
+        return self.teams_unreadable + sum(self.warnings.get(kind, 0) for kind in UNREAD_CHATS)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

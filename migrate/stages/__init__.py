@@ -171,6 +171,7 @@ class RunOutcome:
     declined: bool = False            # the admin answered "no" at the confirmation
     result: ImportResult | None = None   # None for a dry run or a declined one
     stats: SchedulerStats | None = None
+    unread: int = 0                   # teams and chats not read from Teams (unread_in_teams)
     reports: dict[str, Path] = field(default_factory=dict)
     run_reports: dict[str, Path] = field(default_factory=dict)
     # The ceiling of the posts made in this run: max(max_c n_c / r_channel, Σ n_c / r_workspace)
@@ -213,12 +214,20 @@ def make_importer(settings: Settings, ctx: RunContext, plan: Plan,
                     deleted_messages=settings.plan.deleted_messages)
 
 
-def run_exit_code(scheduler: Scheduler, result: ImportResult, out_of_time: bool = False) -> int:
+def unread_in_teams(plan: Plan, exported: ExportSummary | None) -> int:
+    """Teams and chats the run could not read from Teams: the export's (this time) and the
+    plan's (listed, but never read by any export). Their content is not in Slack yet."""
+    never_read = plan.warnings.get("team_not_read", 0) + plan.warnings.get("chat_not_read", 0)
+    return never_read + (exported.unread if exported is not None else 0)
+
+
+def run_exit_code(scheduler: Scheduler, result: ImportResult, out_of_time: bool = False, *,
+                  unread: int = 0) -> int:
     """75 when the time budget ran out (the scheduler's deadline, or the export's), 1 when
-    items failed or were left, else 0."""
+    items failed or were left — in Slack, or `unread` teams and chats in Teams — else 0."""
     if scheduler.stop_reason == "deadline" or out_of_time:
         return EXIT_TIME_BUDGET
-    if result.failed or result.halted or result.not_attempted:
+    if result.failed or result.halted or result.not_attempted or unread:
         return EXIT_ITEMS_FAILED
     return EXIT_OK
 
@@ -227,7 +236,7 @@ def run(settings: Settings, *, dry_run: bool = False,
         confirm: Callable[[Plan, int], bool] | None = None, max_duration: float | None = None,
         workers: int = 8, import_progress: ImportProgress | None = None,
         started: float | None = None, command: str = "run",
-        export_seconds: float | None = None, reviewed: PlanIndex | None = None,
+        exported: ExportSummary | None = None, reviewed: PlanIndex | None = None,
         refresh: bool = False, show: Callable[[list[str]], None] | None = None) -> RunOutcome:
     """`migrate run` / `sync` after their export: plan, then execute the plan in Slack exactly
     once. (The callers export first, with their own progress display.)
@@ -238,6 +247,8 @@ def run(settings: Settings, *, dry_run: bool = False,
     With `reviewed` (the PlanIndex of an approved plan.json, `run --plan FILE`), the plan built
     now must ask the same of Slack (plan/review.py), else nothing is written (exit 2) — unless
     `refresh`, which runs the new plan once `show` has been given what changed.
+    `exported`: the summary of the export just before, when the caller ran one (its time is a
+    phase; teams it could not read make the exit code 1).
     """
     from migrate.load.directory import read_directory
     from migrate.load.limits import ceiling_seconds
@@ -275,8 +286,9 @@ def run(settings: Settings, *, dry_run: bool = False,
         outcome.result = result
         per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
         outcome.ceiling_s = ceiling_seconds(per_channel, limits)
-        ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result)
-        phases.finish(export_s=export_seconds, import_s=result.seconds, stats=scheduler.stats)
+        outcome.unread = unread_in_teams(plan, exported)
+        ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result, unread=outcome.unread)
+        phases.finish(export_s=exported.seconds if exported is not None else None, import_s=result.seconds, stats=scheduler.stats)
         outcome.phases = phases.compared(compare_to)
         ctx.summary = {**ctx.summary, "import": result.as_dict(), "slack": scheduler.stats.as_dict(),
                        "phases": outcome.phases}

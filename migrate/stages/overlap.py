@@ -51,6 +51,7 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         refuse_a_lost_state,
         run_exit_code,
         slack_target,
+        unread_in_teams,
     )
     from migrate.store.db import utcnow
     from migrate.ui.plan_report import write_reports
@@ -137,10 +138,12 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
         outcome.ceiling_s = ceiling_seconds(per_channel, limits)
         # A failure left here is the export running out of time (others were raised).
-        ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result, bool(failure))
         if not exported:             # stopped at --max-duration: what it read is stored
             exported.append(ExportSummary(method=settings.export.method, incremental=True))
             export_ended.append(utcnow())
+        outcome.unread = unread_in_teams(plan, exported[0])
+        ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result, bool(failure),
+                                                          unread=outcome.unread)
         phases.finish(export_s=exported[0].seconds, import_s=result.seconds,
                       stats=scheduler.stats)
         outcome.phases = phases.compared(estimate_to_compare(store, plan))

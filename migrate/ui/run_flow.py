@@ -103,7 +103,7 @@ def run_or_sync(state: AppState, *, command: str, dry_run: bool, ask: bool,
                              confirm=confirm if command == "run" else None,
                              max_duration=limit, workers=workers, import_progress=display,
                              started=started, command=command,
-                             export_seconds=exported.seconds if exported else None,
+                             exported=exported,
                              reviewed=reviewed, refresh=refresh,
                              show=lambda lines: [out.info(line) for line in lines])
     if outcome.declined:

@@ -124,6 +124,7 @@ def run_summary(out: Output, outcome) -> None:
             doc["run"] = outcome.result.as_dict()
             doc["slack"] = outcome.stats.as_dict()
             doc["phases"] = outcome.phases
+            doc["unread_in_teams"] = outcome.unread
         out.emit_json(doc)
         return
     if outcome.dry_run:
@@ -151,6 +152,9 @@ def run_summary(out: Output, outcome) -> None:
     if outcome.exit_code == EXIT_TIME_BUDGET:
         out.info("Stopped at --max-duration; run again to resume.")
     elif outcome.exit_code == EXIT_ITEMS_FAILED:
+        if outcome.unread:
+            out.warn(f"{outcome.unread} teams or chats could not be read from Teams (see the "
+                     "export and plan warnings): their content is not in Slack yet")
         out.info("Some items failed; run again to retry them (see the run report).")
     out.info("Run report: " + ", ".join(str(p) for p in outcome.run_reports.values()))
 
