@@ -30,7 +30,7 @@ from functools import partial
 from typing import Any
 
 from migrate.config import Settings
-from migrate.errors import MigrateError
+from migrate.errors import MigrateError, PermissionMissing
 from migrate.export.arenas import cap_malloc_arenas
 from migrate.export.chats import BATCHES_IN_FLIGHT, ChatReader, PeopleBatches
 from migrate.export.client import GraphClient
@@ -217,24 +217,29 @@ class TeamsExporter:
         team_id = group["id"]
         try:
             # Three small reads in one $batch round trip (each still counts against the limits).
-            answers = self._batch_get([
+            # No $top on the team's members: that list documents only $filter and $select
+            # (https://learn.microsoft.com/graph/api/team-list-members); its pages are followed.
+            team, member_page, channel_page = self._batch_get([
                 {"url": f"/teams/{team_id}"},  # isArchived is only here
-                {"url": f"/teams/{team_id}/members?$top=999"},
+                {"url": f"/teams/{team_id}/members"},
                 {"url": f"/teams/{team_id}/channels", "headers": PREFER_ALL_ENUMS}])
-            for answer in answers:
+            for answer in (team, member_page, channel_page):
+                if isinstance(answer, PermissionMissing):   # a setting to fix: stop, name it
+                    raise answer
+            for answer in (team, channel_page):
                 if isinstance(answer, Exception):
                     raise answer
-            team, member_page, channel_page = answers
             teams_store.upsert_team(self.store, team)
-            members = list(self.client.follow(member_page))
-            self._add(team_members=teams_store.replace_team_members(self.store, team_id, members))
             channels = list(self.client.follow(channel_page, headers=PREFER_ALL_ENUMS))
         except GraphNotFound:
             self._vanished(group, "it was being exported")
             return
         except (GraphRequestError, GraphUnavailable) as exc:
-            self._unreadable(group, "its details, members or channels", exc)
+            self._unreadable(group, "its details or channels", exc)
             return
+        # Its members apart: a refusal there leaves its channels and messages to migrate (with
+        # the members stored before), and the team unmarked, so the next export reads them.
+        members_read = self._read_team_members(group, member_page)
         self.progress.channels_found(len(channels))
         for channel in channels:
             teams_store.upsert_channel(self.store, team_id, channel)
@@ -251,10 +256,26 @@ class TeamsExporter:
                            f"{group.get('displayName')!r} disappeared during the export",
                            subject=channel["id"])
         self._add(channels=len(channels), teams_reread=1)
-        if self._directory is not None:
+        if self._directory is not None and members_read:
             self._directory.mark_read(team_id)
         if announce:
             self.progress.team_done(group.get("displayName") or team_id)
+
+    def _read_team_members(self, group: Json, first_page: Json | Exception) -> bool:
+        """The team's members stored in place of the old ones; False (a warning, counted as
+        unreadable) when Graph would not give them."""
+        try:
+            if isinstance(first_page, Exception):
+                raise first_page
+            members = list(self.client.follow(first_page))
+        except GraphNotFound:
+            self._vanished(group, "its members were read")
+            return False
+        except (GraphRequestError, GraphUnavailable) as exc:
+            self._unreadable(group, "its members", exc)
+            return False
+        self._add(team_members=teams_store.replace_team_members(self.store, group["id"], members))
+        return True
 
     def _export_details(self, group: Json, reader: MessageReader) -> None:
         """A team's details (export_team), then, when a run posts while it exports, the

@@ -215,6 +215,42 @@ def test_a_team_whose_group_lacks_the_team_flag_is_exported(tenant, tmp_path):
     assert set(stored) == tenant_messages(tenant)
 
 
+def test_a_team_whose_members_graph_refuses_keeps_its_channels_and_is_read_again(
+        tenant, tmp_path, monkeypatch):
+    # One refused answer in the team's $batch (its members) is not the whole team: its channels
+    # and messages are stored, the team is counted unreadable (the run exits 1), and the next
+    # export reads its members.
+    team = tenant.teams[0]
+    batch_get = GraphClient.batch_get
+    asked: list[str] = []
+
+    def refusing_members(self, requests_, *args, **kwargs):
+        answers = batch_get(self, requests_, *args, **kwargs)
+        asked.extend(r["url"] for r in requests_)
+        return [GraphRequestError("Graph answered 400 BadRequest: unsupported query option")
+                if r["url"].startswith(f"/teams/{team.team['id']}/members") else a
+                for r, a in zip(requests_, answers, strict=True)]
+
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        with monkeypatch.context() as patch:
+            patch.setattr(GraphClient, "batch_get", refusing_members)
+            first = export(emu, tmp_path)
+        assert f"/teams/{team.team['id']}/members" in asked     # no $top: not documented there
+        assert first.teams_unreadable == 1 and first.unread == 1
+        conn = sqlite3.connect(tmp_path / "state.db")
+        channels = {r[0] for r in conn.execute("SELECT id FROM teams_channels WHERE team_id = ?",
+                                               (team.team["id"],))}
+        assert channels == {c.channel["id"] for c in team.channels}
+        assert not conn.execute("SELECT 1 FROM teams_team_members WHERE team_id = ?",
+                                (team.team["id"],)).fetchone()
+        again = export(emu, tmp_path)
+        assert again.teams_unreadable == 0
+        assert conn.execute("SELECT count(*) FROM teams_team_members WHERE team_id = ?",
+                            (team.team["id"],)).fetchone()[0] == len(team.members)
+        conn.close()
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+
+
 def test_a_team_graph_will_not_give_is_a_warning_with_its_reason(tenant, tmp_path, monkeypatch):
     # A team whose reads Graph refuses is named in a warning with the reason and stays in the
     # store's inventory, so the plan and verify report it: never a silent absence.
