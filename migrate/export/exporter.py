@@ -63,6 +63,10 @@ TEAMS_IN_FLIGHT = 64
 # tenant at 30 requests/s (GET team) and 60 (members, channels) (same page): 8 workers, a $batch
 # per ~0.25 s round trip each, already ask for the 30 teams/s that allows.
 DETAILS_IN_FLIGHT = 8
+# A team's members, 999 a page (the most; the default is 100): `$top` is documented today
+# (https://learn.microsoft.com/graph/api/team-list-members), but older versions of that page
+# named only $filter and $select, so a refusal of it is answered by reading the default pages.
+TEAM_MEMBERS = "/teams/{}/members?$top=999"
 
 
 class TeamsExporter:
@@ -217,11 +221,9 @@ class TeamsExporter:
         team_id = group["id"]
         try:
             # Three small reads in one $batch round trip (each still counts against the limits).
-            # No $top on the team's members: that list documents only $filter and $select
-            # (https://learn.microsoft.com/graph/api/team-list-members); its pages are followed.
             team, member_page, channel_page = self._batch_get([
                 {"url": f"/teams/{team_id}"},  # isArchived is only here
-                {"url": f"/teams/{team_id}/members"},
+                {"url": TEAM_MEMBERS.format(team_id)},
                 {"url": f"/teams/{team_id}/channels", "headers": PREFER_ALL_ENUMS}])
             for answer in (team, member_page, channel_page):
                 if isinstance(answer, PermissionMissing):   # a setting to fix: stop, name it
@@ -265,9 +267,12 @@ class TeamsExporter:
         """The team's members stored in place of the old ones; False (a warning, counted as
         unreadable) when Graph would not give them."""
         try:
-            if isinstance(first_page, Exception):
+            if isinstance(first_page, GraphRequestError):   # $top refused: the default pages
+                members = list(self.client.iter_items(f"/teams/{group['id']}/members"))
+            elif isinstance(first_page, Exception):
                 raise first_page
-            members = list(self.client.follow(first_page))
+            else:
+                members = list(self.client.follow(first_page))
         except GraphNotFound:
             self._vanished(group, "its members were read")
             return False

@@ -16,7 +16,7 @@ from migrate.config import load_settings
 from migrate.errors import PermissionMissing
 from migrate.export.auth import StaticTokenAuth
 from migrate.export.client import GraphClient
-from migrate.export.errors import GraphRequestError
+from migrate.export.errors import GraphRequestError, GraphUnavailable
 from migrate.export.exporter import TeamsExporter
 from migrate.sandbox.graph_emulator import GraphEmulator
 from migrate.sandbox.synthetic import synthetic_tenant
@@ -217,25 +217,22 @@ def test_a_team_whose_group_lacks_the_team_flag_is_exported(tenant, tmp_path):
 
 def test_a_team_whose_members_graph_refuses_keeps_its_channels_and_is_read_again(
         tenant, tmp_path, monkeypatch):
-    # One refused answer in the team's $batch (its members) is not the whole team: its channels
+    # One failed answer in the team's $batch (its members) is not the whole team: its channels
     # and messages are stored, the team is counted unreadable (the run exits 1), and the next
     # export reads its members.
     team = tenant.teams[0]
     batch_get = GraphClient.batch_get
-    asked: list[str] = []
 
-    def refusing_members(self, requests_, *args, **kwargs):
+    def failing_members(self, requests_, *args, **kwargs):
         answers = batch_get(self, requests_, *args, **kwargs)
-        asked.extend(r["url"] for r in requests_)
-        return [GraphRequestError("Graph answered 400 BadRequest: unsupported query option")
+        return [GraphUnavailable("Graph kept failing")
                 if r["url"].startswith(f"/teams/{team.team['id']}/members") else a
                 for r, a in zip(requests_, answers, strict=True)]
 
     with GraphEmulator(tenant, rate_scale=100) as emu:
         with monkeypatch.context() as patch:
-            patch.setattr(GraphClient, "batch_get", refusing_members)
+            patch.setattr(GraphClient, "batch_get", failing_members)
             first = export(emu, tmp_path)
-        assert f"/teams/{team.team['id']}/members" in asked     # no $top: not documented there
         assert first.teams_unreadable == 1 and first.unread == 1
         conn = sqlite3.connect(tmp_path / "state.db")
         channels = {r[0] for r in conn.execute("SELECT id FROM teams_channels WHERE team_id = ?",
@@ -249,6 +246,35 @@ def test_a_team_whose_members_graph_refuses_keeps_its_channels_and_is_read_again
                             (team.team["id"],)).fetchone()[0] == len(team.members)
         conn.close()
     assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+
+
+def test_a_refused_top_on_team_members_reads_the_default_pages(tenant, tmp_path, monkeypatch):
+    # Older versions of team-list-members named only $filter and $select: a Graph that refuses
+    # `$top` there (400) still gives every team's members, a page of the default size at a time.
+    batch_get = GraphClient.batch_get
+    get_json = GraphClient.get_json
+    direct: list[str] = []
+
+    def refusing_top(self, requests_, *args, **kwargs):
+        answers = batch_get(self, requests_, *args, **kwargs)
+        return [GraphRequestError("Graph answered 400 BadRequest: $top is not supported")
+                if "/members?$top" in r["url"] else a
+                for r, a in zip(requests_, answers, strict=True)]
+
+    def noting(self, url, *args, **kwargs):
+        direct.append(url)
+        return get_json(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(GraphClient, "batch_get", refusing_top)
+    monkeypatch.setattr(GraphClient, "get_json", noting)
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        summary = export(emu, tmp_path)
+    assert summary.teams_unreadable == 0
+    assert {f"/teams/{t.team['id']}/members" for t in tenant.teams} <= set(direct)
+    conn = sqlite3.connect(tmp_path / "state.db")
+    stored = conn.execute("SELECT count(*) FROM teams_team_members").fetchone()[0]
+    conn.close()
+    assert stored == sum(len(t.members) for t in tenant.teams)
 
 
 def test_a_team_graph_will_not_give_is_a_warning_with_its_reason(tenant, tmp_path, monkeypatch):
