@@ -67,6 +67,11 @@ DETAILS_IN_FLIGHT = 8
 # (https://learn.microsoft.com/graph/api/team-list-members), but older versions of that page
 # named only $filter and $select, so a refusal of it is answered by reading the default pages.
 TEAM_MEMBERS = "/teams/{}/members?$top=999"
+# getAllMessages is documented for a team's standard and private channels: a shared channel's
+# history is read channel by channel as well (stored by id, nothing is stored twice), so it is
+# not lost where the export API leaves shared channels out
+# (https://learn.microsoft.com/graph/api/channel-getallmessages).
+SHARED = ("shared", "unknownFutureValue")
 
 
 class TeamsExporter:
@@ -251,7 +256,7 @@ class TeamsExporter:
                         f"/teams/{team_id}/channels/{channel['id']}/members?$top=999"))
                     self._add(channel_members=teams_store.replace_channel_members(
                         self.store, channel["id"], members))
-                if self.options.method == "per-channel":
+                if self.options.method == "per-channel" or channel.get("membershipType") in SHARED:
                     reader.read_channel(team_id, channel["id"])
             except GraphNotFound:
                 self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
