@@ -125,7 +125,7 @@ class ChatReader:
                 if first is None:                  # resuming: on from the checkpoint's link
                     going_on[user_id] = starts[user_id][0]
                     continue
-                with self._guard(user_id):
+                with self._guard(user_id, starts[user_id][2]):
                     if isinstance(first, MigrateError):
                         raise first
                     next_link = first.get("@odata.nextLink")
@@ -135,7 +135,7 @@ class ChatReader:
                         going_on[user_id] = next_link
         for user_id, url in going_on.items():
             estimate = estimates[user_id]
-            with self._guard(user_id), self.reader.hand() as hand:
+            with self._guard(user_id, starts[user_id][2]), self.reader.hand() as hand:
                 for items, next_link in self.client.iter_pages(
                         url, headers=PREFER_ALL_ENUMS, priority=estimate.pages_left,
                         admit=hand.take):
@@ -153,8 +153,9 @@ class ChatReader:
                                hand)
 
     @contextlib.contextmanager
-    def _guard(self, user_id: str) -> Iterator[None]:
-        """One person's stream failing is a warning about them (a refusal stops the rest)."""
+    def _guard(self, user_id: str, watermark: str | None) -> Iterator[None]:
+        """One person's stream failing is a warning about them (a refusal stops the rest); a
+        link Graph refused is forgotten, so the next export reads their window afresh."""
         try:
             yield
         except PermissionMissing as exc:
@@ -163,6 +164,8 @@ class ChatReader:
             self.warn("chat_reader_vanished", f"user {user_id} disappeared before their chats "
                       "were read", user_id)
         except (GraphRequestError, GraphUnavailable) as exc:
+            if isinstance(exc, GraphRequestError):
+                self.reader.restart_stream(_scope(user_id), watermark)
             self.warn("chats_unreadable", f"the chats of user {user_id} could not be read: {exc}",
                       user_id)
 

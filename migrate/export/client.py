@@ -317,7 +317,12 @@ class GraphClient:
         while url:
             page = self.get_json(url, headers=headers, priority=priority() if priority else None,
                                  admit=admit)
-            url = page.get("@odata.nextLink")
+            asked, url = url, page.get("@odata.nextLink")
+            if url is not None and url == asked:
+                # A skiptoken that leads back to its own page (reported on several list
+                # endpoints) would loop for ever: the stream stops here, refused, and its
+                # caller starts it afresh next time.
+                raise GraphRequestError(f"Graph gave {_redact(asked)} as its own next page")
             yield page.get("value", []), url
 
     def iter_items(self, path_or_url: str, *, headers: dict[str, str] | None = None) -> Iterator[Json]:

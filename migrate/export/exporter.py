@@ -262,6 +262,9 @@ class TeamsExporter:
                 self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
                            f"{group.get('displayName')!r} disappeared during the export",
                            subject=channel["id"])
+            except (GraphRequestError, GraphUnavailable) as exc:   # the team's other channels go on
+                self._unreadable(group, f"channel {channel.get('displayName')!r}", exc)
+                members_read = False          # read the team again next time
         self._add(channels=len(channels), teams_reread=1)
         if self._directory is not None and members_read:
             self._directory.mark_read(team_id)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from migrate.export.client import GraphClient
+from migrate.export.errors import GraphRequestError
 from migrate.export.files import asset_rows
 from migrate.store import Store, teams_files
 from migrate.store import teams_objects as teams_store
@@ -131,6 +132,21 @@ class MessageReader:
         else:
             self.writer.submit(write, pages=hand.hand_over() if hand is not None else 0)
 
+    def restart_stream(self, scope: str, watermark: str | None, *, parts: str | None = None
+                       ) -> None:
+        """Forget where a stream stood (and its `parts`): Graph refused the link it was to go
+        on from — a continuation token that expired or broke, or a next link given twice — so
+        the next export reads its window afresh from `watermark`, instead of asking for the
+        same dead link on every export. Nothing is lost: messages are stored by id."""
+        def forget() -> None:
+            with self.store.transaction():
+                self.store.save_checkpoint(scope, next_link=None, watermark=watermark,
+                                           status="complete", run_id=self.run_id)
+                if parts is not None:
+                    self.store.drop_checkpoints_under(parts)
+
+        self.submit(forget)
+
     # -- getAllMessages ------------------------------------------------------------------
 
     def window_start(self, watermark: str | None, since: str | None = None) -> str:
@@ -154,10 +170,14 @@ class MessageReader:
         else:
             url = f"/teams/{team_id}/channels/{channel_id}/messages?$top=50&$expand=replies"
         # The budget counts the page of roots; the replies it leads to join that page.
-        with self.hand() as hand:
-            for roots, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
-                                                           admit=hand.take):
-                self._store_roots(team_id, channel_id, scope, roots, next_link, hand)
+        try:
+            with self.hand() as hand:
+                for roots, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
+                                                               admit=hand.take):
+                    self._store_roots(team_id, channel_id, scope, roots, next_link, hand)
+        except GraphRequestError:
+            self.restart_stream(scope, None)
+            raise
 
     def _store_roots(self, team_id: str, channel_id: str, scope: str, roots: list[Json],
                      next_link: str | None, hand: Hand) -> None:

@@ -257,6 +257,11 @@ class TeamHistory:
                     self.store.drop_checkpoints_under(prefix)
 
             self.reader.submit(complete)
+        elif isinstance(self._error, GraphRequestError):
+            # A link Graph refused (an expired continuation token): the pass starts afresh
+            # next time from the last complete one, not from that link again.
+            self.reader.restart_stream(team_scope(self.team_id), self._watermark,
+                                       parts=parts_prefix(self.team_id))
         self.finished(self._error)
 
     def _read(self, scope: str, url: str, end: str, *, whole: bool = False,

@@ -13,7 +13,7 @@ from migrate.errors import EXIT_AUTH, EXIT_USAGE, PermissionMissing, ServiceUnre
 from migrate.export.assets import share_token
 from migrate.export.auth import StaticTokenAuth
 from migrate.export.client import GraphClient
-from migrate.export.errors import FileTooLarge, GraphNotFound, GraphUnavailable
+from migrate.export.errors import FileTooLarge, GraphNotFound, GraphRequestError, GraphUnavailable
 from migrate.retry import parse_retry_after
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.graph_emulator import GraphEmulator
@@ -128,6 +128,21 @@ def test_a_host_that_never_answered_is_unreachable_after_three_refusals(emu):
     with pytest.raises(GraphUnavailable):
         client.get_json("/users?$top=1")
     assert client.stats.retried == 3
+
+
+def test_a_next_link_that_leads_back_to_its_own_page_stops_the_stream(emu, monkeypatch):
+    client = make_client(emu)
+    get_json = GraphClient.get_json
+
+    def looping(self, url, *args, **kwargs):
+        page = get_json(self, url, *args, **kwargs)
+        return {**page, "@odata.nextLink": page.get("@odata.nextLink") and url}
+
+    monkeypatch.setattr(GraphClient, "get_json", looping)
+    pages = client.iter_pages(emu.url + "/users?$top=100")
+    with pytest.raises(GraphRequestError, match="as its own next page"):
+        for _ in range(3):          # the second page asked for would be the first again
+            next(pages)
 
 
 class RotatingAuth:

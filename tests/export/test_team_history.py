@@ -137,6 +137,38 @@ def test_a_part_that_fails_is_resumed_alone_and_the_pass_completes(tmp_path):
     assert not [s for s in checkpoints(tmp_path) if s.startswith("parts:")]
 
 
+def test_a_continuation_token_graph_refuses_restarts_the_pass_instead_of_sticking(tmp_path):
+    # A stored part's link whose skiptoken Graph no longer takes (400: it expired, or broke):
+    # that export says the team is unreadable, forgets the link, and the next one reads the
+    # window afresh from the last complete pass — never asking for the dead link again.
+    tenant = one_big_team()
+    team_id = tenant.teams[0].team["id"]
+    now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    with GraphEmulator(tenant, rate_scale=100) as emu:
+        _summary, probe = export(emu, tmp_path / "probe", now=lambda: now)
+        longest = max(probe.first_urls[1:], key=lambda url: probe.pages[url])
+        broken = parse_qs(urlsplit(longest).query)["$filter"][0].split(" lt ")[-1]
+        export(emu, tmp_path, fail_in_part=f"lt {broken}", now=lambda: now)
+        conn = sqlite3.connect(tmp_path / "state.db")
+        (scope, link), = conn.execute(
+            "SELECT scope, next_link FROM export_checkpoints WHERE scope LIKE 'parts:%' "
+            "AND status != 'complete'").fetchall()
+        dead = link.replace("skiptoken=", "skiptoken=0", 1)
+        assert dead != link
+        conn.execute("UPDATE export_checkpoints SET next_link = ? WHERE scope = ?", (dead, scope))
+        conn.commit()
+        conn.close()
+        refused, client = export(emu, tmp_path, now=lambda: now + dt.timedelta(hours=1))
+        assert dead in client.first_urls
+        assert refused.warnings.get("team_unreadable") == 1 and refused.unread == 1
+        assert not [s for s in checkpoints(tmp_path) if s.startswith("parts:")]
+        again, client = export(emu, tmp_path, now=lambda: now + dt.timedelta(hours=2))
+    assert dead not in client.first_urls
+    assert again.warnings == {}
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert checkpoints(tmp_path)[f"messages:team:{team_id}"][0] == "complete"
+
+
 def test_a_history_crowded_into_seconds_is_cut_where_it_is(tmp_path):
     tenant = one_big_team(messages=900, seed=5)
     recent = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
