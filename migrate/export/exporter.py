@@ -67,11 +67,13 @@ DETAILS_IN_FLIGHT = 8
 # (https://learn.microsoft.com/graph/api/team-list-members), but older versions of that page
 # named only $filter and $select, so a refusal of it is answered by reading the default pages.
 TEAM_MEMBERS = "/teams/{}/members?$top=999"
-# getAllMessages is documented for a team's standard and private channels: a shared channel's
-# history is read channel by channel as well (stored by id, nothing is stored twice), so it is
-# not lost where the export API leaves shared channels out
-# (https://learn.microsoft.com/graph/api/channel-getallmessages).
+# getAllMessages is documented for a team's standard and private channels
+# (https://learn.microsoft.com/graph/api/channel-getallmessages). After each export, a shared
+# channel it gave no message of is asked for one directly; if that finds one, the tenant's
+# getAllMessages leaves shared channels out, and from then on their history is read channel
+# by channel (the store remembers it under this scope).
 SHARED = ("shared", "unknownFutureValue")
+SHARED_APART = "quirks:shared-channels-apart"
 
 
 class TeamsExporter:
@@ -92,6 +94,7 @@ class TeamsExporter:
         self.now = now
         self._lock = threading.Lock()
         self._vanished_teams: set[str] = set()
+        self._shared_apart = store.checkpoint(SHARED_APART) is not None
         self._directory: DirectoryReader | None = None
         self._listing: Json | MigrateError | None = None   # GET /teams's first page, if read
         self._reread: set[str] = set()        # teams whose details this export reads up front
@@ -256,7 +259,8 @@ class TeamsExporter:
                         f"/teams/{team_id}/channels/{channel['id']}/members?$top=999"))
                     self._add(channel_members=teams_store.replace_channel_members(
                         self.store, channel["id"], members))
-                if self.options.method == "per-channel" or channel.get("membershipType") in SHARED:
+                if self.options.method == "per-channel" or (
+                        self._shared_apart and channel.get("membershipType") in SHARED):
                     reader.read_channel(team_id, channel["id"])
             except GraphNotFound:
                 self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
@@ -330,7 +334,7 @@ class TeamsExporter:
 
     # -- the whole export ----------------------------------------------------------------
 
-    def _reader(self, team_id: str | None, writer: StoreWriter, window_end: str) -> MessageReader:
+    def _reader(self, team_id: str | None, writer: StoreWriter | None, window_end: str) -> MessageReader:
         """A team's own reader, so its stored pages are known to be its own (activity); the
         chats' reader (team_id None) only counts what it stores."""
         on_messages = self._on_messages if team_id is None else (
@@ -355,11 +359,50 @@ class TeamsExporter:
         directory.read_groups(answers[1] if len(first) > 1 else None, {t["id"] for t in teams})
         return teams, result
 
+    def _shared_channels_apart(self, team_ids: set[str], window_end: str) -> None:
+        """getAllMessages mode: a shared channel of these teams with no stored message is asked
+        for one directly; if Graph has one, its getAllMessages leaves shared channels out —
+        remembered (SHARED_APART), and every shared channel here is read channel by channel."""
+        if self.options.method == "per-channel" or self._shared_apart:
+            return
+        for team_id, channel_id in teams_store.channels_of_types(self.store, SHARED, empty=True):
+            if team_id not in team_ids:
+                continue
+            try:
+                probe = self.client.get_json(f"/teams/{team_id}/channels/{channel_id}/messages"
+                                             "?$top=1", headers=PREFER_ALL_ENUMS)
+            except (GraphNotFound, GraphRequestError, GraphUnavailable):
+                continue              # gone, or unreadable: its team's next read says so
+            if probe.get("value"):
+                break
+        else:
+            return
+        self.store.save_checkpoint(SHARED_APART, next_link=None, watermark=None,
+                                   status="complete", run_id=self.run_id)
+        self._shared_apart = True
+        self._warn("shared_channels_apart", "getAllMessages gave no message of a shared channel "
+                   "that has some: shared channels are read channel by channel from now on",
+                   subject=None)
+        names = teams_store.team_names_by_id(self.store)
+        for team_id, channel_id in teams_store.channels_of_types(self.store, SHARED):
+            if team_id in team_ids:
+                try:
+                    self._reader(team_id, None, window_end).read_channel(team_id, channel_id)
+                except (GraphRequestError, GraphUnavailable) as exc:
+                    self._unreadable({"id": team_id, "displayName": names.get(team_id)},
+                                     "a shared channel", exc)
+                except GraphNotFound:
+                    continue
+
     def _teams_to_read(self, teams: list[Json], result: DirectoryResult) -> set[str]:
         ids = {t["id"] for t in teams}
         if self.options.method == "per-channel" or result.teams_full or self._directory is None:
             return ids
-        return ids - self._directory.read_teams()   # new, changed, renamed, or left stale
+        # New, changed, renamed, or left stale — and, where getAllMessages leaves shared channels
+        # out, those with one (their history is read with their details; SHARED_APART).
+        shared = ({team for team, _channel in teams_store.channels_of_types(self.store, SHARED)}
+                  if self._shared_apart else set())
+        return ids - (self._directory.read_teams() - shared)
 
     _run_jobs = staticmethod(run_jobs)   # an attribute, so a test can count the threads
 
@@ -431,6 +474,7 @@ class TeamsExporter:
         self._run_jobs(share_out(
             [t for t in teams if t["id"] in self._active and t["id"] not in self._reread],
             lambda t: self._export_active_team(t, readers[t["id"]]), DETAILS_IN_FLIGHT))
+        self._shared_channels_apart(ids, window_end)
         self._finish_chats(chats, started_at)
         self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
         if self._directory is not None:

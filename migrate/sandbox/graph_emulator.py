@@ -134,6 +134,7 @@ class GraphEmulator:
         throttle: bool = True,
         permissions: Iterable[str] | None = None,
         latency: float = 0.0,
+        all_messages_channels: Iterable[str] = ("standard", "private", "shared"),
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
@@ -142,6 +143,11 @@ class GraphEmulator:
         # not by the limits: measured from outside, one team read page after page came in at
         # ≈180 messages/s (≈0.28 s a page of 50), whatever the rate scale. Not scaled.
         self.latency = latency
+        # The membership types of the channels a team's getAllMessages returns. Its page names
+        # "standard and private" channels only (https://learn.microsoft.com/graph/api/
+        # channel-getallmessages); whether shared ones come too is unconfirmed, so a test can
+        # have them left out, as a Graph that keeps to the letter of the page would.
+        self.all_messages_channels = frozenset(all_messages_channels)
         self.store, self.chats = self._stores(tenant)   # chats guarded by self.store.lock
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)

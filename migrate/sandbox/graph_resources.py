@@ -367,7 +367,11 @@ def get_all_messages(app: GraphEmulator, call: Call) -> Reply:
     prefer = call.prefers_unknown_enums()
     with app.store.lock:
         team = _team(app, call)
-        keys, nxt = modified_page(team.all_keys, top, lo, hi, after)
+        keys = team.all_keys
+        if app.all_messages_channels != {"standard", "private", "shared"}:
+            keys = [k for k in keys if (team.by_channel[k[1]].channel.get("membershipType")
+                                        or "standard") in app.all_messages_channels]
+        keys, nxt = modified_page(keys, top, lo, hi, after)
         items = [_message_out(team.by_channel[k[1]].messages[k[2]], prefer) for k in keys]
     link = _next_link(app, call, list(nxt)) if nxt else None
     return _collection(call, "Collection(chatMessage)", items, link)

@@ -218,6 +218,19 @@ def channel_ids_of_team(store: Store, team_id: str) -> list[str]:
                                             "ORDER BY id", (team_id,))]
 
 
+def channels_of_types(store: Store, membership_types: Iterable[str], *, empty: bool = False
+                      ) -> list[tuple[str, str]]:
+    """(team id, channel id) of the stored channels of these membership types — only those
+    without a stored message when `empty` — by team, then channel."""
+    kinds = list(membership_types)
+    marks = ", ".join("?" * len(kinds))
+    unread = (" AND NOT EXISTS (SELECT 1 FROM teams_messages m WHERE m.channel_id = c.id)"
+              if empty else "")
+    return [(row[0], row[1]) for row in store.execute(
+        f"SELECT c.team_id, c.id FROM teams_channels c WHERE c.membership_type IN ({marks})"
+        f"{unread} ORDER BY c.team_id, c.id", kinds)]
+
+
 def raw_channels(store: Store) -> list[tuple[str, Json]]:
     """(team id, Graph channel) of every channel stored, by team id then channel id."""
     return [(row["team_id"], json.loads(row["raw"])) for row in store.query(

@@ -320,3 +320,23 @@ def test_an_interrupted_users_read_resumes_at_the_page_it_stopped(tmp_path, monk
         assert summary.users == 250 and emu.counters()["byRoute"]["usersDelta"] == 2
         assert query(tmp_path, "SELECT COUNT(*) FROM teams_users") == [(450,)]
         assert export(emu, tmp_path).directory == "delta"
+
+
+def test_shared_channels_are_whole_even_where_get_all_messages_leaves_them_out(demo, tmp_path):
+    # getAllMessages is documented for standard and private channels: a Graph that keeps to
+    # that letter still gives every message of a shared channel, new ones included.
+    shared = [(t.team["id"], c) for t in demo.teams for c in t.channels
+              if c.channel.get("membershipType") == "shared"]
+    assert shared and all(c.messages for _t, c in shared)
+    with GraphEmulator(demo, rate_scale=100,
+                       all_messages_channels=("standard", "private")) as emu:
+        export(emu, tmp_path)
+        team_id, channel = shared[0]
+        new = emu.add_message(team_id, channel.channel["id"], {
+            "body": {"contentType": "text", "content": "after the first export"}})
+        export(emu, tmp_path)
+    stored = {m for (m,) in query(tmp_path, "SELECT id FROM teams_messages WHERE channel_id = ?",
+                                  channel.channel["id"])}
+    assert stored == {m["id"] for m in channel.messages} | {new["id"]}
+    everything = {m for (m,) in query(tmp_path, "SELECT id FROM teams_messages")}
+    assert everything >= {m["id"] for t in demo.teams for c in t.channels for m in c.messages}
