@@ -47,8 +47,10 @@ from migrate.retry import RetryPolicy, retry_after_of
 
 Json = dict[str, Any]
 
+# Codes about the token itself: the run stops (exit 3). Not `no_permission`: Slack answers it
+# for one channel (conversations.invite documents it), which is that channel's failure.
 AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired",
-               "not_allowed_token_type", "no_permission", "ekm_access_denied"}
+               "not_allowed_token_type", "ekm_access_denied"}
 RATE_ERRORS = {"ratelimited", "rate_limited"}
 # "some aspect may have succeeded" (https://docs.slack.dev/reference/methods/chat.postMessage):
 # ambiguous for writes.

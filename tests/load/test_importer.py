@@ -12,6 +12,7 @@ from migrate.load.limits import slack_limits
 from migrate.load.scheduler import FakeClock, Scheduler
 from migrate.plan.build import ChannelPlan, Plan, Post, Upload
 from migrate.sandbox.faults import FaultPlan
+from migrate.sandbox.slack_state import SlackError
 from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN
 from migrate.store import Store, ledger
 
@@ -113,6 +114,30 @@ def test_invites_tolerate_members_and_report_guests(emulator, tmp_path):
     assert not set(guests) & set(channel["members"])
     assert result.outcomes[("member", "invited")] == len(members)
     assert result.outcomes.get(("member", "skipped"), 0) == len(guests)
+
+
+def test_no_permission_in_one_channel_is_that_channels_failure_not_the_runs(emulator, tmp_path,
+                                                                           monkeypatch):
+    # conversations.invite documents no_permission: one channel's refusal, not a bad token.
+    # The channel's invites fail (retried next run, exit 1); the rest of the run goes on.
+    import dataclasses
+
+    from migrate.sandbox import slack_emulator
+
+    def refuse(ctx, args):
+        raise SlackError("no_permission")
+
+    spec = slack_emulator.METHODS["conversations.invite"]
+    monkeypatch.setitem(slack_emulator.METHODS, "conversations.invite",
+                        dataclasses.replace(spec, fn=refuse, errors=spec.errors | {"no_permission"}))
+    users = [u["id"] for u in emulator.state()["users"] if not u.get("is_bot")
+             and not u.get("deleted") and not u.get("is_restricted")
+             and not u.get("is_ultra_restricted") and u["id"] != "USLACKBOT"][:2]
+    plan = Plan(as_of=None, channels=[_channel(invite=users)], posts=[_post("1", "hello")])
+    result, rows = _run(emulator, tmp_path, plan)
+    assert result.outcomes[("channel", "created")] == 1
+    assert any("no_permission" in reason for reason in result.failed)
+    assert result.finished
 
 
 def test_a_channel_slack_keeps_rate_limiting_waits_for_the_next_run(emulator, tmp_path):
