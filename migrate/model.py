@@ -59,6 +59,7 @@ class TeamsChannel:
     description: str | None = None
     membership_type: str = "standard"       # standard | private | shared
     created_at: str | None = None
+    is_archived: bool = False               # the channel alone archived (its team may not be)
 
     @property
     def is_private(self) -> bool:

@@ -85,6 +85,7 @@ def teams_channel(raw: Json, team_id: str) -> TeamsChannel:
         description=_text(raw.get("description")),
         membership_type=_text(raw.get("membershipType")) or "standard",
         created_at=_text(raw.get("createdDateTime")),
+        is_archived=raw.get("isArchived") is True,
     )
 
 

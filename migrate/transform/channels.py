@@ -267,10 +267,12 @@ def plan_channel_names(
 
     for channel in ordered:
         team = team_by_id.get(channel.team_id)
-        archived = bool(team and team.is_archived)
+        archived = bool(team and team.is_archived) or channel.is_archived
         purpose, notes = _purpose(channel.description)
-        if archived:
+        if team and team.is_archived:
             notes = (*notes, "team archived in Teams: the channel is archived after import")
+        elif channel.is_archived:
+            notes = (*notes, "channel archived in Teams: it is archived after import")
         override = by_channel.get(channel.id)
         common = dict(teams_channel_id=channel.id, team_id=channel.team_id)
         if override and override.action == "skip":

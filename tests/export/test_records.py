@@ -57,7 +57,8 @@ def test_teams_channels_and_members(tmp_path):
                "description": None, "createdDateTime": "2021-04-12T08:40:27.93Z"}
     general = {"id": "19:a@thread.tacv2", "displayName": "General", "membershipType": "standard",
                "description": "Everything", "createdDateTime": "2019-05-06T08:31:51.402Z"}
-    shared = {"id": "19:c@thread.tacv2", "displayName": "Bridge", "membershipType": "shared"}
+    shared = {"id": "19:c@thread.tacv2", "displayName": "Bridge", "membershipType": "shared",
+              "isArchived": True}
     owner = {"id": "m-1", "userId": "u-2", "displayName": "Ann", "roles": ["owner"]}
     member = {"id": "m-2", "userId": "u-1", "displayName": "Bob", "roles": []}
     anonymous = {"id": "m-3", "displayName": "Visitor", "roles": ["guest"]}  # no Entra user id
@@ -79,6 +80,7 @@ def test_teams_channels_and_members(tmp_path):
                                        created_at="2019-05-06T08:31:51.402Z")
     assert [c.is_private for c in channels] == [False, True, True]
     assert channels[2].membership_type == "shared" and channels[2].created_at is None
+    assert [c.is_archived for c in channels] == [False, False, True]
     assert team_members == {"t-1": [TeamsMember("u-1", "Bob", ()), TeamsMember("u-2", "Ann", ("owner",))]}
     assert channel_members == {private["id"]: [TeamsMember("u-2", "Ann", ("owner",))]}
 

@@ -199,6 +199,13 @@ def test_privacy_archive_and_purpose():
     assert any("archived after import" in n for n in d["o"].notes)
 
 
+def test_a_channel_archived_alone_in_an_active_team_is_archived_after_import():
+    archived = TeamsChannel("a", "t1", "Old project", is_archived=True)
+    d = by_id(plan_channel_names([team("t1", "Eng")], [archived, chan("s", "t1", "Std")], [], []))
+    assert d["a"].archive_after and not d["s"].archive_after
+    assert d["a"].notes == ("channel archived in Teams: it is archived after import",)
+
+
 def test_channels_an_earlier_run_created_are_reused_not_renamed():
     teams = [team("t1", "Eng")]
     channels = [chan("c1", "t1", "General", "2020-01-01T00:00:00Z"),
