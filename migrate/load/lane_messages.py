@@ -33,6 +33,9 @@ from migrate.store import ledger
 from migrate.store.keys import PostKey
 from migrate.transform.content import DELETED
 
+# Waits before looking again for the share of an unanswered upload (seconds, in turn).
+SHARE_SETTLE_S = (1.0, 3.0)
+
 
 def _thread_of(ctx: LaneContext, post: Post) -> str | None:
     """The ts of the thread a reply goes into; raises Refused when its root was refused for
@@ -214,6 +217,20 @@ def _file_in_thread(ctx: LaneContext, thread_ts: str, file_id: str,
     return None
 
 
+def _share_in_thread(ctx: LaneContext, thread_ts: str, file_id: str,
+                     since_iso: str | None) -> str | None:
+    """`_file_in_thread` right after an unanswered completion: Slack processes a file share
+    asynchronously, so its message can be missing for a moment (python-slack-sdk issues 1329,
+    1590): looked for again after SHARE_SETTLE_S before it counts as never shared."""
+    for wait in (0.0, *SHARE_SETTLE_S):
+        if wait:
+            ctx.scheduler.pause(wait)
+        found = _file_in_thread(ctx, thread_ts, file_id, since_iso)
+        if found:
+            return found
+    return None
+
+
 def send_upload(ctx: LaneContext, item: Item) -> None:
     upload = item.upload
     assert upload is not None
@@ -271,7 +288,7 @@ def send_upload(ctx: LaneContext, item: Item) -> None:
         if answer.outcome is not Outcome.IN_DOUBT:    # skipped or failed
             return
         file_id, started = sent["file"], ledger.get(store, key)["intent_at"]
-        looked = ctx.attempt(LOOKUP, lambda f=file_id, s=started: _file_in_thread(
+        looked = ctx.attempt(LOOKUP, lambda f=file_id, s=started: _share_in_thread(
             ctx, thread_ts, f, s))
         if looked.outcome is not Outcome.DONE:
             ctx.still_in_doubt(key, "file", f"cannot check an unanswered upload ({looked.code})",

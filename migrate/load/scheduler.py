@@ -271,6 +271,13 @@ class Scheduler:
         self.admit(method, channel, priority)
         return fn()
 
+    def pause(self, seconds: float) -> None:
+        """A lane waiting for Slack to finish something it does asynchronously (a file share
+        being processed); it ends early when the run stops."""
+        with self._cond:
+            if self.stop_reason is None:
+                self.clock.wait(self._cond, seconds)
+
     # ------------------------------------------------------------------ lanes
 
     def stop(self, reason: str) -> None:

@@ -42,7 +42,9 @@ https://docs.slack.dev/reference/methods/<method name>, unless given in full):
 What it simplifies: one app; DMs/MPIMs exist only through imports; no user tokens, shared
 (multi-workspace) channels or Events API; messages are never rendered (no mrkdwn parsing, no
 auto-generated rich_text blocks, no unfurls — the unfurl/parse flags are only recorded for
-state()); file processing is synchronous; the 2025 history limits for distributed
+state()); file processing is synchronous unless `file_share_delay_s` holds a completed
+share's message back from history and replies for that long, as Slack's asynchronous
+processing can; the 2025 history limits for distributed
 non-Marketplace apps (conversations.history) are not applied (internal customer-built apps keep
 Tier 3, and the project's Slack app is an internal one). Assumptions where Slack is silent are
 commented where they are made.
@@ -122,6 +124,7 @@ class SlackEmulator:
         throttle: bool = True,
         post_cap_per_minute: float = 300.0,
         import_interval_s: float = 0.0,
+        file_share_delay_s: float = 0.0,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError(f"rate_scale must be positive, got {rate_scale}")
@@ -141,6 +144,8 @@ class SlackEmulator:
         self.post_cap_per_minute = post_cap_per_minute
         # Slack starts at most one import per hour: import_interval_s=3600 emulates it.
         self.importer = slack_import.Importer(self.store, import_interval_s)
+        for store in self.stores.values():   # file shares processed asynchronously (slack_state)
+            store.share_delay_s = file_share_delay_s
         self.limiter = RateLimiter()
         self._faults = FaultInjector(seed, faults)
         self._fault_bodies = random.Random(seed)  # picks the http_500 body variant

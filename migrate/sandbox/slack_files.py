@@ -164,6 +164,8 @@ def files_complete_upload_external(ctx: Ctx, args: Json) -> Json:
         parent = thread_parent(store, channel, arg_str(args, "thread_ts"))
         msg = new_message(ctx, channel, data, parent, False)
         msg.extra = extra
+        if store.share_delay_s > 0:
+            msg.visible_at = time.monotonic() + store.share_delay_s
         for rec, _ in recs:
             rec.shares.append((channel.id, msg.key))
             rec.data["groups" if channel.private else "channels"] = sorted(

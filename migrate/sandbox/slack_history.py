@@ -5,12 +5,15 @@ https://docs.slack.dev/reference/methods/<method name>.
 
 from __future__ import annotations
 
+import time
+
 from migrate.sandbox.slack_paging import page_messages
 from migrate.sandbox.slack_state import (
     Channel,
     Ctx,
     Json,
     MethodSpec,
+    Msg,
     SlackError,
     arg_str,
     registrar,
@@ -41,7 +44,7 @@ def conversations_history(ctx: Ctx, args: Json) -> Json:
     # (https://docs.slack.dev/reference/methods/conversations.history); the project's Slack app is
     # an internal one.
     channel = _readable(ctx, args, "not_in_channel")
-    out = page_messages(channel.keys, channel.top, args, newest_first=True)
+    out = page_messages(*_shown(ctx, channel.keys, channel.top), args, newest_first=True)
     out["pin_count"] = len(channel.pins)
     for name in ("oldest", "latest"):
         if arg_str(args, name):
@@ -60,4 +63,13 @@ def conversations_replies(ctx: Ctx, args: Json) -> Json:
     msg = ctx.store.message(channel, require(args, "ts"), "thread_not_found")
     root = msg.parent or msg  # `ts` may name any message of the thread (method docs)
     thread = [root, *root.replies]
-    return page_messages([m.key for m in thread], thread, args, newest_first=False)
+    return page_messages(*_shown(ctx, [m.key for m in thread], thread), args, newest_first=False)
+
+
+def _shown(ctx: Ctx, keys: list[int], msgs: list[Msg]) -> tuple[list[int], list[Msg]]:
+    """The messages history and replies show now: not a file share still being processed."""
+    if ctx.store.share_delay_s <= 0:
+        return keys, msgs
+    now = time.monotonic()
+    shown = [m for m in msgs if m.visible_at <= now]
+    return [m.key for m in shown], shown

@@ -163,7 +163,7 @@ def decode_cursor(cursor: str | None, kind: str) -> int | None:
 class Msg:
     """One message. `data` is the public message object (metadata included when set)."""
 
-    __slots__ = ("key", "data", "replies", "parent", "extra")
+    __slots__ = ("key", "data", "replies", "parent", "extra", "visible_at")
 
     def __init__(self, key: int, data: Json, parent: Msg | None = None) -> None:
         self.key = key
@@ -172,6 +172,9 @@ class Msg:
         self.parent = parent
         # Request options kept for state() only (icon_url/icon_emoji as sent, unfurl flags…).
         self.extra: Json = {}
+        # time.monotonic() before which history and replies do not show it (a file share
+        # still being processed: Store.share_delay_s).
+        self.visible_at = 0.0
 
     def render(self, include_metadata: bool) -> Json:
         out = dict(self.data)
@@ -309,6 +312,10 @@ class Store:
                 "is_app_user": False, "real_name": self.bot.get("name", "migrate"),
                 "profile": {"bot_id": self.bot["bot_id"], "real_name": self.bot.get("name", "migrate")},
             })
+        # Seconds before a completed upload's share message shows in history and replies: Slack
+        # processes files asynchronously, and `shares` (and the message) may be missing right
+        # after completeUploadExternal (python-slack-sdk issues 1329, 1590; node-slack-sdk 1865).
+        self.share_delay_s = 0.0
         self.channels: dict[str, Channel] = {}
         self.by_name: dict[str, str] = {}
         for raw in workspace.channels:

@@ -5,6 +5,8 @@ guests."""
 
 from __future__ import annotations
 
+import hashlib
+
 from migrate.config import SlackSettings
 from migrate.load.client import SlackClient
 from migrate.load.importer import Importer
@@ -12,7 +14,9 @@ from migrate.load.limits import slack_limits
 from migrate.load.scheduler import FakeClock, Scheduler
 from migrate.plan.build import ChannelPlan, Plan, Post, Upload
 from migrate.sandbox.faults import FaultPlan
+from migrate.sandbox.slack_emulator import SlackEmulator
 from migrate.sandbox.slack_state import SlackError
+from migrate.sandbox.synthetic import synthetic_tenant, synthetic_workspace
 from migrate.sandbox.tenant import SANDBOX_SLACK_TOKEN
 from migrate.store import Store, ledger
 
@@ -89,6 +93,29 @@ def test_replies_of_a_refused_root_are_skipped_and_the_channel_goes_on(emulator,
     assert result.skipped["the message it belongs to was refused by Slack"] == 1
     assert rows[f"post:{CH}:3:0"]["state"] == "done"
     assert not result.halted and result.finished
+
+
+def test_an_unanswered_upload_slack_is_still_processing_is_not_shared_twice(tmp_path):
+    # Slack processes a file share asynchronously: right after a completion whose answer was
+    # lost, its message may not be in the thread yet. It is looked for again before the file
+    # counts as never shared; uploading it again at once would share it twice.
+    workspace = synthetic_workspace(synthetic_tenant(teams=1, channels=1, messages=1, users=12,
+                                                     seed=3), seed=3)
+    data = b"quarterly figures"
+    sha = hashlib.sha256(data).hexdigest()
+    (tmp_path / "files" / sha[:2]).mkdir(parents=True)
+    (tmp_path / "files" / sha[:2] / sha).write_bytes(data)
+    upload = Upload(f"file:{CH}:1:hosted:h1", CH, "1", "1", "hosted", "h1", "figures.txt", sha,
+                    len(data), "text/plain")
+    plan = Plan(as_of=None, channels=[_channel()], posts=[_post("1", "hello")], uploads=[upload])
+    with SlackEmulator(workspace, rate_scale=100, file_share_delay_s=0.6) as emu:
+        emu.configure_faults(1, FaultPlan(rates={"drop_after_processing": 1.0},
+                                          only=("files.completeUploadExternal",)))
+        result, _ = _run(emu, tmp_path, plan)
+        state = emu.state()
+    shares = [m for messages in state["messages"].values() for m in messages if m.get("files")]
+    assert len(shares) == 1, shares
+    assert result.resolved_in_doubt == 1 and not result.failed
 
 
 def test_a_name_taken_since_the_plan_gets_the_next_suffix(emulator, tmp_path):
