@@ -105,8 +105,9 @@ def teams_member(raw: Json) -> TeamsMember | None:
 # type counts by its truthiness and is kept as text (`_str`).
 
 
-def _field(data: Any, name: str) -> Any:
-    """`data[name]`, or `data[Name]` when that is absent or null; None for a non-object."""
+def graph_field(data: Any, name: str) -> Any:
+    """`data[name]`, or `data[Name]` when that is absent or null (PowerShell exports' PascalCase);
+    None for a non-object. The transform reads card content with it too."""
     if not isinstance(data, Mapping):
         return None
     value = data.get(name)
@@ -132,17 +133,17 @@ def teams_mentions(raw_list: Any) -> tuple[TeamsMention, ...]:
     an object) fills no `<at>` and is left out."""
     out = []
     for raw in _list(raw_list):
-        at_id = _field(raw, "id")
+        at_id = graph_field(raw, "id")
         if at_id is None:
             continue
-        mentioned = _field(raw, "mentioned")
+        mentioned = graph_field(raw, "mentioned")
         identities = []
         for kind in _MENTIONED:
-            ident = _field(mentioned, kind)
-            ident_id, name = _str(_field(ident, "id")), _str(_field(ident, "displayName"))
+            ident = graph_field(mentioned, kind)
+            ident_id, name = _str(graph_field(ident, "id")), _str(graph_field(ident, "displayName"))
             if ident_id or name:
                 identities.append(TeamsIdentity(kind, ident_id, name))
-        out.append(TeamsMention(str(at_id), _str(_field(raw, "mentionText")), tuple(identities)))
+        out.append(TeamsMention(str(at_id), _str(graph_field(raw, "mentionText")), tuple(identities)))
     return tuple(out)
 
 
@@ -152,13 +153,13 @@ def teams_attachments(raw_list: Any) -> tuple[TeamsAttachment, ...]:
     (`content`) is kept as given when it is a JSON string or object."""
     out = []
     for raw in _list(raw_list):
-        url, name, content = _field(raw, "contentUrl"), _field(raw, "name"), _field(raw, "content")
+        url, name, content = graph_field(raw, "contentUrl"), graph_field(raw, "name"), graph_field(raw, "content")
         # The body refers to an attachment by its id, else by its contentUrl: a contentUrl that
         # is not text (never a link) can still be that reference.
-        ref = _field(raw, "id") or (url if not isinstance(url, str) else None)
+        ref = graph_field(raw, "id") or (url if not isinstance(url, str) else None)
         out.append(TeamsAttachment(
             id=_str(ref),
-            content_type=_str(_field(raw, "contentType")),
+            content_type=_str(graph_field(raw, "contentType")),
             content_url=url if isinstance(url, str) else None,
             name=name if isinstance(name, str) else None,
             content=content if isinstance(content, (str, dict)) else None,
@@ -171,11 +172,11 @@ def teams_reactions(raw_list: Any) -> tuple[TeamsReaction, ...]:
     object is a reaction of unknown type)."""
     out = []
     for raw in _list(raw_list):
-        created = _field(raw, "createdDateTime")
+        created = graph_field(raw, "createdDateTime")
         out.append(TeamsReaction(
-            reaction_type=str(_field(raw, "reactionType") or ""),
-            display_name=_str(_field(raw, "displayName")),
-            user_id=_str(_field(_field(_field(raw, "user"), "user"), "id")),
+            reaction_type=str(graph_field(raw, "reactionType") or ""),
+            display_name=_str(graph_field(raw, "displayName")),
+            user_id=_str(graph_field(graph_field(graph_field(raw, "user"), "user"), "id")),
             created_at=created if isinstance(created, str) and created else None,
         ))
     return tuple(out)
@@ -185,41 +186,41 @@ def teams_message(raw: Json, channel_id: str) -> TeamsMessage:
     """A Graph `chatMessage` → TeamsMessage (the dict is not kept). Its sender is a user when
     `from.user.id` is set, else an app (or no one); `sender_kind` says which of `from.user`
     and `from.application` Graph filled in."""
-    sender = _field(raw, "from")
-    user, app = _field(sender, "user"), _field(sender, "application")
-    if _field(user, "id"):
-        sender_user_id, sender_name = TeamsUserId(str(_field(user, "id"))), _field(user, "displayName")
+    sender = graph_field(raw, "from")
+    user, app = graph_field(sender, "user"), graph_field(sender, "application")
+    if graph_field(user, "id"):
+        sender_user_id, sender_name = TeamsUserId(str(graph_field(user, "id"))), graph_field(user, "displayName")
     else:
-        sender_user_id, sender_name = None, _field(app, "displayName")
+        sender_user_id, sender_name = None, graph_field(app, "displayName")
     is_app = not user and isinstance(app, Mapping)
-    body = _field(raw, "body") or {}
-    body_type = str(_field(body, "contentType") or "html")
-    reply_to = _field(raw, "replyToId")
+    body = graph_field(raw, "body") or {}
+    body_type = str(graph_field(body, "contentType") or "html")
+    reply_to = graph_field(raw, "replyToId")
     return TeamsMessage(
         id=TeamsMessageId(raw["id"]),
         channel_id=TeamsChannelId(channel_id),
         reply_to_id=TeamsMessageId(str(reply_to)) if reply_to else None,
-        created_at=_field(raw, "createdDateTime") or None,
+        created_at=graph_field(raw, "createdDateTime") or None,
         sender_user_id=sender_user_id,
         sender_name=_str(sender_name),
         sender_kind="user" if user else "application" if is_app else None,
-        sender_app_id=_str(_field(app, "id")) if is_app else None,
-        message_type=str(_field(raw, "messageType") or "message"),
-        body=str(_field(body, "content") or ""),
+        sender_app_id=_str(graph_field(app, "id")) if is_app else None,
+        message_type=str(graph_field(raw, "messageType") or "message"),
+        body=str(graph_field(body, "content") or ""),
         body_type="text" if body_type.lower() == "text" else "html",
-        subject=_str(_field(raw, "subject")),
-        importance=_str(_field(raw, "importance")),
-        attachments=teams_attachments(_field(raw, "attachments")),
-        mentions=teams_mentions(_field(raw, "mentions")),
-        reactions=teams_reactions(_field(raw, "reactions")),
-        edited_at=_str(_field(raw, "lastEditedDateTime")),
-        deleted_at=_str(_field(raw, "deletedDateTime")),
-        event_type=_event_type(_field(raw, "eventDetail")),
+        subject=_str(graph_field(raw, "subject")),
+        importance=_str(graph_field(raw, "importance")),
+        attachments=teams_attachments(graph_field(raw, "attachments")),
+        mentions=teams_mentions(graph_field(raw, "mentions")),
+        reactions=teams_reactions(graph_field(raw, "reactions")),
+        edited_at=_str(graph_field(raw, "lastEditedDateTime")),
+        deleted_at=_str(graph_field(raw, "deletedDateTime")),
+        event_type=_event_type(graph_field(raw, "eventDetail")),
     )
 
 
 def _event_type(detail: Any) -> str | None:
-    kind = _field(detail, "@odata.type")
+    kind = graph_field(detail, "@odata.type")
     return kind if isinstance(kind, str) and kind else None
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from migrate.export.records import graph_field as field
 from migrate.model import TeamsAttachment
 from migrate.timestamps import parse_instant
 from migrate.transform.content_model import FileRef
@@ -26,7 +27,6 @@ from migrate.transform.markup import (
     HOSTED_SRC,
     collapse,
     escape_text,
-    field,
     linkable,
     quote_lines,
     slack_link,

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import quote
 
 PROTECT = "\x00"   # in a line: keep it exactly (code block and table lines)
@@ -77,16 +75,6 @@ def flatten(text: str) -> str:
 
 def unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def field(data: Any, name: str) -> Any:
-    """`data[name]` for Graph's camelCase and PowerShell exports' PascalCase keys."""
-    if not isinstance(data, Mapping):
-        return None
-    value = data.get(name)
-    if value is None:
-        value = data.get(name[:1].upper() + name[1:])
-    return value
 
 
 def collapse(text: str) -> str:
