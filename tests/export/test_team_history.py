@@ -77,6 +77,16 @@ def one_big_team(messages=1500, seed=3):
     return synthetic_tenant(teams=1, channels=6, messages=messages, users=12, seed=seed)
 
 
+def export_with_a_part_broken(emu, workdir, now):
+    """An export whose longest part breaks off after its first page (the team's pass stays
+    open with that part's checkpoint), found by a probe export of the same tenant."""
+    _summary, probe = export(emu, workdir / "probe", now=lambda: now)
+    longest = max(probe.first_urls[1:], key=lambda url: probe.pages[url])
+    assert probe.pages[longest] >= 3
+    broken = parse_qs(urlsplit(longest).query)["$filter"][0].split(" lt ")[-1]
+    return export(emu, workdir, fail_in_part=f"lt {broken}", now=lambda: now)[0]
+
+
 def test_cuts_cover_the_window_and_overlap_at_every_cut():
     start, end = "2000-01-01T00:00:00Z", "2024-01-01T00:00:00Z"
     parts = cut_window(start, end, "2023-01-01T00:00:00Z", pages_left=30)
@@ -115,11 +125,7 @@ def test_a_part_that_fails_is_resumed_alone_and_the_pass_completes(tmp_path):
     team_id = tenant.teams[0].team["id"]
     now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     with GraphEmulator(tenant, rate_scale=100) as emu:
-        _summary, probe = export(emu, tmp_path / "probe", now=lambda: now)
-        longest = max(probe.first_urls[1:], key=lambda url: probe.pages[url])
-        assert probe.pages[longest] >= 3
-        broken = parse_qs(urlsplit(longest).query)["$filter"][0].split(" lt ")[-1]
-        first, client = export(emu, tmp_path, fail_in_part=f"lt {broken}", now=lambda: now)
+        first = export_with_a_part_broken(emu, tmp_path, now)
         assert first.warnings.get("team_unreadable") == 1
         scopes = checkpoints(tmp_path)
         team = scopes[f"messages:team:{team_id}"]
@@ -145,10 +151,7 @@ def test_a_continuation_token_graph_refuses_restarts_the_pass_instead_of_stickin
     team_id = tenant.teams[0].team["id"]
     now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     with GraphEmulator(tenant, rate_scale=100) as emu:
-        _summary, probe = export(emu, tmp_path / "probe", now=lambda: now)
-        longest = max(probe.first_urls[1:], key=lambda url: probe.pages[url])
-        broken = parse_qs(urlsplit(longest).query)["$filter"][0].split(" lt ")[-1]
-        export(emu, tmp_path, fail_in_part=f"lt {broken}", now=lambda: now)
+        export_with_a_part_broken(emu, tmp_path, now)
         conn = sqlite3.connect(tmp_path / "state.db")
         (scope, link), = conn.execute(
             "SELECT scope, next_link FROM export_checkpoints WHERE scope LIKE 'parts:%' "
