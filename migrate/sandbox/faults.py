@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 #   "reset"                              close the connection without answering
 #   "429_no_retry_after"                 429 without a Retry-After header (Graph, old reports)
 #   "drop_after_processing"              do the work, then close the connection (Slack posts)
+#   "empty_page"                         (Graph) a page with no items whose nextLink leads on to
+#                                        the page asked for (paging docs: a page may be empty)
+#   "repeat_item"                        (Graph) a page that holds one of its items twice (a
+#                                        message may come again while paging: read by id)
 FAULT_KINDS = (
     "http_500",
     "http_503",
@@ -23,6 +27,8 @@ FAULT_KINDS = (
     "reset",
     "429_no_retry_after",
     "drop_after_processing",
+    "empty_page",
+    "repeat_item",
 )
 
 

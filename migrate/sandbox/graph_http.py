@@ -53,6 +53,7 @@ class GraphHandler(JsonHandler):
         if app.latency:
             time.sleep(app.latency)   # the service's round trip (GraphEmulator.latency)
         self._drop_answer = False
+        self._reshape: str | None = None
         self._request_id = str(uuid.uuid4())
         self._client_request_id = self.headers.get("client-request-id") or self._request_id
         fault = app.draw_fault(path)
@@ -66,6 +67,9 @@ class GraphHandler(JsonHandler):
             return
         # drop_after_processing: the work (counting, throttling) is done, the answer is lost
         self._drop_answer = fault == "drop_after_processing"
+        # empty_page, repeat_item: a collection's page answered as Graph's paging may answer it
+        self._reshape = fault if fault in ("empty_page", "repeat_item") and \
+            self.command == "GET" else None
         serve(path)
 
     def _fault_reply(self, fault: str) -> Reply:
@@ -87,6 +91,9 @@ class GraphHandler(JsonHandler):
         if self._drop_answer:
             self.reset_connection()
             return
+        if self._reshape and reply.status == 200 and isinstance(reply.body, dict) \
+                and isinstance(reply.body.get("value"), list) and reply.body["value"]:
+            reply = self._reshaped(reply)
         headers = {"request-id": self._request_id, "client-request-id": self._client_request_id,
                    **reply.headers}
         if reply.raw is not None:
@@ -94,6 +101,21 @@ class GraphHandler(JsonHandler):
         else:
             body = b"" if reply.body is None else json.dumps(reply.body, ensure_ascii=False).encode()
             self.send_bytes(reply.status, body, JSON_TYPE, headers)
+
+    def _reshaped(self, reply: Reply) -> Reply:
+        """A page as Graph's paging allows it to come: empty, with a nextLink that leads on to
+        the page asked for (the link differs: it carries a nonce the routes ignore), or with
+        one of its items twice (https://learn.microsoft.com/graph/paging)."""
+        body = dict(reply.body)
+        items = body["value"]
+        if self._reshape == "repeat_item":
+            body["value"] = [*items, items[0]]
+        else:
+            again = self.app.url.rsplit("/v1.0", 1)[0] + self.path
+            again += ("&" if "?" in again else "?") + f"emptyPage={uuid.uuid4().hex[:8]}"
+            body = {**{k: v for k, v in body.items() if k != "value"},
+                    "@odata.nextLink": again, "value": []}
+        return Reply(reply.status, body, headers=reply.headers)
 
     def _graph(self, path: str) -> None:
         app = self.app

@@ -187,11 +187,17 @@ def throttled_reply(call: Call, retry_after: str | None) -> Reply:
     return Reply(429, body, {"Retry-After": retry_after} if retry_after else {})
 
 
+def _without_nonce(query: dict[str, str]) -> dict[str, str]:
+    """The query without the nonce an `empty_page` fault puts on its nextLink (graph_http)."""
+    query.pop("emptyPage", None)
+    return query
+
+
 def make_call(app: GraphEmulator, method: str, target: str, headers: dict[str, str],
               request_id: str, client_request_id: str) -> Call:
     """A Call for `target` = path after /v1.0 (with its query string)."""
     split = urlsplit(target)
     path = split.path
     segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
-    return Call(method, path, segments, parse_query(split.query), headers, app.url,
+    return Call(method, path, segments, _without_nonce(parse_query(split.query)), headers, app.url,
                 request_id, client_request_id)

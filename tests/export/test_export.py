@@ -18,6 +18,7 @@ from migrate.export.auth import StaticTokenAuth
 from migrate.export.client import GraphClient
 from migrate.export.errors import GraphRequestError, GraphUnavailable
 from migrate.export.exporter import TeamsExporter
+from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.graph_emulator import GraphEmulator
 from migrate.sandbox.synthetic import synthetic_tenant
 from migrate.sandbox.tenant import SANDBOX_GRAPH_TOKEN, DriveItem
@@ -298,3 +299,21 @@ def test_a_team_graph_will_not_give_is_a_warning_with_its_reason(tenant, tmp_pat
     assert tenant.teams[0].team["displayName"] in message and "400" in message
     assert conn.execute("SELECT 1 FROM teams_teams WHERE id = ?", (broken,)).fetchone()
     assert summary.found["teams"] == 3
+
+
+def test_empty_pages_and_items_twice_change_nothing(tmp_path):
+    # Graph's paging may answer a page with no items and a nextLink that leads on, and a
+    # message may come twice while paging: the store holds each message once, counted once.
+    tenant = synthetic_tenant(teams=2, channels=3, messages=600, users=12, seed=21)
+    faults = FaultPlan(rates={"empty_page": 0.25, "repeat_item": 0.25})
+    with GraphEmulator(tenant, rate_scale=200, faults=faults, seed=4) as emu:
+        summary = export(emu, tmp_path)
+        injected = emu.counters()["faults"]
+    assert injected.get("empty_page", 0) > 3 and injected.get("repeat_item", 0) > 3
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert summary.messages_new == len(tenant_messages(tenant)) and not summary.warnings
+    conn = sqlite3.connect(tmp_path / "state.db")
+    members = conn.execute("SELECT count(*) FROM teams_team_members").fetchone()[0]
+    users = conn.execute("SELECT count(*) FROM teams_users").fetchone()[0]
+    conn.close()
+    assert (members, users) == (sum(len(t.members) for t in tenant.teams), len(tenant.users))
