@@ -17,7 +17,8 @@
 * **A full pass** (users read in full, every team's details read again) happens on the first
   export, when the last full pass is older than `export.full_directory_hours`, and for the part
   whose saved link Graph refuses (expired after 7 days: 400 `syncStateNotFound`; or 410 Gone,
-  "synchronization reset") — a log warning, never a failure.
+  "synchronization reset") — a log warning, never a failure. Where Graph refuses even a fresh
+  delta query, users are listed in full and every team's details read again, each export.
 
 Where the calls start, the users and groups delta calls and the teams listing go in one `$batch`
 round trip (https://learn.microsoft.com/graph/json-batching); each still counts against
@@ -52,6 +53,9 @@ USERS_SCOPE = "delta:users"
 GROUPS_SCOPE = "delta:groups"
 DETAILS_PREFIX = "details:team:"
 USERS_FULL = f"/users/delta?$select={USER_FIELDS}"
+# Where Graph refuses the users delta (a cloud or tenant without it): the plain listing, 999 a
+# page (https://learn.microsoft.com/graph/api/user-list).
+USERS_LIST = f"/users?$select={USER_FIELDS}&$top=999"
 GROUPS_LATEST = f"/groups/delta?$select={GROUP_FIELDS}&$deltatoken=latest"
 # A saved link Graph will not take any more: expired (400 syncStateNotFound), reset (410 Gone).
 REFUSED = (GraphRequestError, GraphNotFound)
@@ -142,6 +146,12 @@ class DirectoryReader:
             url = page["@odata.nextLink"]
             page = self.client.get_json(url)
 
+    def _without_delta(self, part: str, exc: MigrateError) -> None:
+        """Graph refused even a fresh delta query (a tenant or cloud without it): this export
+        reads the part without one — every user listed, every team's details read again."""
+        log.warning("Graph refused the %s delta query (%s); reading them without it", part, exc)
+        self.result.fallbacks.append(f"{part} (no delta)")
+
     def _refused(self, part: str, exc: MigrateError) -> None:
         log.warning("Graph refused the saved %s delta link (%s); reading them in full instead",
                     part, exc)
@@ -153,11 +163,19 @@ class DirectoryReader:
         try:
             self._read_users(first, self._users_url)
         except REFUSED as exc:
-            if self._users_url == USERS_FULL:
-                raise
-            self._refused("users", exc)
+            if self._users_url != USERS_FULL:
+                self._refused("users", exc)
+                self.result.users_full = True
+                try:
+                    self._read_users(self.client.get_json(USERS_FULL), USERS_FULL)
+                    return self.result
+                except REFUSED as again:
+                    exc = again
+            self._without_delta("users", exc)
             self.result.users_full = True
-            self._read_users(self.client.get_json(USERS_FULL), USERS_FULL)
+            for page, _url in self._pages(self.client.get_json(USERS_LIST), USERS_LIST):
+                users = page.get("value", [])
+                self.result.users += teams_store.upsert_users(self.store, users)
         return self.result
 
     def _read_users(self, first: Json | MigrateError, url: str) -> None:
@@ -194,11 +212,16 @@ class DirectoryReader:
         try:
             self._read_groups(first, self._groups_url, team_ids)
         except REFUSED as exc:
-            if self._groups_url == GROUPS_LATEST:
-                raise
-            self._refused("groups", exc)
             self.result.teams_full = True
-            self._read_groups(self.client.get_json(GROUPS_LATEST), GROUPS_LATEST, team_ids)
+            if self._groups_url != GROUPS_LATEST:
+                self._refused("groups", exc)
+                try:
+                    self._read_groups(self.client.get_json(GROUPS_LATEST), GROUPS_LATEST,
+                                      team_ids)
+                    return self.result
+                except REFUSED as again:
+                    exc = again
+            self._without_delta("groups", exc)     # every team's details are read again
         return self.result
 
     def _read_groups(self, first: Json | MigrateError, url: str, team_ids: set[str]) -> None:

@@ -340,3 +340,38 @@ def test_shared_channels_are_whole_even_where_get_all_messages_leaves_them_out(d
     assert stored == {m["id"] for m in channel.messages} | {new["id"]}
     everything = {m for (m,) in query(tmp_path, "SELECT id FROM teams_messages")}
     assert everything >= {m["id"] for t in demo.teams for c in t.channels for m in c.messages}
+
+
+def test_a_graph_without_delta_queries_still_gives_every_user_and_team(demo, tmp_path,
+                                                                      monkeypatch, caplog):
+    # Where Graph refuses even a fresh delta query, users are listed in full and every team's
+    # details are read again, each export: nothing is missing, only more is read.
+    from migrate.export.client import GraphClient
+    from migrate.export.errors import GraphRequestError
+
+    def refused(url):
+        return GraphRequestError(f"Graph answered 400 BadRequest for {url}: delta not supported")
+
+    batch_get, get_json = GraphClient.batch_get, GraphClient.get_json
+
+    def no_delta_batch(self, requests_, *args, **kwargs):
+        answers = batch_get(self, requests_, *args, **kwargs)
+        return [refused(r["url"]) if "/delta" in r["url"] else a
+                for r, a in zip(requests_, answers, strict=True)]
+
+    def no_delta_get(self, url, *args, **kwargs):
+        if "/delta" in url:
+            raise refused(url)
+        return get_json(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(GraphClient, "batch_get", no_delta_batch)
+    monkeypatch.setattr(GraphClient, "get_json", no_delta_get)
+    with GraphEmulator(demo, rate_scale=100) as emu, \
+            caplog.at_level(logging.WARNING, logger="migrate.export.directory"):
+        first = export(emu, tmp_path)
+        again = export(emu, tmp_path)
+    assert first.users == len(demo.users) and again.users == len(demo.users)
+    assert first.teams_reread == again.teams_reread == len(demo.teams)
+    assert sum("delta query" in r.getMessage() for r in caplog.records) == 4
+    stored = {m for (m,) in query(tmp_path, "SELECT id FROM teams_messages")}
+    assert stored >= {m["id"] for t in demo.teams for c in t.channels for m in c.messages}
