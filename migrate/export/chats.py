@@ -33,6 +33,7 @@ from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavail
 from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, RemainingPages
 from migrate.store import Store
 from migrate.store import teams_chats as chats_store
+from migrate.store import teams_objects as teams_store
 from migrate.store.teams_objects import CHAT_TEAM
 from migrate.store.writer import Hand
 
@@ -192,8 +193,27 @@ class ChatReader:
                 read += 1
         return read
 
+    def finish(self, started_at: str) -> int:
+        """After the streams: the refusal said once, then the details (type, topic, members) of
+        new chats and of chats with activity since `started_at`; how many were read."""
+        self.refusal_warning()
+        if self.refused is not None:
+            return 0
+        wanted = sorted(set(chats_store.chats_without_details(self.store))
+                        | set(chats_store.chats_changed_since(self.store, started_at)))
+        return self.read_details(wanted)
+
     def refusal_warning(self) -> None:
         if self.refused is not None:
             self.warn("chats_not_read", f"chats were not exported: the app lacks {PERMISSION} "
                       f"({self.refused}); grant it with admin consent, or set export.chats = "
                       "false to leave chats out", None)
+
+
+def people_in_scope(store: Store, owns: Callable[[str], bool]) -> Iterator[str]:
+    """Whose chat streams an export reads (the tenant's members this shard owns), from the
+    store a thousand at a time: 350,000 ids need not be in memory at once."""
+    after = ""
+    while ids := teams_store.member_user_ids(store, after, limit=1000):
+        after = ids[-1]
+        yield from (person for person in ids if owns(person))

@@ -32,7 +32,7 @@ from typing import Any
 from migrate.config import Settings
 from migrate.errors import MigrateError, PermissionMissing
 from migrate.export.arenas import cap_malloc_arenas
-from migrate.export.chats import BATCHES_IN_FLIGHT, ChatReader, PeopleBatches
+from migrate.export.chats import BATCHES_IN_FLIGHT, ChatReader, PeopleBatches, people_in_scope
 from migrate.export.client import GraphClient
 from migrate.export.directory import USER_FIELDS, DirectoryReader, DirectoryResult
 from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
@@ -40,10 +40,10 @@ from migrate.export.files import download_pending
 from migrate.export.jobs import run_jobs, share_out
 from migrate.export.messages import PREFER_ALL_ENUMS, MessageReader, iso
 from migrate.export.scope import team_in_scope
+from migrate.export.shared_channels import SharedChannels
 from migrate.export.summary import ExportProgress, ExportSummary, directory_mode
 from migrate.export.team_history import StreamQueue, TeamHistory, streams_per_team
 from migrate.store import Store, teams_files
-from migrate.store import teams_chats as chats_store
 from migrate.store import teams_objects as teams_store
 from migrate.store.db import utcnow
 from migrate.store.writer import StoreWriter
@@ -67,13 +67,6 @@ DETAILS_IN_FLIGHT = 8
 # (https://learn.microsoft.com/graph/api/team-list-members), but older versions of that page
 # named only $filter and $select, so a refusal of it is answered by reading the default pages.
 TEAM_MEMBERS = "/teams/{}/members?$top=999"
-# getAllMessages is documented for a team's standard and private channels
-# (https://learn.microsoft.com/graph/api/channel-getallmessages). After each export, a shared
-# channel it gave no message of is asked for one directly; if that finds one, the tenant's
-# getAllMessages leaves shared channels out, and from then on their history is read channel
-# by channel (the store remembers it under this scope).
-SHARED = ("shared", "unknownFutureValue")
-SHARED_APART = "quirks:shared-channels-apart"
 
 
 class TeamsExporter:
@@ -94,7 +87,7 @@ class TeamsExporter:
         self.now = now
         self._lock = threading.Lock()
         self._vanished_teams: set[str] = set()
-        self._shared_apart = store.checkpoint(SHARED_APART) is not None
+        self._shared = SharedChannels(client, store, run_id)
         self._directory: DirectoryReader | None = None
         self._listing: Json | MigrateError | None = None   # GET /teams's first page, if read
         self._reread: set[str] = set()        # teams whose details this export reads up front
@@ -259,8 +252,8 @@ class TeamsExporter:
                         f"/teams/{team_id}/channels/{channel['id']}/members?$top=999"))
                     self._add(channel_members=teams_store.replace_channel_members(
                         self.store, channel["id"], members))
-                if self.options.method == "per-channel" or (
-                        self._shared_apart and channel.get("membershipType") in SHARED):
+                if self.options.method == "per-channel" or self._shared.read_apart(
+                        channel.get("membershipType")):
                     reader.read_channel(team_id, channel["id"])
             except GraphNotFound:
                 self._warn("channel_vanished", f"channel {channel.get('displayName')!r} of "
@@ -360,49 +353,29 @@ class TeamsExporter:
         return teams, result
 
     def _shared_channels_apart(self, team_ids: set[str], window_end: str) -> None:
-        """getAllMessages mode: a shared channel of these teams with no stored message is asked
-        for one directly; if Graph has one, its getAllMessages leaves shared channels out —
-        remembered (SHARED_APART), and every shared channel here is read channel by channel."""
-        if self.options.method == "per-channel" or self._shared_apart:
+        """getAllMessages mode: where it leaves shared channels out (shared_channels.py), their
+        history, read channel by channel."""
+        if self.options.method == "per-channel" or not self._shared.found_apart(team_ids):
             return
-        for team_id, channel_id in teams_store.channels_of_types(self.store, SHARED, empty=True):
-            if team_id not in team_ids:
-                continue
-            try:
-                probe = self.client.get_json(f"/teams/{team_id}/channels/{channel_id}/messages"
-                                             "?$top=1", headers=PREFER_ALL_ENUMS)
-            except (GraphNotFound, GraphRequestError, GraphUnavailable):
-                continue              # gone, or unreadable: its team's next read says so
-            if probe.get("value"):
-                break
-        else:
-            return
-        self.store.save_checkpoint(SHARED_APART, next_link=None, watermark=None,
-                                   status="complete", run_id=self.run_id)
-        self._shared_apart = True
         self._warn("shared_channels_apart", "getAllMessages gave no message of a shared channel "
-                   "that has some: shared channels are read channel by channel from now on",
-                   subject=None)
+                   "that has some: shared channels are read channel by channel from now on")
         names = teams_store.team_names_by_id(self.store)
-        for team_id, channel_id in teams_store.channels_of_types(self.store, SHARED):
-            if team_id in team_ids:
-                try:
-                    self._reader(team_id, None, window_end).read_channel(team_id, channel_id)
-                except (GraphRequestError, GraphUnavailable) as exc:
-                    self._unreadable({"id": team_id, "displayName": names.get(team_id)},
-                                     "a shared channel", exc)
-                except GraphNotFound:
-                    continue
+        for team_id, channel_id in self._shared.channels(team_ids):
+            try:
+                self._reader(team_id, None, window_end).read_channel(team_id, channel_id)
+            except (GraphRequestError, GraphUnavailable) as exc:
+                self._unreadable({"id": team_id, "displayName": names.get(team_id)},
+                                 "a shared channel", exc)
+            except GraphNotFound:
+                continue
 
     def _teams_to_read(self, teams: list[Json], result: DirectoryResult) -> set[str]:
         ids = {t["id"] for t in teams}
         if self.options.method == "per-channel" or result.teams_full or self._directory is None:
             return ids
         # New, changed, renamed, or left stale — and, where getAllMessages leaves shared channels
-        # out, those with one (their history is read with their details; SHARED_APART).
-        shared = ({team for team, _channel in teams_store.channels_of_types(self.store, SHARED)}
-                  if self._shared_apart else set())
-        return ids - (self._directory.read_teams() - shared)
+        # out, those with one (their history is read with their details: shared_channels.py).
+        return ids - (self._directory.read_teams() - self._shared.teams())
 
     _run_jobs = staticmethod(run_jobs)   # an attribute, so a test can count the threads
 
@@ -414,25 +387,10 @@ class TeamsExporter:
                           batch_get=self._batch_get)
 
     def _people(self) -> Iterator[str]:
-        """Whose chat streams this export reads, from the store a thousand at a time, each
-        counted as it is handed out."""
-        after = ""
-        while ids := teams_store.member_user_ids(self.store, after, limit=1000):
-            after = ids[-1]
-            for person in ids:
-                if self.settings.owns_person(person):
-                    self._add(chat_readers=1)
-                    yield person
-
-    def _finish_chats(self, chats: ChatReader | None, started_at: str) -> None:
-        """The chats' details (type, topic, members): new chats, and chats with activity."""
-        if chats is None:
-            return
-        chats.refusal_warning()
-        if chats.refused is None:
-            wanted = sorted(set(chats_store.chats_without_details(self.store))
-                            | set(chats_store.chats_changed_since(self.store, started_at)))
-            self._add(chats_read=chats.read_details(wanted))
+        """Whose chat streams this export reads, each counted as it is handed out."""
+        for person in people_in_scope(self.store, self.settings.owns_person):
+            self._add(chat_readers=1)
+            yield person
 
     def run(self) -> ExportSummary:
         started = time.monotonic()
@@ -475,7 +433,8 @@ class TeamsExporter:
             [t for t in teams if t["id"] in self._active and t["id"] not in self._reread],
             lambda t: self._export_active_team(t, readers[t["id"]]), DETAILS_IN_FLIGHT))
         self._shared_channels_apart(ids, window_end)
-        self._finish_chats(chats, started_at)
+        if chats is not None:
+            self._add(chats_read=chats.finish(started_at))
         self.summary.teams = len(teams) - len(self._vanished_teams & {t["id"] for t in teams})
         if self._directory is not None:
             self._directory.finish()
