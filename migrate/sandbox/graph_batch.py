@@ -67,6 +67,14 @@ def _batch_item(app: GraphEmulator, item: Json, client_request_id: str,
     inner_headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}
     call = make_call(app, item["method"].upper(), "/" + url.lstrip("/"), inner_headers,
                      request_id, client_request_id)
+    fault = _item_fault(app, url)
+    if fault is not None:     # one request of the batch fails, the others are answered
+        status, code = fault
+        body = error_body(code, "The service is temporarily unavailable.", request_id,
+                          client_request_id)
+        app.count_status(status)
+        return status, {"id": item["id"], "status": status,
+                        "headers": {"Content-Type": "application/json"}, "body": body}
     reply = execute(app, call)
     out_headers = dict(reply.headers)
     if reply.raw is not None:
@@ -77,3 +85,16 @@ def _batch_item(app: GraphEmulator, item: Json, client_request_id: str,
         out_headers["Content-Type"] = "application/json"
         body = reply.body
     return reply.status, {"id": item["id"], "status": reply.status, "headers": out_headers, "body": body}
+
+
+# Faults a request inside a $batch can meet on its own: each item is answered with its own
+# status, so one of them may be a 5xx or a 429 while the envelope is a 200
+# (https://learn.microsoft.com/graph/json-batching: "individual requests can fail").
+_ITEM_FAULTS = {"http_500": (500, "generalException"), "http_503": (503, "serviceNotAvailable"),
+                "http_504": (504, "gatewayTimeout"), "429_no_retry_after": (429, "TooManyRequests")}
+
+
+def _item_fault(app: GraphEmulator, url: str) -> tuple[int, str] | None:
+    """A seeded fault for one batch item (FaultPlan targets match "$batch item <url>")."""
+    kind = app.draw_fault(f"$batch item {url}")
+    return _ITEM_FAULTS.get(kind) if kind is not None else None

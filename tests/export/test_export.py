@@ -317,3 +317,17 @@ def test_empty_pages_and_items_twice_change_nothing(tmp_path):
     users = conn.execute("SELECT count(*) FROM teams_users").fetchone()[0]
     conn.close()
     assert (members, users) == (sum(len(t.members) for t in tenant.teams), len(tenant.users))
+
+
+def test_failing_requests_inside_a_batch_are_retried_and_nothing_is_lost(tmp_path):
+    # Inside a 200 $batch answer one request may fail alone (5xx, 429): it is asked again, the
+    # others' answers are kept, and the export is exactly the tenant.
+    tenant = synthetic_tenant(teams=3, channels=2, messages=120, users=12, seed=8)
+    faults = FaultPlan(rates={"http_503": 0.3, "http_500": 0.1, "429_no_retry_after": 0.1},
+                       only=("$batch item",))
+    with GraphEmulator(tenant, rate_scale=300, faults=faults, seed=2) as emu:
+        summary = export(emu, tmp_path)
+        injected = sum(emu.counters()["faults"].values())
+    assert injected >= 3
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert summary.teams_unreadable == 0 and summary.users == len(tenant.users)
