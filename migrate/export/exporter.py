@@ -270,18 +270,16 @@ class TeamsExporter:
 
     def _read_team_members(self, group: Json, first_page: Json | Exception) -> bool:
         """The team's members stored in place of the old ones; False (a warning, counted as
-        unreadable) when Graph would not give them."""
+        unreadable) when Graph would not give them. The team itself has just answered, so a
+        404 here is no vanished team: like a 400, it is taken as `$top` refused."""
         try:
-            if isinstance(first_page, GraphRequestError):   # $top refused: the default pages
+            if isinstance(first_page, GraphRequestError | GraphNotFound):   # the default pages
                 members = list(self.client.iter_items(f"/teams/{group['id']}/members"))
             elif isinstance(first_page, Exception):
                 raise first_page
             else:
                 members = list(self.client.follow(first_page))
-        except GraphNotFound:
-            self._vanished(group, "its members were read")
-            return False
-        except (GraphRequestError, GraphUnavailable) as exc:
+        except (GraphRequestError, GraphNotFound, GraphUnavailable) as exc:
             self._unreadable(group, "its members", exc)
             return False
         self._add(team_members=teams_store.replace_team_members(self.store, group["id"], members))

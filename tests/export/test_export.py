@@ -16,7 +16,7 @@ from migrate.config import load_settings
 from migrate.errors import PermissionMissing
 from migrate.export.auth import StaticTokenAuth
 from migrate.export.client import GraphClient
-from migrate.export.errors import GraphRequestError, GraphUnavailable
+from migrate.export.errors import GraphNotFound, GraphRequestError, GraphUnavailable
 from migrate.export.exporter import TeamsExporter
 from migrate.sandbox.faults import FaultPlan
 from migrate.sandbox.graph_emulator import GraphEmulator
@@ -249,16 +249,19 @@ def test_a_team_whose_members_graph_refuses_keeps_its_channels_and_is_read_again
     assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
 
 
-def test_a_refused_top_on_team_members_reads_the_default_pages(tenant, tmp_path, monkeypatch):
+@pytest.mark.parametrize("refusal", [GraphRequestError, GraphNotFound])
+def test_a_refused_top_on_team_members_reads_the_default_pages(tenant, tmp_path, monkeypatch,
+                                                              refusal):
     # Older versions of team-list-members named only $filter and $select: a Graph that refuses
-    # `$top` there (400) still gives every team's members, a page of the default size at a time.
+    # `$top` there (400, or 404 for a URL it does not know) still gives every team's members,
+    # a page of the default size at a time.
     batch_get = GraphClient.batch_get
     get_json = GraphClient.get_json
     direct: list[str] = []
 
     def refusing_top(self, requests_, *args, **kwargs):
         answers = batch_get(self, requests_, *args, **kwargs)
-        return [GraphRequestError("Graph answered 400 BadRequest: $top is not supported")
+        return [refusal("Graph refused $top on a team's members")
                 if "/members?$top" in r["url"] else a
                 for r, a in zip(requests_, answers, strict=True)]
 
