@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 
 import pytest
 
 from migrate.sandbox.graph_emulator import GraphEmulator
+from migrate.sandbox.runner import start_sandbox
 from migrate.sandbox.slack_emulator import SlackEmulator
 from migrate.sandbox.tenant import (
     SANDBOX_GRAPH_TOKEN,
@@ -180,3 +182,22 @@ def test_plan_json_is_streamed_with_the_same_bytes_as_one_dump(planned):
     del demo["digest"]
     content = planned["bytes"].decode("utf-8").rpartition(',\n "digest": ')[0]
     assert json.dumps(demo, indent=1, sort_keys=True, ensure_ascii=False) == content + "\n}"
+
+
+def test_messages_of_a_channel_graph_no_longer_lists_are_a_warning_not_a_silence(tmp_path):
+    with start_sandbox(rate_scale=400) as sandbox:
+        env = {**sandbox.env(), "MIGRATE_WORKDIR": str(tmp_path)}
+        assert run_migrate("export", env=env, timeout=300).returncode == 0
+        conn = sqlite3.connect(tmp_path / "state.db")
+        channel_id, messages = conn.execute(
+            "SELECT channel_id, count(*) FROM teams_messages WHERE team_id != '' "
+            "GROUP BY channel_id ORDER BY 2 DESC LIMIT 1").fetchone()
+        conn.execute("DELETE FROM teams_channels WHERE id = ?", (channel_id,))
+        conn.commit()
+        conn.close()
+        planned = run_migrate("--json", "plan", "--no-export", env=env, timeout=300)
+    assert planned.returncode == 0, planned.stderr[-1500:]
+    plan = json.loads((tmp_path / "reports" / "plan.json").read_text())
+    assert plan["warnings"].get("channel_not_listed") == 1
+    assert f"{messages} messages of channel {channel_id}" in " ".join(
+        plan["warning_samples"]["channel_not_listed"])

@@ -161,6 +161,11 @@ class PlanBuilder:
                 warnings.add("team_not_read", f"{team.display_name}: listed by Graph, but its "
                              "channels were never read (see the export warnings); nothing of "
                              "it is planned")
+        for team_id, channel_id, count in teams_objects.unlisted_channels(store):
+            if team_id in teams:        # (a team out of scope now may have messages stored)
+                warnings.add("channel_not_listed", f"{teams[team_id].display_name}: {count} "
+                             f"messages of channel {channel_id}, which Graph does not list "
+                             "(deleted in Teams?), are not planned")
         self.since = settings.export.since or None
         self.awaiting = {} if self.for_bundle else bundles.unconfirmed(store)
         self.chat_since = max(filter(None, [self.since, settings.export.chats_since or None]),

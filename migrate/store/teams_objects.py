@@ -231,6 +231,16 @@ def channels_of_types(store: Store, membership_types: Iterable[str], *, empty: b
         f"{unread} ORDER BY c.team_id, c.id", kinds)]
 
 
+def unlisted_channels(store: Store) -> list[tuple[str, str, int]]:
+    """(team id, channel id, messages) of channels with stored messages that no stored channel
+    row names (deleted in Teams, or their listing failed): their messages cannot be planned."""
+    return [(row[0], row[1], row[2]) for row in store.execute(
+        "SELECT m.team_id, m.channel_id, count(*) FROM teams_messages m "
+        "WHERE m.team_id != ? AND NOT EXISTS (SELECT 1 FROM teams_channels c "
+        "WHERE c.id = m.channel_id) GROUP BY m.team_id, m.channel_id ORDER BY 1, 2",
+        (CHAT_TEAM,))]
+
+
 def raw_channels(store: Store) -> list[tuple[str, Json]]:
     """(team id, Graph channel) of every channel stored, by team id then channel id."""
     return [(row["team_id"], json.loads(row["raw"])) for row in store.query(
