@@ -53,3 +53,18 @@ def test_a_team_graph_would_not_give_makes_the_run_exit_1_until_it_is_read(targe
     outcome = stages.run(settings, exported=exported)
     assert (exported.teams_unreadable, outcome.unread, outcome.exit_code) == (0, 0, EXIT_OK)
     assert len(slack.state()["channels"]) == sum(len(t.channels) for t in tenant.teams)
+
+
+def test_chats_count_only_when_the_run_carries_them():
+    # By default a run skips chats (a bot cannot post into people's DMs): a chat Graph would
+    # not give is then nothing the run failed to bring.
+    from migrate.export.summary import ExportSummary
+    from migrate.plan.build import Plan
+
+    plan = Plan(as_of=None, channels=[])
+    plan.warnings = {"team_not_read": 1, "chat_not_read": 2}
+    exported = ExportSummary(method="getAllMessages", incremental=True, teams_unreadable=1,
+                             warnings={"chats_unreadable": 3, "chat_unreadable": 4})
+    assert stages.unread_in_teams(plan, exported, chats=False) == 2
+    assert stages.unread_in_teams(plan, exported, chats=True) == 1 + 2 + 1 + 3 + 4
+    assert stages.unread_in_teams(plan, None, chats=True) == 3

@@ -214,11 +214,16 @@ def make_importer(settings: Settings, ctx: RunContext, plan: Plan,
                     deleted_messages=settings.plan.deleted_messages)
 
 
-def unread_in_teams(plan: Plan, exported: ExportSummary | None) -> int:
-    """Teams and chats the run could not read from Teams: the export's (this time) and the
-    plan's (listed, but never read by any export). Their content is not in Slack yet."""
-    never_read = plan.warnings.get("team_not_read", 0) + plan.warnings.get("chat_not_read", 0)
-    return never_read + (exported.unread if exported is not None else 0)
+def unread_in_teams(plan: Plan, exported: ExportSummary | None, *, chats: bool) -> int:
+    """Teams — and chats, when the run carries them (`chats`) — that could not be read from
+    Teams: the export's (this time) and the plan's (listed, but never read by any export).
+    Their content is not in Slack yet."""
+    never_read = plan.warnings.get("team_not_read", 0)
+    if chats:
+        never_read += plan.warnings.get("chat_not_read", 0)
+    if exported is None:
+        return never_read
+    return never_read + (exported.unread if chats else exported.teams_unreadable)
 
 
 def run_exit_code(scheduler: Scheduler, result: ImportResult, out_of_time: bool = False, *,
@@ -286,7 +291,8 @@ def run(settings: Settings, *, dry_run: bool = False,
         outcome.result = result
         per_channel = {k: v for k, v in importer.posts_per_channel().items() if v}
         outcome.ceiling_s = ceiling_seconds(per_channel, limits)
-        outcome.unread = unread_in_teams(plan, exported)
+        outcome.unread = unread_in_teams(plan, exported,
+                                         chats=settings.plan.chats_to_channels != "none")
         ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result, unread=outcome.unread)
         phases.finish(export_s=exported.seconds if exported is not None else None, import_s=result.seconds, stats=scheduler.stats)
         outcome.phases = phases.compared(compare_to)

@@ -141,7 +141,7 @@ def run_while_exporting(settings: Settings, *, export_progress: ExportProgress |
         if not exported:             # stopped at --max-duration: what it read is stored
             exported.append(ExportSummary(method=settings.export.method, incremental=True))
             export_ended.append(utcnow())
-        outcome.unread = unread_in_teams(plan, exported[0])
+        outcome.unread = unread_in_teams(plan, exported[0], chats=False)   # chats not carried
         ctx.exit_code = outcome.exit_code = run_exit_code(scheduler, result, bool(failure),
                                                           unread=outcome.unread)
         phases.finish(export_s=exported[0].seconds, import_s=result.seconds,
