@@ -1,6 +1,8 @@
 """Inline images and referenced files of exported messages: recorded, then downloaded to
 `$MIGRATE_WORKDIR/files/` content-addressed. A file over the size cap, gone from SharePoint or
-not readable by the app becomes a warning and a status on its row — never a failed export."""
+not readable by the app becomes a warning and a status on its row — never a failed export. A
+download Graph refuses (400) counts as gone; one that keeps failing past every retry stays
+pending, for the next export (a warning, counted as not read: the run exits 1)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from pathlib import Path
 from migrate.errors import PermissionMissing
 from migrate.export.assets import message_assets
 from migrate.export.client import GraphClient
-from migrate.export.errors import FileTooLarge, GraphNotFound
+from migrate.export.errors import FileTooLarge, GraphNotFound, GraphRequestError, GraphUnavailable
 from migrate.store import Store, teams_files
 from migrate.store import teams_objects as teams_store
 
 AssetRow = tuple[str, str, str, str, str | None, str | None]
+UNAVAILABLE = "file_unavailable"     # the warning of a download left pending
 
 
 def record_assets(store: Store, messages: list[dict]) -> int:
@@ -70,6 +73,17 @@ def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_
             status, sha, mime = "forbidden", None, None
             store.add_warning("export", "file_forbidden", f"{label}: {exc.one_line()}",
                               subject=row["message_id"], run_id=run_id)
+        except GraphRequestError as exc:
+            status, sha, mime = "missing", None, None
+            store.add_warning("export", "file_refused", f"{label}: Graph refused its download "
+                              f"({exc.one_line()})", subject=row["message_id"], run_id=run_id)
+        except GraphUnavailable as exc:        # still pending: the next export tries again
+            store.add_warning("export", UNAVAILABLE, f"{label}: {exc.one_line()}; the next "
+                              "export tries again", subject=row["message_id"], run_id=run_id)
+            with lock:
+                outcome["pending"] = outcome.get("pending", 0) + 1
+            on_file("pending", 0)
+            return
         teams_files.record_download(store, key, status=status, size=size, sha256=sha,
                                     mime_type=mime)
         with lock:

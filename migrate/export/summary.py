@@ -11,6 +11,8 @@ from migrate.export.directory import DirectoryResult
 # Export warnings that leave chats unread this time (a person's chat list, or one chat's
 # details); `chats_not_read` (the permission is missing) is a setting to fix, not a failure.
 UNREAD_CHATS = ("chats_unreadable", "chat_unreadable")
+# A file whose download kept failing: left pending for the next export (export/files.py).
+UNREAD_FILES = ("file_unavailable",)
 
 
 @dataclass
@@ -44,7 +46,12 @@ class ExportSummary:
     def unread(self) -> int:
         """Teams and chats Graph would not give this export (refused, or failing past every
         retry): items that failed, which the next export reads again."""
-        return self.teams_unreadable + sum(self.warnings.get(kind, 0) for kind in UNREAD_CHATS)
+        return self.teams_unreadable + self.unread_files + sum(
+            self.warnings.get(kind, 0) for kind in UNREAD_CHATS)
+
+    @property
+    def unread_files(self) -> int:
+        return sum(self.warnings.get(kind, 0) for kind in UNREAD_FILES)
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -223,7 +223,8 @@ def unread_in_teams(plan: Plan, exported: ExportSummary | None, *, chats: bool) 
         never_read += plan.warnings.get("chat_not_read", 0)
     if exported is None:
         return never_read
-    return never_read + (exported.unread if chats else exported.teams_unreadable)
+    return never_read + (exported.unread if chats
+                         else exported.teams_unreadable + exported.unread_files)
 
 
 def run_exit_code(scheduler: Scheduler, result: ImportResult, out_of_time: bool = False, *,

@@ -153,9 +153,9 @@ def run_summary(out: Output, outcome) -> None:
         out.info("Stopped at --max-duration; run again to resume.")
     elif outcome.exit_code == EXIT_ITEMS_FAILED:
         if outcome.unread:
-            out.warn(f"{outcome.unread} teams or chats could not be read from Teams (see the "
-                     "export and plan warnings): their content is not in Slack yet; the next "
-                     "run reads them again (a team to leave out: export.exclude_teams)")
+            out.warn(f"{outcome.unread} teams, chats or files could not be read from Teams (see "
+                     "the export and plan warnings): they are not in Slack yet; the next run "
+                     "reads them again (a team to leave out: export.exclude_teams)")
         out.info("Some items failed; run again to retry them (see the run report).")
     out.info("Run report: " + ", ".join(str(p) for p in outcome.run_reports.values()))
 

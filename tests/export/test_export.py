@@ -140,6 +140,34 @@ def test_size_cap_skips_big_files_with_a_warning(tenant, tmp_path):
     assert summary.warnings["file_too_large"] == 1
 
 
+def test_a_download_that_keeps_failing_stays_pending_and_a_refused_one_is_gone(
+        tenant, tmp_path, monkeypatch):
+    # One file's download failing past every retry is no failed export: it stays pending (the
+    # run exits 1) and the next export fetches it; a download Graph refuses (400) counts as gone.
+    download = GraphClient.download
+    flaky = {"on": True}
+
+    def failing(self, url, *args, **kwargs):
+        if flaky["on"] and "/shares/" in url:             # the PDF (a reference attachment)
+            raise GraphUnavailable("Graph kept failing")
+        if flaky["on"] and "hostedContents" in url:       # inline images
+            raise GraphRequestError("Graph answered 400 BadRequest")
+        return download(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(GraphClient, "download", failing)
+    with GraphEmulator(tenant, rate_scale=200) as emu:
+        first = export(emu, tmp_path)
+        assert first.files.get("pending", 0) >= 1 and first.unread_files >= 1
+        assert first.files.get("missing", 0) >= 1 and first.warnings.get("file_refused", 0) >= 1
+        flaky["on"] = False
+        again = export(emu, tmp_path)
+    assert again.unread == 0 and again.files.get("downloaded", 0) >= 1
+    conn = sqlite3.connect(tmp_path / "state.db")
+    pending = conn.execute("SELECT count(*) FROM teams_files WHERE status = 'pending'").fetchone()
+    conn.close()
+    assert pending == (0,)
+
+
 def test_missing_permission_stops_with_its_name(tenant, tmp_path):
     with GraphEmulator(tenant, rate_scale=200, permissions={"User.Read.All", "GroupMember.Read.All",
                                                             "Team.ReadBasic.All",
