@@ -44,7 +44,10 @@ def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_
                      workers: int, run_id: int | None,
                      on_file: Callable[[str, int], None] = lambda status, size: None,
                      channels: list[str] | None = None) -> dict[str, int]:
-    """Download every pending file (of these channels only, when given)."""
+    """Download every pending file (of these channels only, when given). For the whole
+    export, files the app was refused before are asked again once one of them downloads."""
+    if channels is None:
+        readable_again(client, store, files_dir, max_bytes=max_bytes)
     # Taken one at a time by `workers` threads, each row dropped once done: a future per row
     # held every row to the end (+15 MB for the 7,545 files of 3M messages).
     pending = collections.deque(teams_files.pending_files(store, channels))
@@ -103,3 +106,18 @@ def download_pending(client: GraphClient, store: Store, files_dir: Path, *, max_
         for future in [pool.submit(worker) for _ in range(count)]:
             future.result()
     return outcome
+
+
+def readable_again(client: GraphClient, store: Store, files_dir: Path, *, max_bytes: int,
+                   probes: int = 3) -> int:
+    """Files refused (403) by an earlier export are pending again when a few of them, asked
+    now, download: the admin granted the permission since (`migrate doctor` names it). Files
+    that are refused for good (never shared with the app) cost `probes` requests an export."""
+    for row in teams_files.forbidden_samples(store, probes):
+        try:
+            client.download(row["url"], files_dir, max_bytes=max_bytes)
+        except (PermissionMissing, GraphNotFound, GraphRequestError, GraphUnavailable,
+                FileTooLarge):
+            continue
+        return teams_files.requeue_forbidden(store)
+    return 0

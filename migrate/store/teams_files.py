@@ -41,6 +41,22 @@ def pending_files(store: Store, channels: list[str] | None = None) -> list[sqlit
         "ORDER BY message_id, source, source_id", (channel,))]
 
 
+def forbidden_samples(store: Store, n: int) -> list[sqlite3.Row]:
+    """Up to `n` rows the app was refused (403), spread over them (first, last, between)."""
+    total = int(store.scalar("SELECT COUNT(*) FROM teams_files WHERE status = 'forbidden'"))
+    offsets = sorted({round(i * (total - 1) / max(1, n - 1)) for i in range(n)}) if total else []
+    return [row for offset in offsets for row in store.query(
+        "SELECT * FROM teams_files WHERE status = 'forbidden' "
+        "ORDER BY channel_id, message_id, source, source_id LIMIT 1 OFFSET ?", (offset,))]
+
+
+def requeue_forbidden(store: Store) -> int:
+    """Every file the app was refused, pending again (the permission was granted since)."""
+    with store.transaction() as conn:
+        return conn.execute("UPDATE teams_files SET status = 'pending' "
+                            "WHERE status = 'forbidden'").rowcount
+
+
 def count_pending_files(store: Store) -> int:
     return int(store.scalar("SELECT COUNT(*) FROM teams_files WHERE status = 'pending'"))
 

@@ -168,6 +168,26 @@ def test_a_download_that_keeps_failing_stays_pending_and_a_refused_one_is_gone(
     assert pending == (0,)
 
 
+def test_files_refused_for_a_missing_permission_come_once_it_is_granted(tenant, tmp_path):
+    # Without Files.ReadWrite.All every reference file is refused (403) and skipped with a
+    # warning; once the admin grants it, the next export asks for them again and has them.
+    granted = {"User.Read.All", "GroupMember.Read.All", "Team.ReadBasic.All",
+               "TeamMember.Read.All", "Channel.ReadBasic.All", "ChannelMember.Read.All",
+               "ChannelMessage.Read.All", "Files.Read.All", "Chat.Read.All"}
+    with GraphEmulator(tenant, rate_scale=200, permissions=granted) as emu:
+        first = export(emu, tmp_path)
+        assert first.files.get("forbidden", 0) == 2           # plan.pdf and gone.docx
+        again = export(emu, tmp_path)                         # still refused: nothing changes
+        assert again.files.get("forbidden", 0) == 0 and again.files.get("downloaded", 0) == 0
+        emu.permissions = None                                # the admin grants it
+        granted_now = export(emu, tmp_path)
+    assert granted_now.files == {"downloaded": 1, "missing": 1}
+    conn = sqlite3.connect(tmp_path / "state.db")
+    statuses = dict(conn.execute("SELECT name, status FROM teams_files WHERE source = 'reference'"))
+    conn.close()
+    assert statuses == {"plan.pdf": "downloaded", "gone.docx": "missing"}
+
+
 def test_missing_permission_stops_with_its_name(tenant, tmp_path):
     with GraphEmulator(tenant, rate_scale=200, permissions={"User.Read.All", "GroupMember.Read.All",
                                                             "Team.ReadBasic.All",
