@@ -135,6 +135,7 @@ class GraphEmulator:
         permissions: Iterable[str] | None = None,
         latency: float = 0.0,
         all_messages_channels: Iterable[str] = ("standard", "private", "shared"),
+        replies_next_link: bool = True,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
@@ -148,6 +149,9 @@ class GraphEmulator:
         # channel-getallmessages); whether shared ones come too is unconfirmed, so a test can
         # have them left out, as a Graph that keeps to the letter of the page would.
         self.all_messages_channels = frozenset(all_messages_channels)
+        # $expand=replies inlines at most 1000 replies; False leaves out the nextLink to the
+        # rest, as Graph has been seen to (graph_resources._expanded_replies).
+        self.replies_next_link = replies_next_link
         self.store, self.chats = self._stores(tenant)   # chats guarded by self.store.lock
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)

@@ -319,7 +319,9 @@ def _expanded_replies(app: GraphEmulator, call: Call, ch: ChannelState, root: Js
     keys = ch.replies.get(root["id"], [])
     page, after = newest_first(keys, EXPAND_REPLIES_MAX, None)
     out: Json = {"replies@odata.count": len(keys)}
-    if after:
+    # The nextLink of the inline replies has been seen missing beyond 1000
+    # (microsoft-graph-docs-contrib issue 8819): GraphEmulator(replies_next_link=False).
+    if after and app.replies_next_link:
         # continues under /replies, a request of its own with its own $top limit
         path = f"{call.path.rsplit('/messages', 1)[0]}/messages/{quote(root['id'])}/replies"
         sub = Call("GET", path, [*call.segments, root["id"], "replies"], {"$top": "50"},

@@ -382,3 +382,20 @@ def test_failing_requests_inside_a_batch_are_retried_and_nothing_is_lost(tmp_pat
     assert injected >= 3
     assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
     assert summary.teams_unreadable == 0 and summary.users == len(tenant.users)
+
+
+@pytest.mark.parametrize("next_link", [True, False])
+def test_a_thread_of_over_a_thousand_replies_is_read_whole_per_channel(tmp_path, next_link):
+    # $expand=replies inlines at most 1000 replies, and the nextLink to the rest has been seen
+    # missing: with or without it, every reply of a long thread is stored.
+    tenant = synthetic_tenant(teams=1, channels=1, messages=5, users=4, seed=5)
+    team, channel = tenant.teams[0].team, tenant.teams[0].channels[0].channel
+    with GraphEmulator(tenant, rate_scale=500, replies_next_link=next_link) as emu:
+        root = emu.add_message(team["id"], channel["id"], {
+            "body": {"contentType": "text", "content": "the long thread"}})
+        replies = {emu.add_message(team["id"], channel["id"], {
+            "replyToId": root["id"], "body": {"contentType": "text", "content": f"reply {n}"}})["id"]
+            for n in range(1003)}
+        export(emu, tmp_path, MIGRATE_EXPORT_METHOD="per-channel")
+    stored = {m for (_c, m) in stored_messages(tmp_path)}
+    assert replies <= stored and root["id"] in stored
