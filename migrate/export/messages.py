@@ -105,7 +105,15 @@ class MessageReader:
         The rows are made here and `messages` is emptied: what waits for the writer (in its
         queue, or a reader blocked on a full one) is JSON text, not a parsed page (3× larger).
         The page's place in the budget, taken from `hand`, goes with it to the writer.
-        `also` (more checkpoints) runs in the same transaction; without `scope`, no own one."""
+        `also` (more checkpoints) runs in the same transaction; without `scope`, no own one.
+        A message that names no channel or chat (getAllMessages documents channelIdentity on
+        each) is a refusal of the stream: its team is reported unreadable, not the export
+        failed."""
+        stray = [m.get("id") for m in messages if not teams_store.message_conversation(m)]
+        if stray:
+            raise GraphRequestError(
+                f"Graph gave {len(stray)} messages without channelIdentity (first: {stray[0]})",
+                hint="read this tenant channel by channel: export.method = per-channel")
         rows = teams_store.message_rows(team_id, messages)
         assets = list(asset_rows(messages))
         messages.clear()

@@ -399,3 +399,27 @@ def test_a_thread_of_over_a_thousand_replies_is_read_whole_per_channel(tmp_path,
         export(emu, tmp_path, MIGRATE_EXPORT_METHOD="per-channel")
     stored = {m for (_c, m) in stored_messages(tmp_path)}
     assert replies <= stored and root["id"] in stored
+
+
+def test_a_message_naming_no_channel_makes_its_team_unreadable_not_the_export_fail(
+        tenant, tmp_path, monkeypatch):
+    broken = tenant.teams[0].team["id"]
+    iter_pages = GraphClient.iter_pages
+
+    def without_channel(self, url, *args, **kwargs):
+        for items, next_link in iter_pages(self, url, *args, **kwargs):
+            if f"/teams/{broken}/channels/getAllMessages" in url and items:
+                items[0] = {k: v for k, v in items[0].items() if k != "channelIdentity"}
+            yield items, next_link
+
+    monkeypatch.setattr(GraphClient, "iter_pages", without_channel)
+    with GraphEmulator(tenant, rate_scale=200) as emu:
+        summary = export(emu, tmp_path)
+    assert summary.teams_unreadable == 1 and summary.unread == 1
+    others = {(c, m) for t in tenant.teams[1:] for ch in t.channels for m in [x["id"] for x in ch.messages]
+              for c in [ch.channel["id"]]}
+    assert others <= set(stored_messages(tmp_path))
+    conn = sqlite3.connect(tmp_path / "state.db")
+    (message,) = conn.execute("SELECT message FROM warnings WHERE kind = 'team_unreadable'").fetchone()
+    conn.close()
+    assert "without channelIdentity" in message
