@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,17 +31,23 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from migrate.config import GraphSettings
-from migrate.errors import AuthError, MigrateError, ServiceUnreachable, TimeBudgetExhausted
+from migrate.errors import (
+    MigrateError,
+    PermissionMissing,
+    ServiceUnreachable,
+    TimeBudgetExhausted,
+)
 from migrate.export.auth import GraphAuth
 from migrate.export.errors import (
     FileTooLarge,
     GraphNotFound,
     GraphRequestError,
     GraphUnavailable,
-    permission_error,
+    graph_error,
 )
 from migrate.export.pacing import Pacer
 from migrate.export.routes import Route, classify
+from migrate.export.stats import GraphStats
 from migrate.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -56,38 +62,6 @@ BROKEN_OFF = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError
 # Connections tried before the host has ever answered: a host that refuses three times in a
 # row at the start is not there (the same count as the Slack client's reachability check).
 REACHABILITY_ATTEMPTS = 3
-
-
-@dataclass
-class GraphStats:
-    requests: int = 0
-    throttled: int = 0
-    retried: int = 0
-    throttle_wait: float = 0.0   # seconds spent waiting on Retry-After / backoff after 429
-    bytes_downloaded: int = 0
-    by_kind: dict[str, int] = field(default_factory=dict)
-    # Seconds from sending a request to its answer's headers, a moving average per kind.
-    round_trips: dict[str, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, **deltas: float) -> None:
-        with self.lock:
-            for name, delta in deltas.items():
-                setattr(self, name, getattr(self, name) + delta)
-
-    def count(self, kind: str) -> None:
-        with self.lock:
-            self.requests += 1
-            self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
-
-    def took(self, kind: str, seconds: float) -> None:
-        with self.lock:
-            before = self.round_trips.get(kind)
-            self.round_trips[kind] = seconds if before is None else 0.8 * before + 0.2 * seconds
-
-    def round_trip(self, kind: str, default: float = 0.5) -> float:
-        """The recent round trip of `kind` requests (`default` before the first answer)."""
-        return self.round_trips.get(kind, default)
 
 
 class _Throttled(Exception):
@@ -110,19 +84,18 @@ class _Pending(Exception):
         self.retry_afters = retry_afters
 
 
-def graph_error(status: int, code: str, message: str, route: Route, where: str) -> MigrateError:
-    """Graph's refusal as our error — the one mapping for direct requests and $batch items:
-    401 → AuthError (after a refresh was already tried), 403 → the missing permission (exit 3),
-    404/410 → GraphNotFound (the caller records a warning), anything else → GraphRequestError."""
-    what = f"{route.kind.replace('_', ' ')} ({where})"
-    if status == 401:
-        return AuthError(f"Graph rejected the token for {what}: {code}",
-                         hint="check the tenant id and that the app's credential is valid")
-    if status == 403:
-        return permission_error(route.permission, what, code)
-    if status in (404, 410):
-        return GraphNotFound(f"{what} not found ({code})")
-    return GraphRequestError(f"Graph answered {status} {code} for {what}: {message[:200]}")
+def _once(fn: Callable[[], None] | None) -> Callable[[], None] | None:
+    """`fn` callable once (the page budget's admit of a $batch, or of its requests one by
+    one, before the first answer's body is read); None stays None."""
+    if fn is None:
+        return None
+    waiting: list[Callable[[], None] | None] = [fn]
+
+    def once() -> None:
+        call, waiting[0] = waiting[0], None
+        if call is not None:
+            call()
+    return once
 
 
 def _redact(url: str) -> str:
@@ -168,6 +141,7 @@ class GraphClient:
         self._session_factory = session_factory
         self._local = threading.local()
         self._answered = False          # the host has answered one request (any status)
+        self.batching = True            # JSON batching works here (batch_get)
         self._refused = 0               # connections refused before that
 
     # -- plumbing ------------------------------------------------------------------------
@@ -336,13 +310,7 @@ class GraphClient:
         per request, in order. Throttled or failing items are retried in later batches after the
         longest Retry-After; others are returned as is. `admit` is called once, before the
         first answer's body is read (`_request`)."""
-        waiting = [admit]
-
-        def admit_once() -> None:
-            call, waiting[0] = waiting[0], None
-            if call is not None:
-                call()
-
+        admit_once = _once(admit)
         results: dict[str, Json] = {}
         pending = {str(i): r for i, r in enumerate(requests_)}
 
@@ -356,7 +324,7 @@ class GraphClient:
                 body = {"requests": [{"id": i, "method": "GET", **pending[i]} for i in chunk]}
                 answer = self._request("POST", "/$batch", json_body=body,
                                        route=Route("batch", None, None, "", 0),
-                                       admit=admit_once if admit else None).json()
+                                       admit=admit_once).json()
                 for item in answer.get("responses", []):
                     status = int(item.get("status", 0))
                     if status == 429 or status in TRANSIENT_STATUS:
@@ -388,9 +356,19 @@ class GraphClient:
     def batch_get(self, requests_: list[Json], *, admit: Callable[[], None] | None = None
                   ) -> list[Json | MigrateError]:
         """`batch` with each answer translated: the JSON body on success, otherwise the error
-        a direct request would have raised (returned, not raised, so the caller decides)."""
+        a direct request would have raised (returned, not raised, so the caller decides).
+        Where the service has no JSON batching (`POST /$batch` answered 404, 405 or 400), the
+        requests go one by one, from then on."""
+        if self.batching:
+            try:
+                answers = self.batch(requests_, admit=admit)
+            except (GraphNotFound, GraphRequestError) as exc:
+                log.warning("Graph refused JSON batching (%s); requests go one by one", exc)
+                self.batching = False
+        if not self.batching:
+            return self._one_by_one(requests_, admit)
         out: list[Json | MigrateError] = []
-        for request, answer in zip(requests_, self.batch(requests_, admit=admit), strict=True):
+        for request, answer in zip(requests_, answers, strict=True):
             status = int(answer.get("status", 0))
             body = answer.get("body") or {}
             if 200 <= status < 300:
@@ -400,6 +378,20 @@ class GraphClient:
             code, message = str(error.get("code") or status), str(error.get("message") or "")
             out.append(graph_error(status, code, message, classify(request["url"]),
                                    request["url"].split("?")[0]))
+        return out
+
+    def _one_by_one(self, requests_: list[Json], admit: Callable[[], None] | None
+                    ) -> list[Json | MigrateError]:
+        """`batch_get` without batching: each request on its own, its error returned."""
+        admit_once = _once(admit)
+        out: list[Json | MigrateError] = []
+        for request in requests_:
+            try:
+                out.append(self.get_json(request["url"], headers=request.get("headers"),
+                                         admit=admit_once))
+            except (GraphNotFound, GraphRequestError, GraphUnavailable,
+                    PermissionMissing) as exc:
+                out.append(exc)
         return out
 
     def follow(self, page: Json, *, headers: dict[str, str] | None = None) -> Iterator[Json]:

@@ -136,6 +136,7 @@ class GraphEmulator:
         latency: float = 0.0,
         all_messages_channels: Iterable[str] = ("standard", "private", "shared"),
         replies_next_link: bool = True,
+        json_batching: bool = True,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
@@ -152,6 +153,9 @@ class GraphEmulator:
         # $expand=replies inlines at most 1000 replies; False leaves out the nextLink to the
         # rest, as Graph has been seen to (graph_resources._expanded_replies).
         self.replies_next_link = replies_next_link
+        # False: POST /$batch is a path the service does not know (404), as a Graph-like
+        # service or a proxy without JSON batching would answer.
+        self.json_batching = json_batching
         self.store, self.chats = self._stores(tenant)   # chats guarded by self.store.lock
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)

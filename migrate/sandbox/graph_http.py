@@ -132,7 +132,7 @@ class GraphHandler(JsonHandler):
                                              self._client_request_id),
                              {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'}))
             return
-        if [s.lower() for s in call.segments] == ["$batch"]:
+        if [s.lower() for s in call.segments] == ["$batch"] and app.json_batching:
             self._send(self._batch(call, body))
             return
         self._send(execute(app, call))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sqlite3
 import subprocess
@@ -423,3 +424,14 @@ def test_a_message_naming_no_channel_makes_its_team_unreadable_not_the_export_fa
     (message,) = conn.execute("SELECT message FROM warnings WHERE kind = 'team_unreadable'").fetchone()
     conn.close()
     assert "without channelIdentity" in message
+
+
+def test_a_graph_without_json_batching_gets_every_request_one_by_one(tenant, tmp_path, caplog):
+    with GraphEmulator(tenant, rate_scale=200, json_batching=False) as emu, \
+            caplog.at_level(logging.WARNING, logger="migrate.export.client"):
+        summary = export(emu, tmp_path)
+        batches = emu.counters()["byRoute"].get("batch", 0)
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert summary.users == 30 and summary.teams == 3 and summary.channels == 7
+    assert summary.teams_unreadable == 0 and batches == 0
+    assert sum("JSON batching" in r.getMessage() for r in caplog.records) == 1
