@@ -143,18 +143,13 @@ class TeamsExporter:
     # -- stages --------------------------------------------------------------------------
 
     def list_teams(self) -> list[Json]:
-        """Every team in scope, by id (from the listing's first page when the export's opening
-        $batch brought it).
-
+        """Every team in scope, by id (the listing's first page came in the opening $batch).
         `GET /teams` is the source of truth: the groups filter on resourceProvisioningOptions
-        misses older teams whose group lacks "Team" (https://learn.microsoft.com/graph/api/teams-list;
-        Graph known issue
-        13633). The list carries only id, displayName and description (learn `teams-list`);
-        createdDateTime and isArchived come from `GET /teams/{id}` in each team's $batch, so no
-        group field is needed. Each listed team is recorded at once, so a team whose details
-        cannot be read is still in the source inventory (and `verify` reports it). A team
-        listed under another name than the stored one is marked for a re-read first (the
-        listing then records the new name)."""
+        misses older teams (https://learn.microsoft.com/graph/api/teams-list; known issue
+        13633). It carries only id, displayName and description; the rest comes from each
+        team's `GET /teams/{id}`. Each listed team is recorded at once (a team whose details
+        cannot be read stays in the inventory, and `verify` reports it); one listed under a new
+        name is marked for a re-read first."""
         first, self._listing = self._listing, None
         if isinstance(first, MigrateError):
             raise first
@@ -201,10 +196,22 @@ class TeamsExporter:
         team_id = group["id"]
         history = TeamHistory(
             reader, team_id, spawn=lambda job: streams.add(team_id, job, first=True),
-            finished=lambda error: self._team_messages_read(group, error))
+            finished=lambda error: self._team_messages_read(group, error, reader))
         history.start()
 
-    def _team_messages_read(self, group: Json, error: Exception | None) -> None:
+    def _team_messages_read(self, group: Json, error: Exception | None,
+                            reader: MessageReader) -> None:
+        if isinstance(error, GraphRequestError | GraphNotFound):
+            # getAllMessages refused (or not there): the team read channel by channel instead.
+            try:
+                reader.read_team_by_channel(group["id"])
+            except (GraphRequestError, GraphNotFound, GraphUnavailable) as exc:
+                error = exc
+            else:
+                self._warn("all_messages_refused", f"team {group.get('displayName')!r}: "
+                           f"getAllMessages failed ({error}); read channel by channel",
+                           subject=group["id"])
+                error = None
         if isinstance(error, GraphNotFound):
             self._vanished(group, "its messages were read")
         elif error is not None:

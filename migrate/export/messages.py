@@ -187,6 +187,14 @@ class MessageReader:
             self.restart_stream(scope, None)
             raise
 
+    def read_team_by_channel(self, team_id: str) -> None:
+        """A team's history channel by channel: where its getAllMessages is refused (a service
+        without that export API, or without its lastModifiedDateTime filter), as the
+        per-channel method reads it. GraphNotFound when the team itself is gone."""
+        for channel in self.client.iter_items(f"/teams/{team_id}/channels",
+                                              headers=PREFER_ALL_ENUMS):
+            self.read_channel(team_id, channel["id"])
+
     def _store_roots(self, team_id: str, channel_id: str, scope: str, roots: list[Json],
                      next_link: str | None, hand: Hand) -> None:
         page: list[Json] = []

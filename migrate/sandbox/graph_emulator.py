@@ -137,6 +137,7 @@ class GraphEmulator:
         all_messages_channels: Iterable[str] = ("standard", "private", "shared"),
         replies_next_link: bool = True,
         json_batching: bool = True,
+        all_messages_filter: bool = True,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
@@ -156,6 +157,8 @@ class GraphEmulator:
         # False: POST /$batch is a path the service does not know (404), as a Graph-like
         # service or a proxy without JSON batching would answer.
         self.json_batching = json_batching
+        # False: getAllMessages refuses $filter (400), as a service without that option would.
+        self.all_messages_filter = all_messages_filter
         self.store, self.chats = self._stores(tenant)   # chats guarded by self.store.lock
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)

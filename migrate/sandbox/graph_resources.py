@@ -358,7 +358,8 @@ def list_replies(app: GraphEmulator, call: Call) -> Reply:
 def get_all_messages(app: GraphEmulator, call: Call) -> Reply:
     # `model` (a custom option, ignored since 2025-08-25:
     # https://learn.microsoft.com/graph/teams-licenses) is not a system option.
-    check_options(call.query, {"$top", "$filter", "$skiptoken"})
+    check_options(call.query, {"$top", "$filter", "$skiptoken"} if app.all_messages_filter
+                  else {"$top", "$skiptoken"})
     # The docs give no maximum for this $top; the emulator assumes the 50 of the other
     # message endpoints.
     top = message_top(call.query)

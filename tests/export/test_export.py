@@ -402,8 +402,10 @@ def test_a_thread_of_over_a_thousand_replies_is_read_whole_per_channel(tmp_path,
     assert replies <= stored and root["id"] in stored
 
 
-def test_a_message_naming_no_channel_makes_its_team_unreadable_not_the_export_fail(
+def test_a_message_naming_no_channel_has_its_team_read_channel_by_channel(
         tenant, tmp_path, monkeypatch):
+    # getAllMessages documents channelIdentity on every message; a page without it is no
+    # failed export: that team is read channel by channel (where the channel is known).
     broken = tenant.teams[0].team["id"]
     iter_pages = GraphClient.iter_pages
 
@@ -416,14 +418,24 @@ def test_a_message_naming_no_channel_makes_its_team_unreadable_not_the_export_fa
     monkeypatch.setattr(GraphClient, "iter_pages", without_channel)
     with GraphEmulator(tenant, rate_scale=200) as emu:
         summary = export(emu, tmp_path)
-    assert summary.teams_unreadable == 1 and summary.unread == 1
-    others = {(c, m) for t in tenant.teams[1:] for ch in t.channels for m in [x["id"] for x in ch.messages]
-              for c in [ch.channel["id"]]}
-    assert others <= set(stored_messages(tmp_path))
+    assert summary.teams_unreadable == 0 and summary.unread == 0
+    assert summary.warnings.get("all_messages_refused") == 1
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
     conn = sqlite3.connect(tmp_path / "state.db")
-    (message,) = conn.execute("SELECT message FROM warnings WHERE kind = 'team_unreadable'").fetchone()
+    (message,) = conn.execute("SELECT message FROM warnings WHERE kind = 'all_messages_refused'"
+                              ).fetchone()
     conn.close()
     assert "without channelIdentity" in message
+
+
+def test_a_team_whose_get_all_messages_is_refused_is_read_channel_by_channel(tmp_path):
+    # A service without getAllMessages' lastModifiedDateTime filter (or without the export API):
+    # each team is read channel by channel, and nothing is missing.
+    tenant = synthetic_tenant(teams=2, channels=3, messages=300, users=8, seed=13)
+    with GraphEmulator(tenant, rate_scale=300, all_messages_filter=False) as emu:
+        summary = export(emu, tmp_path)
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert summary.unread == 0 and summary.warnings == {"all_messages_refused": 2}
 
 
 def test_a_graph_without_json_batching_gets_every_request_one_by_one(tenant, tmp_path, caplog):

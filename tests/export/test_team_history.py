@@ -145,8 +145,8 @@ def test_a_part_that_fails_is_resumed_alone_and_the_pass_completes(tmp_path):
 
 def test_a_continuation_token_graph_refuses_restarts_the_pass_instead_of_sticking(tmp_path):
     # A stored part's link whose skiptoken Graph no longer takes (400: it expired, or broke):
-    # that export says the team is unreadable, forgets the link, and the next one reads the
-    # window afresh from the last complete pass — never asking for the dead link again.
+    # that export reads the team channel by channel instead and forgets the link; the next one
+    # reads the window afresh from the last complete pass — never asking for the dead link.
     tenant = one_big_team()
     team_id = tenant.teams[0].team["id"]
     now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
@@ -163,7 +163,8 @@ def test_a_continuation_token_graph_refuses_restarts_the_pass_instead_of_stickin
         conn.close()
         refused, client = export(emu, tmp_path, now=lambda: now + dt.timedelta(hours=1))
         assert dead in client.first_urls
-        assert refused.warnings.get("team_unreadable") == 1 and refused.unread == 1
+        assert refused.warnings == {"all_messages_refused": 1} and refused.unread == 0
+        assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
         assert not [s for s in checkpoints(tmp_path) if s.startswith("parts:")]
         again, client = export(emu, tmp_path, now=lambda: now + dt.timedelta(hours=2))
     assert dead not in client.first_urls
