@@ -126,6 +126,10 @@ class ChatReader:
                 if first is None:                  # resuming: on from the checkpoint's link
                     going_on[user_id] = starts[user_id][0]
                     continue
+                if isinstance(first, GraphRequestError) and "&$filter=" in starts[user_id][0]:
+                    # The window's filter refused: the person's whole stream (stored by id).
+                    going_on[user_id] = starts[user_id][0].split("&$filter=")[0]
+                    continue
                 with self._guard(user_id, starts[user_id][2]):
                     if isinstance(first, MigrateError):
                         raise first

@@ -243,7 +243,8 @@ def get_chat_hosted_content(app: GraphEmulator, call: Call) -> Reply:
 def get_all_chat_messages(app: GraphEmulator, call: Call) -> Reply:
     # `model` is a custom option, ignored since 2025-08-25
     # (https://learn.microsoft.com/graph/teams-licenses), not a system option.
-    check_options(call.query, {"$top", "$filter", "$skiptoken"})
+    check_options(call.query, {"$top", "$filter", "$skiptoken"} if app.all_messages_filter
+                  else {"$top", "$skiptoken"})
     # No maximum is documented for this $top; 50 as on the channels' getAllMessages.
     top = message_top(call.query)
     lo, hi, keep = (parse_chat_filter(call.query["$filter"]) if "$filter" in call.query

@@ -142,3 +142,14 @@ def test_killed_chat_export_resumes_without_gaps_or_duplicates(tmp_path):
     assert sorted(rows) == sorted(expected)
     full = sum(len(c.messages) * len(c.members) for c in tenant.chats) / 50
     assert pages_after < full        # it went on from each person's checkpoint
+
+
+def test_a_service_without_the_chat_stream_filter_still_gives_every_chat_message(tenant,
+                                                                                tmp_path):
+    # getAllMessages' lastModifiedDateTime filter refused: channels are read channel by
+    # channel, each person's chat stream is read whole — every message, each once.
+    with GraphEmulator(tenant, rate_scale=200, all_messages_filter=False) as emu:
+        summary = export(emu, tmp_path)
+    assert sorted(stored_chat_messages(tmp_path)) == sorted(chat_messages(tenant))
+    assert summary.unread == 0 and summary.chats_read == len(tenant.chats)
+    assert summary.warnings.get("all_messages_refused") == len(tenant.teams)
