@@ -35,6 +35,7 @@ Json = dict[str, Any]
 EPOCH = "2000-01-01T00:00:00Z"
 PREFER_ALL_ENUMS = {"Prefer": "include-unknown-enum-members"}
 INLINE_REPLY_LIMIT = 1000
+EXPAND = "&$expand=replies"     # roots with their replies inline, where Graph takes it
 
 
 def iso(moment: dt.datetime) -> str:
@@ -177,15 +178,21 @@ class MessageReader:
             url = checkpoint["next_link"]
         else:
             url = f"/teams/{team_id}/channels/{channel_id}/messages?$top=50&$expand=replies"
-        # The budget counts the page of roots; the replies it leads to join that page.
         try:
-            with self.hand() as hand:
-                for roots, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
-                                                               admit=hand.take):
-                    self._store_roots(team_id, channel_id, scope, roots, next_link, hand)
+            self._read_roots(team_id, channel_id, scope, url)
         except GraphRequestError:
-            self.restart_stream(scope, None)
-            raise
+            if not url.endswith(EXPAND):
+                self.restart_stream(scope, None)
+                raise
+            # $expand=replies refused (a service without it): roots, then each one's replies.
+            self._read_roots(team_id, channel_id, scope, url.removesuffix(EXPAND))
+
+    def _read_roots(self, team_id: str, channel_id: str, scope: str, url: str) -> None:
+        # The budget counts the page of roots; the replies it leads to join that page.
+        with self.hand() as hand:
+            for roots, next_link in self.client.iter_pages(url, headers=PREFER_ALL_ENUMS,
+                                                           admit=hand.take):
+                self._store_roots(team_id, channel_id, scope, roots, next_link, hand)
 
     def read_team_by_channel(self, team_id: str) -> None:
         """A team's history channel by channel: where its getAllMessages is refused (a service
@@ -199,13 +206,14 @@ class MessageReader:
                      next_link: str | None, hand: Hand) -> None:
         page: list[Json] = []
         for root in roots:
+            expanded = "replies" in root          # else $expand was refused: ask for them
             replies = root.pop("replies", None) or []
             more = root.pop("replies@odata.nextLink", None)
             root.pop("replies@odata.count", None)
             replies = list(replies)
             if more:
                 replies.extend(self.client.iter_items(more, headers=PREFER_ALL_ENUMS))
-            elif len(replies) >= INLINE_REPLY_LIMIT:
+            elif not expanded or len(replies) >= INLINE_REPLY_LIMIT:
                 # The inline list is capped and its nextLink is known to go missing.
                 replies = list(self.client.iter_items(
                     f"/teams/{team_id}/channels/{channel_id}/messages/{root['id']}/replies?$top=50",

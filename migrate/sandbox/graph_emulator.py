@@ -138,6 +138,7 @@ class GraphEmulator:
         replies_next_link: bool = True,
         json_batching: bool = True,
         all_messages_filter: bool = True,
+        expand_replies: bool = True,
     ) -> None:
         if rate_scale <= 0:
             raise ValueError("rate_scale must be positive")
@@ -159,6 +160,8 @@ class GraphEmulator:
         self.json_batching = json_batching
         # False: getAllMessages refuses $filter (400), as a service without that option would.
         self.all_messages_filter = all_messages_filter
+        # False: a channel's messages refuse $expand=replies (400), as a service without it.
+        self.expand_replies = expand_replies
         self.store, self.chats = self._stores(tenant)   # chats guarded by self.store.lock
         self.rate_scale = rate_scale
         self.tokens = frozenset(tokens)

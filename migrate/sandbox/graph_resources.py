@@ -292,7 +292,8 @@ def _thread_cursor(app: GraphEmulator, call: Call) -> tuple[int, str] | None:
 
 
 def list_messages(app: GraphEmulator, call: Call) -> Reply:
-    check_options(call.query, {"$top", "$expand", "$skiptoken"})
+    check_options(call.query, {"$top", "$expand", "$skiptoken"} if app.expand_replies
+                  else {"$top", "$skiptoken"})
     top = message_top(call.query)
     expand = call.query.get("$expand")
     if expand is not None and expand.strip().lower() != "replies":

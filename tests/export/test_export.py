@@ -447,3 +447,10 @@ def test_a_graph_without_json_batching_gets_every_request_one_by_one(tenant, tmp
     assert summary.users == 30 and summary.teams == 3 and summary.channels == 7
     assert summary.teams_unreadable == 0 and batches == 0
     assert sum("JSON batching" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_service_without_expand_replies_still_gives_every_reply_per_channel(tenant, tmp_path):
+    with GraphEmulator(tenant, rate_scale=400, expand_replies=False) as emu:
+        summary = export(emu, tmp_path, MIGRATE_EXPORT_METHOD="per-channel")
+    assert set(stored_messages(tmp_path)) == tenant_messages(tenant)
+    assert summary.unread == 0
