@@ -68,3 +68,16 @@ def test_chats_count_only_when_the_run_carries_them():
     assert stages.unread_in_teams(plan, exported, chats=False) == 2
     assert stages.unread_in_teams(plan, exported, chats=True) == 1 + 2 + 1 + 3 + 4
     assert stages.unread_in_teams(plan, None, chats=True) == 3
+
+
+def test_a_slack_without_auth_test_is_still_written_to(target, monkeypatch):
+    # auth.test is not among the Web API methods of the contract this tool is held to: a
+    # service without it (unknown_method) is still reachable, and the run goes on.
+    from migrate.sandbox import slack_emulator
+
+    tenant, settings, slack = target
+    monkeypatch.delitem(slack_emulator.METHODS, "auth.test")
+    assert stages.check_slack(settings) == {}
+    outcome = stages.run(settings, exported=stages.export(settings))
+    assert outcome.exit_code == EXIT_OK
+    assert len(slack.state()["channels"]) == sum(len(t.channels) for t in tenant.teams)
