@@ -173,10 +173,19 @@ class DirectoryReader:
                     exc = again
             self._without_delta("users", exc)
             self.result.users_full = True
-            for page, _url in self._pages(self.client.get_json(USERS_LIST), USERS_LIST):
-                users = page.get("value", [])
-                self.result.users += teams_store.upsert_users(self.store, users)
+            self._list_users()
         return self.result
+
+    def _list_users(self) -> None:
+        """Every user from the plain listing: with $select and $top, or, where the service
+        refuses those options, as it gives them."""
+        try:
+            first = self.client.get_json(USERS_LIST)
+            url = USERS_LIST
+        except GraphRequestError:
+            first, url = self.client.get_json("/users"), "/users"
+        for page, _url in self._pages(first, url):
+            self.result.users += teams_store.upsert_users(self.store, page.get("value", []))
 
     def _read_users(self, first: Json | MigrateError, url: str) -> None:
         cp = self._users

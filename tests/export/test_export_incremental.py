@@ -342,8 +342,10 @@ def test_shared_channels_are_whole_even_where_get_all_messages_leaves_them_out(d
     assert everything >= {m["id"] for t in demo.teams for c in t.channels for m in c.messages}
 
 
+@pytest.mark.parametrize("options", [True, False])
 def test_a_graph_without_delta_queries_still_gives_every_user_and_team(demo, tmp_path,
-                                                                      monkeypatch, caplog):
+                                                                      monkeypatch, caplog,
+                                                                      options):
     # Where Graph refuses even a fresh delta query, users are listed in full and every team's
     # details are read again, each export: nothing is missing, only more is read.
     from migrate.export.client import GraphClient
@@ -360,8 +362,8 @@ def test_a_graph_without_delta_queries_still_gives_every_user_and_team(demo, tmp
                 for r, a in zip(requests_, answers, strict=True)]
 
     def no_delta_get(self, url, *args, **kwargs):
-        if "/delta" in url:
-            raise refused(url)
+        if "/delta" in url or (not options and url.startswith("/users?")):
+            raise refused(url)            # (and, without options, no $select/$top on /users)
         return get_json(self, url, *args, **kwargs)
 
     monkeypatch.setattr(GraphClient, "batch_get", no_delta_batch)
