@@ -163,18 +163,26 @@ class DirectoryReader:
         try:
             self._read_users(first, self._users_url)
         except REFUSED as exc:
-            if self._users_url != USERS_FULL:
-                self._refused("users", exc)
-                self.result.users_full = True
-                try:
-                    self._read_users(self.client.get_json(USERS_FULL), USERS_FULL)
-                    return self.result
-                except REFUSED as again:
-                    exc = again
-            self._without_delta("users", exc)
             self.result.users_full = True
-            self._list_users()
+            self._fall_back("users", self._users_url != USERS_FULL, exc,
+                            lambda: self._read_users(self.client.get_json(USERS_FULL),
+                                                     USERS_FULL),
+                            self._list_users)
         return self.result
+
+    def _fall_back(self, part: str, saved: bool, exc: MigrateError, fresh: Callable[[], None],
+                   without: Callable[[], None]) -> None:
+        """A delta link Graph refused: a `saved` one gives way to a `fresh` delta query; a
+        fresh one refused too, to reading the part `without` delta."""
+        if saved:
+            self._refused(part, exc)
+            try:
+                fresh()
+                return
+            except REFUSED as again:
+                exc = again
+        self._without_delta(part, exc)
+        without()
 
     def _list_users(self) -> None:
         """Every user from the plain listing: with $select and $top, or, where the service
@@ -221,16 +229,11 @@ class DirectoryReader:
         try:
             self._read_groups(first, self._groups_url, team_ids)
         except REFUSED as exc:
-            self.result.teams_full = True
-            if self._groups_url != GROUPS_LATEST:
-                self._refused("groups", exc)
-                try:
-                    self._read_groups(self.client.get_json(GROUPS_LATEST), GROUPS_LATEST,
-                                      team_ids)
-                    return self.result
-                except REFUSED as again:
-                    exc = again
-            self._without_delta("groups", exc)     # every team's details are read again
+            self.result.teams_full = True      # without delta: every team's details again
+            self._fall_back("groups", self._groups_url != GROUPS_LATEST, exc,
+                            lambda: self._read_groups(self.client.get_json(GROUPS_LATEST),
+                                                      GROUPS_LATEST, team_ids),
+                            lambda: None)
         return self.result
 
     def _read_groups(self, first: Json | MigrateError, url: str, team_ids: set[str]) -> None:

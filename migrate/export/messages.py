@@ -110,12 +110,12 @@ class MessageReader:
         A message that names no channel or chat (getAllMessages documents channelIdentity on
         each) is a refusal of the stream: its team is reported unreadable, not the export
         failed."""
-        stray = [m.get("id") for m in messages if not teams_store.message_conversation(m)]
-        if stray:
-            raise GraphRequestError(
-                f"Graph gave {len(stray)} messages without channelIdentity (first: {stray[0]})",
-                hint="read this tenant channel by channel: export.method = per-channel")
-        rows = teams_store.message_rows(team_id, messages)
+        try:
+            rows = teams_store.message_rows(team_id, messages)
+        except ValueError as exc:       # a message without its conversation (message_rows)
+            raise GraphRequestError(f"Graph gave a message without channelIdentity ({exc})",
+                                    hint="read this tenant channel by channel: "
+                                         "export.method = per-channel") from None
         assets = list(asset_rows(messages))
         messages.clear()
 
