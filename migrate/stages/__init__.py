@@ -1,21 +1,24 @@
 """The stages a command runs, each wired from settings to its core: the CLI calls these.
 `run_while_exporting` (run --yes and sync, with export and import overlapping) is in
-migrate/stages/overlap.py and importable from here."""
+migrate/stages/overlap.py, a run's outcome and exit code in migrate/stages/outcome.py; both are
+importable from here."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from migrate.config import Settings
-from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK, EXIT_TIME_BUDGET
+from migrate.errors import EXIT_ITEMS_FAILED, EXIT_OK
 from migrate.export.auth import build_auth
 from migrate.export.client import GraphClient
 from migrate.export.exporter import ExportProgress, ExportSummary, TeamsExporter
 from migrate.load.phases import RunPhases
+from migrate.stages.outcome import RunOutcome as RunOutcome
+from migrate.stages.outcome import run_exit_code as run_exit_code
+from migrate.stages.outcome import unread_in_teams as unread_in_teams
 from migrate.stages.overlap import run_while_exporting as run_while_exporting
 from migrate.store.runtime import RunContext, writer_run
 
@@ -24,9 +27,9 @@ if TYPE_CHECKING:   # the heavy stage modules are imported when a command needs 
     from migrate.load.adopt import AdoptSummary
     from migrate.load.client import SlackClient
     from migrate.load.directory import SlackDirectory
-    from migrate.load.importer import Importer, ImportProgress, ImportResult
+    from migrate.load.importer import Importer, ImportProgress
     from migrate.load.limits import SlackLimits
-    from migrate.load.scheduler import Scheduler, SchedulerStats
+    from migrate.load.scheduler import Scheduler
     from migrate.plan.build import Plan
     from migrate.plan.review import PlanIndex
     from migrate.verify.check import VerifyReport
@@ -161,26 +164,6 @@ def plan_index_now(settings: Settings) -> PlanIndex:
             return index_plan(path)
 
 
-@dataclass
-class RunOutcome:
-    """What `migrate run` did: the Plan it executed, the import's result and figures."""
-
-    plan: Plan
-    dry_run: bool
-    exit_code: int = 0
-    declined: bool = False            # the admin answered "no" at the confirmation
-    result: ImportResult | None = None   # None for a dry run or a declined one
-    stats: SchedulerStats | None = None
-    unread: int = 0                   # teams and chats not read from Teams (unread_in_teams)
-    reports: dict[str, Path] = field(default_factory=dict)
-    run_reports: dict[str, Path] = field(default_factory=dict)
-    # The ceiling of the posts made in this run: max(max_c n_c / r_channel, Σ n_c / r_workspace)
-    # seconds for n_c posts in channel c (load/limits.py, ceiling_seconds).
-    ceiling_s: float | None = None
-    # Each phase of the run, the reviewed plan's estimate beside what it took (load/phases.py).
-    phases: dict[str, dict[str, float | None]] = field(default_factory=dict)
-
-
 def estimate_to_compare(store, plan: Plan) -> dict[str, float] | None:
     """The estimate this run is held to: the reviewed plan's (when `migrate plan` was the last
     command before this run), else the run's own plan's."""
@@ -212,30 +195,6 @@ def make_importer(settings: Settings, ctx: RunContext, plan: Plan,
                     files_dir=settings.workdir_path / "files", run_id=ctx.run_id,
                     progress=progress, known_channel_names=names,
                     deleted_messages=settings.plan.deleted_messages)
-
-
-def unread_in_teams(plan: Plan, exported: ExportSummary | None, *, chats: bool) -> int:
-    """Teams — and chats, when the run carries them (`chats`) — that could not be read from
-    Teams: the export's (this time) and the plan's (listed, but never read by any export).
-    Their content is not in Slack yet."""
-    never_read = plan.warnings.get("team_not_read", 0)
-    if chats:
-        never_read += plan.warnings.get("chat_not_read", 0)
-    if exported is None:
-        return never_read
-    return never_read + (exported.unread if chats
-                         else exported.teams_unreadable + exported.unread_files)
-
-
-def run_exit_code(scheduler: Scheduler, result: ImportResult, out_of_time: bool = False, *,
-                  unread: int = 0) -> int:
-    """75 when the time budget ran out (the scheduler's deadline, or the export's), 1 when
-    items failed or were left — in Slack, or `unread` teams and chats in Teams — else 0."""
-    if scheduler.stop_reason == "deadline" or out_of_time:
-        return EXIT_TIME_BUDGET
-    if result.failed or result.halted or result.not_attempted or unread:
-        return EXIT_ITEMS_FAILED
-    return EXIT_OK
 
 
 def run(settings: Settings, *, dry_run: bool = False,
